@@ -1,0 +1,34 @@
+"""The one family of errors that services raise, with messages a person can act on."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, extra: dict[str, object] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.extra = extra or {}
+
+
+class ValidationFailed(ApplicationError):
+    code = "invalid"
+
+
+class PermissionDenied(ApplicationError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(ApplicationError):
+    """Also raised for rows of another company: existence never leaks across tenants."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class StateConflict(ApplicationError):
+    status_code = 409
+    code = "conflict"

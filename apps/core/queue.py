@@ -1,0 +1,57 @@
+"""Enqueueing jobs, and the in-process worker of the one-machine default.
+
+Actors take ids and are sent only after the surrounding transaction commits,
+so a worker never sees a row that is not there yet. With no REDIS_URL or
+RABBITMQ_URL, messages go to a stub broker consumed by a worker thread that
+runs inside this process.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+import dramatiq
+from django.conf import settings
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+_worker_lock = threading.Lock()
+_worker: dramatiq.Worker | None = None
+
+
+def enqueue(actor: dramatiq.Actor, *args: Any) -> None:
+    def send() -> None:
+        actor.send(*args)
+        if settings.HEADSHOTS_QUEUE_MODE == "inprocess" and getattr(settings, "HEADSHOTS_INPROCESS_AUTOSTART", True):
+            inprocess_worker()
+
+    transaction.on_commit(send)
+
+
+def inprocess_worker() -> dramatiq.Worker:
+    """Start (once per process) the worker that consumes the stub broker."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            broker = dramatiq.get_broker()
+            _worker = dramatiq.Worker(broker, worker_threads=settings.HEADSHOTS_INPROCESS_THREADS)
+            _worker.start()
+            logger.info("in-process worker started with %d thread(s)", settings.HEADSHOTS_INPROCESS_THREADS)
+        return _worker
+
+
+def wait_until_idle(timeout_s: float = 900.0) -> None:
+    """Block until every queue of the in-process broker is drained (used by the demo)."""
+    broker = dramatiq.get_broker()
+    worker = inprocess_worker()
+    deadline_ms = int(timeout_s * 1000)
+    # Jobs enqueue further jobs; join until a full pass finds every queue empty.
+    while True:
+        for queue_name in list(broker.queues):
+            broker.join(queue_name, timeout=deadline_ms)
+        worker.join()
+        if all(broker.queues[name].unfinished_tasks == 0 for name in broker.queues):
+            return

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from apps.core.models import TenantOwned
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+JOB_TRANSITIONS: dict[str, frozenset[str]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
+    # RUNNING -> QUEUED: a transient error puts the job back for a retry.
+    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}),
+    JobStatus.SUCCEEDED: frozenset(),
+    JobStatus.FAILED: frozenset(),
+    JobStatus.CANCELLED: frozenset(),
+}
+ACTIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.RUNNING)
+MAX_JOB_ATTEMPTS = 3
+
+
+class GenerationJob(TenantOwned):
+    employee = models.ForeignKey("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="jobs")
+    preset_version = models.ForeignKey("presets.BrandPresetVersion", on_delete=models.PROTECT, related_name="jobs")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    stage = models.CharField(max_length=40, default="queued")
+    backend = models.CharField(max_length=60, blank=True)
+    base_seed = models.BigIntegerField()
+    seeds = models.JSONField(default=list, blank=True)
+    timings = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="progress_at_most_100"),
+            # At most one queued or running job per person.
+            models.UniqueConstraint(
+                fields=["employee"], condition=models.Q(status__in=["queued", "running"]), name="one_active_job"
+            ),
+        ]
+
+
+class HeadshotStatus(models.TextChoices):
+    CANDIDATE = "candidate"
+    PICKED = "picked"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class Headshot(TenantOwned):
+    job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="headshots")
+    employee = models.ForeignKey("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="headshots")
+    key = models.CharField(max_length=20)
+    image = models.FileField(max_length=300)
+    seed = models.BigIntegerField()
+    source_photo = models.ForeignKey("photos.Photo", null=True, on_delete=models.SET_NULL, related_name="+")
+    backend = models.CharField(max_length=60)
+    scores = models.JSONField(default=dict)
+    total_score = models.FloatField(default=0.0)
+    accepted = models.BooleanField(default=False)
+    reason = models.CharField(max_length=300, blank=True)
+    rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    info = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=HeadshotStatus.choices, default=HeadshotStatus.CANDIDATE)
+    rejection_reason = models.CharField(max_length=500, blank=True)
+    picked_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["job", "key"], name="candidate_key_per_job")]
+        ordering = ["job", "rank"]

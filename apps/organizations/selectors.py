@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import QuerySet
+
+from apps.core.errors import NotFound, PermissionDenied
+from apps.organizations.models import EmployeeProfile, Membership, Organization
+
+
+def membership_get(*, organization: Organization, user: AbstractBaseUser) -> Membership:
+    """The user's membership in this company; outsiders get NotFound, never a hint."""
+    membership = Membership.objects.filter(organization=organization, user=user).first()
+    if membership is None:
+        raise NotFound("Not found.")
+    return membership
+
+
+def require_role(*, organization: Organization, user: AbstractBaseUser, roles: Iterable[str]) -> Membership:
+    membership = membership_get(organization=organization, user=user)
+    if membership.role not in set(roles):
+        raise PermissionDenied("Your role in this company does not allow this action.")
+    return membership
+
+
+def organizations_for_user(*, user: AbstractBaseUser) -> QuerySet[Organization]:
+    return Organization.objects.filter(pk__in=Membership.objects.filter(user=user).values("organization"))
+
+
+def employee_get(*, organization: Organization, pk: int) -> EmployeeProfile:
+    employee = EmployeeProfile.objects.filter(organization=organization, pk=pk).first()
+    if employee is None:
+        raise NotFound("Not found.")
+    return employee
+
+
+def employee_for_user(*, organization: Organization, user: AbstractBaseUser) -> EmployeeProfile:
+    employee = EmployeeProfile.objects.filter(organization=organization, user=user).first()
+    if employee is None:
+        raise NotFound("You have no employee profile in this company.")
+    return employee
+
+
+def employee_list(*, organization: Organization, department: str | None = None) -> QuerySet[EmployeeProfile]:
+    employees = EmployeeProfile.objects.filter(organization=organization).order_by("full_name")
+    if department:
+        employees = employees.filter(department=department)
+    return employees

@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.audit.services import audit_record
+from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
+from apps.organizations.models import (
+    MANAGER_ROLES,
+    EmployeeProfile,
+    EmployeeStatus,
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+)
+from apps.organizations.selectors import require_role
+
+INVITATION_DAYS = 14
+
+
+def _clean_domains(domains: list[str]) -> list[str]:
+    cleaned = sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
+    for domain in cleaned:
+        if "." not in domain or " " in domain:
+            raise ValidationFailed(f"{domain!r} is not an email domain (expected something like example.com).")
+    return cleaned
+
+
+@transaction.atomic
+def organization_create(*, name: str, email_domains: list[str], retention_days: int = 30) -> Organization:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("A company needs a name.")
+    slug = slugify(name)[:80] or "company"
+    if Organization.objects.filter(slug=slug).exists():
+        raise StateConflict(f"A company named {name!r} already exists.")
+    return Organization.objects.create(
+        name=name, slug=slug, email_domains=_clean_domains(email_domains), retention_days=retention_days
+    )
+
+
+@transaction.atomic
+def membership_grant(
+    *, organization: Organization, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUser | None
+) -> Membership:
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
+    if granted_by is not None:
+        require_role(organization=organization, user=granted_by, roles=MANAGER_ROLES)
+    membership, _ = Membership.objects.update_or_create(organization=organization, user=user, defaults={"role": role})
+    audit_record(organization=organization, actor=granted_by, action="membership.granted", target=membership,
+                 data={"user": user.get_username(), "role": role})
+    return membership
+
+
+def _check_domain(organization: Organization, email: str) -> str:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise ValidationFailed(f"{email!r} is not an email address.")
+    domain = email.rsplit("@", 1)[1]
+    if organization.email_domains and domain not in organization.email_domains:
+        raise ValidationFailed(
+            f"{email} is outside {organization.name}'s email domains ({', '.join(organization.email_domains)})."
+        )
+    return email
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    organization: Organization,
+    invited_by: AbstractBaseUser,
+    email: str,
+    full_name: str,
+    title: str = "",
+    department: str = "",
+    phone: str = "",
+    role: str = Role.EMPLOYEE,
+) -> tuple[Invitation, str]:
+    """Invite a person; returns the invitation and the one-time token (only its hash is stored)."""
+    require_role(organization=organization, user=invited_by, roles=MANAGER_ROLES)
+    email = _check_domain(organization, email)
+    if not full_name.strip():
+        raise ValidationFailed("An invitation needs the person's name.")
+    employee, created = EmployeeProfile.objects.get_or_create(
+        organization=organization,
+        email=email,
+        defaults={"full_name": full_name.strip(), "title": title, "department": department, "phone": phone},
+    )
+    if not created and employee.status == EmployeeStatus.ACTIVE:
+        raise StateConflict(f"{email} has already joined.")
+    Invitation.objects.filter(employee=employee, accepted_at__isnull=True, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        role=role,
+        employee=employee,
+        invited_by=invited_by,
+        expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
+    )
+    audit_record(organization=organization, actor=invited_by, action="invitation.created", target=invitation,
+                 data={"email": email})
+    return invitation, token
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, user: AbstractBaseUser) -> EmployeeProfile:
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash).first()
+    if invitation is None or invitation.revoked_at is not None:
+        raise NotFound("This invitation link is not valid. Ask your HR team for a new one.")
+    if invitation.accepted_at is not None:
+        raise StateConflict("This invitation has already been used. Sign in instead.")
+    if invitation.expires_at < timezone.now():
+        raise StateConflict("This invitation has expired. Ask your HR team to send a new one.")
+    user_email = (getattr(user, "email", "") or "").lower()
+    if user_email != invitation.email:
+        raise PermissionDenied("This invitation was sent to another email address.")
+    organization = invitation.organization
+    Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": invitation.role})
+    employee = invitation.employee
+    employee.user = user
+    employee.status = EmployeeStatus.ACTIVE
+    employee.save(update_fields=["user", "status", "updated_at"])
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at", "updated_at"])
+    audit_record(organization=organization, actor=user, action="invitation.accepted", target=invitation)
+    return employee
+
+
+def user_get_or_create(*, email: str, full_name: str = "") -> AbstractBaseUser:
+    """A login for a person, keyed by email (readable usernames)."""
+    user_model = get_user_model()
+    email = email.strip().lower()
+    user, _ = user_model.objects.get_or_create(
+        username=email, defaults={"email": email, "first_name": full_name.split(" ")[0][:150]}
+    )
+    return user

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django.db import models
+
+from apps.core.models import TenantOwned
+
+
+class ConsentRecord(TenantOwned):
+    employee = models.ForeignKey("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="consents")
+    text_version = models.CharField(max_length=40)
+    given_at = models.DateTimeField()
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+
+class PhotoStatus(models.TextChoices):
+    PENDING = "pending"
+    USABLE = "usable"
+    UNUSABLE = "unusable"
+    ERROR = "error"
+
+
+class Photo(TenantOwned):
+    """A selfie. Both files are private: never served from a public URL."""
+
+    employee = models.ForeignKey("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="photos")
+    original = models.FileField(max_length=300)
+    normalised = models.FileField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    source_format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=PhotoStatus.choices, default=PhotoStatus.PENDING)
+    report = models.JSONField(default=dict, blank=True)
+    embedding = models.BinaryField(null=True, blank=True)
+    face_backend = models.CharField(max_length=40, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["employee", "sha256"], name="photo_once_per_employee")]
+
+
+class IdentityProfile(TenantOwned):
+    employee = models.OneToOneField("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="identity")
+    embedding = models.BinaryField()
+    face_backend = models.CharField(max_length=40)
+    photo_ids = models.JSONField(default=list)
+    outlier_photo_ids = models.JSONField(default=list)
+    consistent = models.BooleanField(default=True)

@@ -1,0 +1,186 @@
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.core.errors import PermissionDenied, StateConflict, ValidationFailed
+from apps.core.queue import enqueue
+from apps.core.storage import private_delete, private_read, private_save, sha256_hex
+from apps.organizations.models import EmployeeProfile, Organization
+from apps.organizations.selectors import membership_get
+from apps.photos.models import ConsentRecord, IdentityProfile, Photo, PhotoStatus
+from apps.photos.selectors import consent_current
+from apps.photos.tasks import photo_check
+from pipeline.errors import ImageRejected, PipelineError
+
+logger = logging.getLogger(__name__)
+
+
+def _require_self(*, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser) -> None:
+    """Biometric steps are the person's own: nobody consents or uploads for someone else."""
+    membership_get(organization=organization, user=actor)
+    if employee.organization_id != organization.pk or employee.user_id != actor.pk:
+        raise PermissionDenied("Only the person themselves can do this.")
+
+
+@transaction.atomic
+def consent_give(
+    *,
+    organization: Organization,
+    employee: EmployeeProfile,
+    actor: AbstractBaseUser,
+    text_version: str,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> ConsentRecord:
+    _require_self(organization=organization, employee=employee, actor=actor)
+    current_version = settings.HEADSHOTS["CONSENT_TEXT_VERSION"]
+    if text_version != current_version:
+        raise ValidationFailed(
+            f"The consent text has changed (you saw version {text_version}, the current one is "
+            f"{current_version}). Read the current text and consent again."
+        )
+    existing = consent_current(organization=organization, employee=employee)
+    if existing is not None:
+        return existing
+    record = ConsentRecord.objects.create(
+        organization=organization,
+        employee=employee,
+        text_version=text_version,
+        given_at=timezone.now(),
+        ip_address=ip_address,
+        user_agent=user_agent[:400],
+    )
+    audit_record(organization=organization, actor=actor, action="consent.given", target=record,
+                 data={"text_version": text_version})
+    return record
+
+
+def photo_upload(
+    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser, data: bytes
+) -> tuple[Photo, bool]:
+    """Store a selfie after validating it by content. Returns (photo, created).
+
+    The same file uploaded twice is stored once. Decoding happens before the
+    transaction opens: nothing is written for a refused file.
+    """
+    from pipeline.orchestrator import normalise_upload
+
+    _require_self(organization=organization, employee=employee, actor=actor)
+    if consent_current(organization=organization, employee=employee) is None:
+        raise StateConflict("Give your consent to the processing of your photos before uploading selfies.")
+    conf = settings.HEADSHOTS
+    digest = sha256_hex(data)
+    existing = Photo.objects.filter(organization=organization, employee=employee, sha256=digest).first()
+    if existing is not None:
+        return existing, False
+    if Photo.objects.filter(organization=organization, employee=employee).count() >= conf["MAX_PHOTOS_PER_EMPLOYEE"]:
+        raise StateConflict(
+            f"You have uploaded {conf['MAX_PHOTOS_PER_EMPLOYEE']} photos, the most we keep. Delete some first."
+        )
+    try:
+        normalised, decoded = normalise_upload(data, max_bytes=conf["MAX_UPLOAD_BYTES"], max_pixels=conf["MAX_UPLOAD_PIXELS"])
+    except ImageRejected as exc:
+        raise ValidationFailed(exc.message, extra={"code": exc.code}) from exc
+    folder = f"org-{organization.pk}/employee-{employee.pk}/photos"
+    original_name = private_save(folder, data, suffix="." + decoded.source_format.lower())
+    normalised_name = private_save(folder, normalised, suffix=".jpg")
+    try:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                organization=organization,
+                employee=employee,
+                original=original_name,
+                normalised=normalised_name,
+                sha256=digest,
+                source_format=decoded.source_format,
+                width=decoded.source_size[0],
+                height=decoded.source_size[1],
+            )
+            enqueue(photo_check, photo.pk)
+    except Exception:
+        private_delete(original_name)
+        private_delete(normalised_name)
+        raise
+    return photo, True
+
+
+def photo_check_run(*, photo_id: int) -> Photo | None:
+    """Run the checks on a stored selfie (worker side). Idempotent."""
+    from apps.core.pipeline_access import get_pipeline
+
+    photo = Photo.objects.select_related("employee").filter(pk=photo_id).first()
+    if photo is None:
+        logger.info("photo %s vanished before its check; skipping", photo_id)
+        return None
+    if photo.status != PhotoStatus.PENDING:
+        return photo
+    if consent_current(organization=photo.organization, employee=photo.employee) is None:
+        logger.info("photo %s: consent withdrawn; not processed", photo_id)
+        return photo
+    pipeline = get_pipeline()
+    try:
+        analysis = pipeline.check_photo(private_read(photo.normalised.name))
+    except PipelineError as exc:
+        Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(
+            status=PhotoStatus.ERROR, report={"usable": False, "error": exc.message, "code": exc.code},
+            checked_at=timezone.now(),
+        )
+        raise
+    status = PhotoStatus.USABLE if analysis.report.usable else PhotoStatus.UNUSABLE
+    embedding = analysis.embedding.astype(np.float32).tobytes() if analysis.embedding is not None else None
+    Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(
+        status=status,
+        report=analysis.report.as_dict(),
+        embedding=embedding,
+        face_backend=pipeline.analyzer.name,
+        checked_at=timezone.now(),
+    )
+    photo.refresh_from_db()
+    return photo
+
+
+def embedding_from_bytes(data: bytes) -> np.ndarray:
+    return np.frombuffer(bytes(data), dtype=np.float32).astype(np.float64)
+
+
+@transaction.atomic
+def identity_profile_save(
+    *, employee: EmployeeProfile, embedding: np.ndarray, face_backend: str, used: list[int], outliers: list[int]
+) -> IdentityProfile:
+    profile, _ = IdentityProfile.objects.update_or_create(
+        employee=employee,
+        defaults={
+            "organization_id": employee.organization_id,
+            "embedding": embedding.astype(np.float32).tobytes(),
+            "face_backend": face_backend,
+            "photo_ids": used,
+            "outlier_photo_ids": outliers,
+            "consistent": not outliers,
+        },
+    )
+    return profile
+
+
+@transaction.atomic
+def employee_biometrics_delete(*, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser | None, reason: str) -> int:
+    """Delete every selfie file, photo row and identity embedding of a person. Returns files deleted."""
+    if employee.organization_id != organization.pk:
+        raise PermissionDenied("This person belongs to another company.")
+    names = []
+    for photo in Photo.objects.select_for_update().filter(organization=organization, employee=employee):
+        names.extend([photo.original.name, photo.normalised.name])
+    count = Photo.objects.filter(organization=organization, employee=employee).count()
+    Photo.objects.filter(organization=organization, employee=employee).delete()
+    IdentityProfile.objects.filter(organization=organization, employee=employee).delete()
+    # Files go only once the rows are gone for good.
+    transaction.on_commit(lambda: [private_delete(n) for n in names])
+    audit_record(organization=organization, actor=actor, action="biometrics.deleted", target=employee,
+                 data={"photos": count, "reason": reason})
+    return len(names)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from apps.core.errors import NotFound
+from apps.organizations.models import Organization
+from apps.presets.models import BrandPreset, BrandPresetVersion
+from pipeline.presets import BrandPreset as PresetSpec
+
+
+def preset_list(*, organization: Organization) -> QuerySet[BrandPreset]:
+    return BrandPreset.objects.filter(organization=organization, archived=False).order_by("name")
+
+
+def preset_get(*, organization: Organization, slug: str) -> BrandPreset:
+    preset = BrandPreset.objects.filter(organization=organization, slug=slug).first()
+    if preset is None:
+        raise NotFound(f"No brand preset {slug!r} in this company.")
+    return preset
+
+
+def preset_version_latest(*, organization: Organization, preset: BrandPreset) -> BrandPresetVersion:
+    version = BrandPresetVersion.objects.filter(organization=organization, preset=preset).order_by("-number").first()
+    if version is None:
+        raise NotFound(f"Brand preset {preset.slug!r} has no version.")
+    return version
+
+
+def preset_version_get(*, organization: Organization, pk: int) -> BrandPresetVersion:
+    version = BrandPresetVersion.objects.filter(organization=organization, pk=pk).first()
+    if version is None:
+        raise NotFound("Not found.")
+    return version
+
+
+def preset_version_spec(version: BrandPresetVersion) -> PresetSpec:
+    return PresetSpec.from_mapping(version.spec)

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from apps.audit.services import audit_record
+from apps.core.errors import StateConflict, ValidationFailed
+from apps.organizations.models import MANAGER_ROLES, Organization
+from apps.organizations.selectors import require_role
+from apps.presets.models import BrandPreset, BrandPresetVersion
+from pipeline.presets import BrandPreset as PresetSpec
+from pipeline.presets import PresetInvalid, load_shipped
+
+
+def _validated(spec: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return PresetSpec.from_mapping(spec).model_dump(mode="json")
+    except PresetInvalid as exc:
+        raise ValidationFailed("The preset is not valid: " + "; ".join(exc.problems),
+                               extra={"problems": exc.problems}) from exc
+
+
+@transaction.atomic
+def brand_preset_create(
+    *, organization: Organization, actor: AbstractBaseUser | None, spec: dict[str, Any]
+) -> BrandPresetVersion:
+    if actor is not None:
+        require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    clean = _validated(spec)
+    if BrandPreset.objects.filter(organization=organization, slug=clean["slug"]).exists():
+        raise StateConflict(f"A preset {clean['slug']!r} already exists; edit it to make a new version.")
+    preset = BrandPreset.objects.create(organization=organization, slug=clean["slug"], name=clean["name"])
+    version = BrandPresetVersion.objects.create(
+        organization=organization, preset=preset, number=1, spec=clean, created_by=actor
+    )
+    audit_record(organization=organization, actor=actor, action="preset.created", target=version,
+                 data={"slug": preset.slug, "version": 1})
+    return version
+
+
+@transaction.atomic
+def brand_preset_update(
+    *, organization: Organization, actor: AbstractBaseUser | None, preset: BrandPreset, spec: dict[str, Any]
+) -> BrandPresetVersion:
+    """Edit a preset. The latest version is edited in place while no job has used it;
+    once used it is locked and the edit becomes a new version."""
+    if actor is not None:
+        require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    if preset.organization_id != organization.pk:
+        raise StateConflict("This preset belongs to another company.")
+    clean = _validated(spec)
+    if clean["slug"] != preset.slug:
+        raise ValidationFailed(f"slug: a preset keeps its slug ({preset.slug!r}); create a new preset instead.")
+    latest = (
+        BrandPresetVersion.objects.select_for_update().filter(preset=preset).order_by("-number").first()
+    )
+    if latest is not None and latest.spec == clean:
+        return latest
+    if latest is not None and not latest.is_locked:
+        updated = BrandPresetVersion.objects.filter(pk=latest.pk, locked_at__isnull=True).update(
+            spec=clean, updated_at=timezone.now()
+        )
+        if updated == 1:
+            latest.refresh_from_db()
+            audit_record(organization=organization, actor=actor, action="preset.edited", target=latest,
+                         data={"slug": preset.slug, "version": latest.number})
+            return latest
+    number = (latest.number if latest else 0) + 1
+    version = BrandPresetVersion.objects.create(
+        organization=organization, preset=preset, number=number, spec=clean, created_by=actor
+    )
+    preset.name = clean["name"]
+    preset.save(update_fields=["name", "updated_at"])
+    audit_record(organization=organization, actor=actor, action="preset.versioned", target=version,
+                 data={"slug": preset.slug, "version": number})
+    return version
+
+
+def brand_preset_version_lock(*, version: BrandPresetVersion) -> None:
+    """Called when a job starts using a version: from then on it never changes."""
+    BrandPresetVersion.objects.filter(pk=version.pk, locked_at__isnull=True).update(locked_at=timezone.now())
+
+
+@transaction.atomic
+def brand_presets_install_shipped(*, organization: Organization, actor: AbstractBaseUser | None) -> list[BrandPresetVersion]:
+    """Give a company the shipped presets; running it again changes nothing."""
+    versions = []
+    for slug, spec in load_shipped().items():
+        preset = BrandPreset.objects.filter(organization=organization, slug=slug).first()
+        data = spec.model_dump(mode="json")
+        if preset is None:
+            versions.append(brand_preset_create(organization=organization, actor=actor, spec=data))
+        else:
+            versions.append(brand_preset_update(organization=organization, actor=actor, preset=preset, spec=data))
+    return versions

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import tempfile
+
+from headshots_portal.settings.base import *  # noqa: F403
+from headshots_portal.settings.base import HEADSHOTS
+
+# The suite never uses a real broker unless a test asks for one explicitly.
+DRAMATIQ_BROKER = {  # noqa: F405
+    "BROKER": "dramatiq.brokers.stub.StubBroker",
+    "OPTIONS": {},
+    "MIDDLEWARE": [
+        "dramatiq.middleware.AgeLimit",
+        "dramatiq.middleware.TimeLimit",
+        "dramatiq.middleware.Callbacks",
+        "dramatiq.middleware.Retries",
+    ],
+}
+HEADSHOTS_QUEUE_MODE = "inprocess"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="headshots-test-media-")
+STORAGES = {
+    "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+HEADSHOTS = {**HEADSHOTS, "MIN_USABLE_PHOTOS": 3}

@@ -1,0 +1,162 @@
+"""Safe decoding and metadata-free encoding of photos.
+
+The format is decided from the content, never from the name; sizes are bounded
+before any pixel is decoded; EXIF orientation is applied and then every piece
+of metadata is dropped.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from pipeline.errors import ImageRejected
+
+# Magic numbers of the formats we accept, and of common ones we refuse by name.
+_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
+    (b"\xff\xd8\xff", 0, "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
+    (b"WEBP", 8, "WEBP"),
+)
+_REFUSED_NAMES: tuple[tuple[bytes, int, str], ...] = (
+    (b"ftypheic", 4, "HEIC"),
+    (b"ftypheix", 4, "HEIC"),
+    (b"ftypmif1", 4, "HEIF"),
+    (b"ftypavif", 4, "AVIF"),
+    (b"GIF8", 0, "GIF"),
+    (b"%PDF", 0, "PDF"),
+    (b"PK\x03\x04", 0, "ZIP"),
+)
+_SUPPORTED = "JPEG, PNG or WebP"
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """An RGB image with its orientation applied and no metadata."""
+
+    pixels: np.ndarray  # H x W x 3, uint8, RGB
+    source_format: str
+    source_size: tuple[int, int]  # (width, height) as stored in the file
+    draft_scale: float  # < 1 when reduced-size JPEG decoding was used
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+def sniff_format(data: bytes) -> str:
+    """Name the image format from the first bytes, or refuse the file."""
+    if not data:
+        raise ImageRejected("The file is empty. Choose the photo again.", code="empty_file")
+    for magic, offset, name in _SIGNATURES:
+        if data[offset : offset + len(magic)] == magic and (name != "WEBP" or data[:4] == b"RIFF"):
+            return name
+    for magic, offset, name in _REFUSED_NAMES:
+        if data[offset : offset + len(magic)] == magic:
+            raise ImageRejected(
+                f"This is a {name} file; we accept {_SUPPORTED}. Export the photo as JPEG and try again.",
+                code="unsupported_format",
+            )
+    raise ImageRejected(
+        f"This file is not a photo we can read; we accept {_SUPPORTED}.", code="unsupported_format"
+    )
+
+
+def decode_image(
+    data: bytes, *, max_bytes: int, max_pixels: int, max_side: int | None = None
+) -> DecodedImage:
+    """Decode ``data`` into RGB pixels, or raise ImageRejected with a clear message.
+
+    ``max_side`` allows reduced-size JPEG decoding (the decoder scales by 1/2,
+    1/4 or 1/8 while decoding, far cheaper than decoding then resizing).
+    """
+    if len(data) > max_bytes:
+        raise ImageRejected(
+            f"The file is {len(data) / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB. "
+            "Send a smaller photo.",
+            code="too_many_bytes",
+        )
+    fmt = sniff_format(data)
+    try:
+        image = Image.open(io.BytesIO(data), formats=[fmt])
+        width, height = image.size
+        if width * height > max_pixels:
+            raise ImageRejected(
+                f"The photo is {width} x {height} pixels; the limit is {max_pixels / 1e6:.0f} "
+                "megapixels. Send a smaller photo.",
+                code="too_many_pixels",
+            )
+        if getattr(image, "n_frames", 1) > 1:
+            raise ImageRejected("Animated images are not accepted; send a still photo.", code="animated")
+        draft_scale = 1.0
+        if fmt == "JPEG" and max_side and max(width, height) > 2 * max_side:
+            image.draft("RGB", (max_side, max_side))
+            draft_scale = image.size[0] / width
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        pixels = _to_rgb_array(image)
+    except ImageRejected:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError) as exc:
+        raise ImageRejected(
+            f"The photo could not be read ({type(exc).__name__}); it may be damaged or "
+            "incomplete. Take or export it again.",
+            code="corrupt",
+        ) from exc
+    return DecodedImage(pixels=pixels, source_format=fmt, source_size=(width, height), draft_scale=draft_scale)
+
+
+def _to_rgb_array(image: Image.Image) -> np.ndarray:
+    mode = image.mode
+    if mode in {"I;16", "I;16B", "I;16L", "I"}:
+        wide = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or wide.max() > 255 else 255.0
+        gray = np.clip(wide / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode == "F":
+        gray = np.clip(np.asarray(image) * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if mode in {"RGBA", "LA", "PA"} or (mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
+    return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+
+
+def downscale(pixels: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:
+    """Shrink so the longer side is at most ``max_side``; return the scale used."""
+    import cv2
+
+    height, width = pixels.shape[:2]
+    scale = min(1.0, max_side / max(height, width))
+    if scale >= 1.0:
+        return pixels, 1.0
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), scale
+
+
+def encode(
+    pixels: np.ndarray, *, fmt: str = "jpeg", quality: int = 92, xmp: bytes | None = None
+) -> bytes:
+    """Encode RGB pixels; the result carries no metadata except the given XMP packet."""
+    image = Image.fromarray(np.ascontiguousarray(pixels), mode="RGB")
+    buffer = io.BytesIO()
+    options: dict[str, object] = {}
+    if xmp is not None:
+        options["xmp"] = xmp
+    if fmt == "jpeg":
+        image.save(buffer, "JPEG", quality=quality, optimize=True, progressive=True, **options)
+    elif fmt == "png":
+        image.save(buffer, "PNG", optimize=True, **options)
+    elif fmt == "webp":
+        image.save(buffer, "WEBP", quality=quality, **options)
+    else:
+        raise ValueError(f"unknown output format {fmt!r}")
+    return buffer.getvalue()

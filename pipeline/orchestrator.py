@@ -1,0 +1,193 @@
+"""The narrow interface the portal calls: check photos, build identity, generate, select."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from pipeline.checks import CheckThresholds, PhotoChecker, PhotoReport
+from pipeline.errors import PipelineError
+from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
+from pipeline.identity import Enrollment, IdentityBuilder
+from pipeline.imaging import DecodedImage, decode_image, downscale, encode
+from pipeline.presets import BrandPreset
+from pipeline.provenance import xmp_packet
+from pipeline.selection import CandidateSelector, Scored
+from pipeline.studio import StudioRenderer
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, str], None]
+
+FACE_BACKENDS = {"dlib"}
+GENERATION_BACKENDS = {"studio"}
+NORMALISED_MAX_SIDE = 2048
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    face_backend: str = "dlib"
+    generation_backend: str = "studio"
+    model_dir: Path | None = None
+    min_usable_photos: int = 4
+    identity_threshold: float | None = None  # None: the face model's own calibrated threshold
+    max_bytes: int = 25 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    thresholds: CheckThresholds = field(default_factory=CheckThresholds)
+
+
+@dataclass
+class PhotoAnalysis:
+    report: PhotoReport
+    embedding: np.ndarray | None
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class Selfie:
+    key: str
+    pixels: np.ndarray
+    face: Face
+    quality: float
+
+
+@dataclass
+class Candidate:
+    key: str
+    source_key: str
+    seed: int
+    pixels: np.ndarray
+    encoded: bytes
+    info: dict[str, object]
+
+
+@dataclass
+class GenerationResult:
+    backend: str
+    candidates: list[Candidate]
+    ranking: list[Scored]
+    timings: dict[str, float]
+
+
+def normalise_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, DecodedImage]:
+    """Validate an upload by content and return a metadata-free JPEG copy (at most 2048 px)."""
+    decoded = decode_image(data, max_bytes=max_bytes, max_pixels=max_pixels, max_side=NORMALISED_MAX_SIDE)
+    pixels, _ = downscale(decoded.pixels, NORMALISED_MAX_SIDE)
+    return encode(pixels, quality=92), decoded
+
+
+def selfie_quality(report: PhotoReport) -> float:
+    values = {c.code: c.value for c in report.checks}
+    sharp = float(values.get("sharpness") or 0.0)
+    size = float(values.get("face_size") or 0.0)
+    return sharp * min(1.0, size / 300.0)
+
+
+class HeadshotPipeline:
+    def __init__(self, analyzer: FaceAnalyzer, config: PipelineConfig) -> None:
+        self.analyzer = analyzer
+        self.config = config
+        self.checker = PhotoChecker(analyzer, config.thresholds)
+        self.identity_threshold = (
+            config.identity_threshold if config.identity_threshold is not None else analyzer.same_person_threshold
+        )
+
+    @classmethod
+    def from_config(cls, config: PipelineConfig) -> HeadshotPipeline:
+        """Load the configured backends explicitly; an unknown name is an error, never a fallback."""
+        if config.face_backend not in FACE_BACKENDS:
+            raise PipelineError(
+                f"Face backend {config.face_backend!r} is not available; choose one of {sorted(FACE_BACKENDS)}.",
+                code="backend_unknown",
+            )
+        if config.generation_backend not in GENERATION_BACKENDS:
+            raise PipelineError(
+                f"Generation backend {config.generation_backend!r} is not available in this version; "
+                f"set HEADSHOTS_GENERATION_BACKEND to one of {sorted(GENERATION_BACKENDS)}.",
+                code="backend_unknown",
+            )
+        analyzer = DlibFaceAnalyzer().load(None)
+        return cls(analyzer, config)
+
+    # 1. check photos -----------------------------------------------------------------------------
+    def check_photo(self, normalised: bytes) -> PhotoAnalysis:
+        decoded = decode_image(normalised, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels)
+        report = self.checker(decoded.pixels)
+        embedding = self.analyzer.embed(decoded.pixels, report.face) if report.usable and report.face else None
+        return PhotoAnalysis(report=report, embedding=embedding, width=decoded.width, height=decoded.height)
+
+    def load_selfie(self, key: str, normalised: bytes) -> Selfie | None:
+        decoded = decode_image(normalised, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels)
+        report = self.checker(decoded.pixels)
+        if not report.usable or report.face is None:
+            return None
+        return Selfie(key=key, pixels=decoded.pixels, face=report.face, quality=selfie_quality(report))
+
+    # 2. identity ---------------------------------------------------------------------------------
+    def build_identity(self, embeddings: dict[str, np.ndarray]) -> Enrollment:
+        builder = IdentityBuilder(
+            same_person_threshold=self.analyzer.same_person_threshold,
+            min_photos=self.config.min_usable_photos,
+        )
+        return builder(embeddings)
+
+    # 3. generate and 4. select -------------------------------------------------------------------
+    def generate(
+        self,
+        *,
+        preset: BrandPreset,
+        preset_version: int,
+        selfies: list[Selfie],
+        enrollment: Enrollment,
+        base_seed: int,
+        progress: Progress | None = None,
+    ) -> GenerationResult:
+        report = progress or (lambda percent, stage: None)
+        if not selfies:
+            raise PipelineError("No usable selfie to render from.", code="no_selfie")
+        agreeing = [s for s in selfies if s.key in enrollment.used] or selfies
+        ordered = sorted(agreeing, key=lambda s: s.quality, reverse=True)
+        renderer = StudioRenderer(preset)
+        variations = preset.generation.variations
+        candidates: list[Candidate] = []
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        for index in range(variations):
+            selfie = ordered[index % len(ordered)]
+            seed = base_seed + index
+            rendered = renderer(selfie.pixels, selfie.face, seed=seed)
+            xmp = xmp_packet(
+                digital_source_type=renderer.digital_source_type,
+                generator=renderer.name,
+                preset=preset.slug,
+                preset_version=preset_version,
+                seed=seed,
+            )
+            candidates.append(
+                Candidate(
+                    key=f"c{index + 1:02d}",
+                    source_key=selfie.key,
+                    seed=seed,
+                    pixels=rendered.pixels,
+                    encoded=encode(rendered.pixels, quality=93, xmp=xmp),
+                    info={
+                        "segmentation": rendered.segmentation,
+                        "crop_jitter": round(rendered.crop_jitter, 4),
+                        "light_strength": round(rendered.light_strength, 4),
+                    },
+                )
+            )
+            report(10 + round(60 * (index + 1) / variations), "rendering")
+        timings["generate_s"] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        selector = CandidateSelector(self.analyzer, identity_threshold=self.identity_threshold)
+        ranking = selector({c.key: c.pixels for c in candidates}, enrollment.embedding, preset)
+        timings["select_s"] = round(time.perf_counter() - started, 3)
+        report(95, "ranking")
+        return GenerationResult(backend=renderer.name, candidates=candidates, ranking=ranking, timings=timings)

@@ -1,0 +1,167 @@
+"""Brand presets: the company's style template, validated by pydantic."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+HexColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="#rrggbb")]
+
+# Slots filled by the pipeline for every person; a preset may add its own.
+PERSON_SLOTS = frozenset({"person", "attire", "backdrop", "lighting", "palette"})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Backdrop(_Strict):
+    kind: Literal["solid", "gradient", "vignette", "image"]
+    colors: list[HexColor] = Field(min_length=1, max_length=2)
+    image: str | None = None
+    description: str = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _image_needs_path(self) -> Backdrop:
+        if self.kind == "image" and not self.image:
+            raise ValueError("a backdrop of kind 'image' needs an 'image' path")
+        if self.kind in {"gradient", "vignette"} and len(self.colors) != 2:
+            raise ValueError(f"a '{self.kind}' backdrop needs two colours (centre/top, edge/bottom)")
+        return self
+
+
+class Lighting(_Strict):
+    key_direction: Literal["left", "right", "front"]
+    softness: float = Field(ge=0.0, le=1.0, description="1 is fully diffuse")
+    color_temperature_k: int = Field(ge=2500, le=10000)
+    description: str = Field(min_length=1, max_length=200)
+
+
+class Framing(_Strict):
+    head_height_share: float = Field(ge=0.15, le=0.75, description="head height / image height")
+    eye_line: float = Field(ge=0.2, le=0.6, description="eye line from the top, share of height")
+    head_room: float = Field(ge=0.0, le=0.35, description="space above the head, share of height")
+
+    @model_validator(mode="after")
+    def _fits(self) -> Framing:
+        # The eyes sit about 45% down the head: the head top must stay at or below head_room.
+        head_top = self.eye_line - 0.45 * self.head_height_share
+        if head_top < self.head_room - 0.05:
+            raise ValueError(
+                f"eye_line {self.eye_line} with head_height_share {self.head_height_share} puts the "
+                f"top of the head at {head_top:.2f}, above the requested head_room {self.head_room}"
+            )
+        return self
+
+
+class Retouch(_Strict):
+    strength: float = Field(ge=0.0, le=1.0)
+    cap: float = Field(ge=0.0, le=0.5, description="authenticity first: never above 0.5")
+
+    @model_validator(mode="after")
+    def _within_cap(self) -> Retouch:
+        if self.strength > self.cap:
+            raise ValueError(f"strength {self.strength} exceeds its cap {self.cap}")
+        return self
+
+
+class Prompt(_Strict):
+    template: str = Field(min_length=10, max_length=1000)
+    negative: str = Field(max_length=1000)
+    slots: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _slots_known(self) -> Prompt:
+        known = PERSON_SLOTS | set(self.slots)
+        for text, name in ((self.template, "template"), (self.negative, "negative")):
+            for _, field_name, _, _ in string.Formatter().parse(text):
+                if field_name is not None and field_name not in known:
+                    raise ValueError(
+                        f"{name} uses the slot {{{field_name}}}, which is neither a person slot "
+                        f"({', '.join(sorted(PERSON_SLOTS))}) nor declared under prompt.slots"
+                    )
+        return self
+
+
+class Generation(_Strict):
+    steps: int = Field(ge=1, le=150)
+    guidance: float = Field(ge=0.0, le=30.0)
+    variations: int = Field(ge=1, le=16)
+
+
+class OutputSize(_Strict):
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,40}$")
+    width: int = Field(ge=64, le=4096)
+    height: int = Field(ge=64, le=4096)
+    format: Literal["jpeg", "png", "webp"] = "jpeg"
+
+
+class BrandPreset(_Strict):
+    slug: str = Field(pattern=r"^[a-z0-9-]{2,60}$")
+    name: str = Field(min_length=2, max_length=120)
+    description: str = Field(max_length=500)
+    backdrop: Backdrop
+    lighting: Lighting
+    attire: str = Field(min_length=2, max_length=200)
+    palette: list[HexColor] = Field(min_length=1, max_length=8)
+    framing: Framing
+    retouch: Retouch
+    prompt: Prompt
+    generation: Generation
+    outputs: list[OutputSize] = Field(min_length=1, max_length=10)
+
+    @field_validator("outputs")
+    @classmethod
+    def _unique_names(cls, outputs: list[OutputSize]) -> list[OutputSize]:
+        names = [o.name for o in outputs]
+        if len(set(names)) != len(names):
+            raise ValueError("output names must be unique")
+        return outputs
+
+    @property
+    def primary_output(self) -> OutputSize:
+        return max(self.outputs, key=lambda o: o.width * o.height)
+
+    @classmethod
+    def load(cls, path: str | Path) -> BrandPreset:
+        return cls.from_mapping(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_mapping(cls, data: Any) -> BrandPreset:
+        if not isinstance(data, dict):
+            raise PresetInvalid(["(top level): a preset must be a mapping of fields"])
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise PresetInvalid(explain(exc)) from exc
+
+
+class PresetInvalid(ValueError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+def explain(exc: ValidationError) -> list[str]:
+    """One line per problem, each naming its field path."""
+    lines = []
+    for error in exc.errors():
+        location = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"{location}: {error['msg']}")
+    return lines
+
+
+def shipped_presets_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "brand_presets"
+
+
+def load_shipped() -> dict[str, BrandPreset]:
+    presets = {}
+    for path in sorted(shipped_presets_dir().glob("*.yaml")):
+        preset = BrandPreset.load(path)
+        presets[preset.slug] = preset
+    return presets

@@ -1,0 +1,143 @@
+"""Real photos that ship inside registry packages, for the demo and the tests.
+
+- ``astronaut.png`` from scikit-image (a NASA portrait, public domain).
+- ``t1.jpg`` (a group of six people) and ``Tom_Hanks_54745.png`` from the
+  insightface 2.1 wheel; the wheel is downloaded, checked against its sha256 and
+  only the images are extracted: insightface itself is not installed.
+
+``python -m pipeline.samples install DIR`` fetches what is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+INSIGHTFACE_WHEEL = "insightface-2.1-py3-none-any.whl"
+INSIGHTFACE_WHEEL_SHA256 = "dcd58ee79d99d689572477315f3149353afd65a36dc575f597cbb217a7bde399"
+INSIGHTFACE_IMAGES = {
+    "t1.jpg": "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489",
+    "Tom_Hanks_54745.png": None,
+}
+
+
+class SampleMissing(RuntimeError):
+    pass
+
+
+def _package_data(package: str, *parts: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.origin is None:
+        raise SampleMissing(f"The package {package} is not installed; run `pip install -e .[samples]`.")
+    path = Path(spec.origin).parent.joinpath(*parts)
+    if not path.is_file():
+        raise SampleMissing(f"{path} is missing from the installed {package} package.")
+    return path
+
+
+def astronaut() -> Path:
+    return _package_data("skimage", "data", "astronaut.png")
+
+
+def cat() -> Path:
+    """A photo with no face in it (scikit-image's chelsea.png)."""
+    return _package_data("skimage", "data", "chelsea.png")
+
+
+def group_photo(samples_dir: Path) -> Path:
+    path = samples_dir / "t1.jpg"
+    if not path.is_file():
+        raise SampleMissing(f"{path} is missing; run `python -m pipeline.samples install {samples_dir}`.")
+    return path
+
+
+def install(samples_dir: Path) -> list[Path]:
+    samples_dir.mkdir(parents=True, exist_ok=True)
+    wanted = [name for name in INSIGHTFACE_IMAGES if not (samples_dir / name).is_file()]
+    if not wanted:
+        return [samples_dir / name for name in INSIGHTFACE_IMAGES]
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(  # noqa: S603 - fixed arguments
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "insightface==2.1", "-d", tmp],
+            check=True,
+        )
+        wheel = Path(tmp) / INSIGHTFACE_WHEEL
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        if digest != INSIGHTFACE_WHEEL_SHA256:
+            raise SampleMissing(f"{INSIGHTFACE_WHEEL} has sha256 {digest}, expected {INSIGHTFACE_WHEEL_SHA256}.")
+        with zipfile.ZipFile(wheel) as archive:
+            for name in wanted:
+                data = archive.read(f"insightface/data/images/{name}")
+                expected = INSIGHTFACE_IMAGES[name]
+                if expected and hashlib.sha256(data).hexdigest() != expected:
+                    raise SampleMissing(f"{name} inside the wheel does not match its recorded sha256.")
+                (samples_dir / name).write_bytes(data)
+    return [samples_dir / name for name in INSIGHTFACE_IMAGES]
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "install":
+        sys.exit("usage: python -m pipeline.samples install DIR")
+    for installed in install(Path(sys.argv[2])):
+        print(installed)
+
+
+def _edit(pixels: object, kind: str) -> object:
+    import cv2
+    import numpy as np
+
+    image = np.asarray(pixels)
+    height, width = image.shape[:2]
+    if kind == "mirror":
+        return image[:, ::-1].copy()
+    if kind == "tilt":
+        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 7, 1.08)
+        return cv2.warpAffine(image, matrix, (width, height), borderMode=cv2.BORDER_REPLICATE)
+    if kind == "warm":
+        warm = image.astype(np.float32) * np.array([1.06, 1.0, 0.9], np.float32) * 0.92
+        return np.clip(warm, 0, 255).astype(np.uint8)
+    if kind == "closer":
+        crop = image[40 : height - 120, 60 : width - 60]
+        return cv2.resize(crop, (width, round(width * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_CUBIC)
+    if kind == "blurred":
+        return cv2.GaussianBlur(image, (0, 0), 2.2)
+    if kind == "dark":
+        return (image.astype(np.float32) * 0.25).astype(np.uint8)
+    raise ValueError(kind)
+
+
+def selfie_set(samples_dir: Path) -> list[tuple[str, bytes, str]]:
+    """(file name, JPEG or PNG bytes, what it shows) for a demo employee's uploads.
+
+    Five usable photos of one person (the public-domain portrait and real edits of
+    it), two that fail a check, one with no face, one group photo, and one
+    photo of somebody else that enrollment must flag.
+    """
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    def jpeg(array: object) -> bytes:
+        buffer = io.BytesIO()
+        Image.fromarray(np.asarray(array)).save(buffer, "JPEG", quality=93)
+        return buffer.getvalue()
+
+    base = np.asarray(Image.open(astronaut()).convert("RGB"))
+    photos = [("selfie-01.png", astronaut().read_bytes(), "usable")]
+    for index, kind in enumerate(["mirror", "tilt", "warm", "closer"], start=2):
+        photos.append((f"selfie-{index:02d}-{kind}.jpg", jpeg(_edit(base, kind)), "usable"))
+    photos.append(("selfie-06-blurred.jpg", jpeg(_edit(base, "blurred")), "fails: blurred"))
+    photos.append(("selfie-07-dark.jpg", jpeg(_edit(base, "dark")), "fails: too dark"))
+    photos.append(("selfie-08-cat.png", cat().read_bytes(), "fails: no face"))
+    group = group_photo(samples_dir)
+    photos.append(("selfie-09-group.jpg", group.read_bytes(), "fails: several faces"))
+    people = np.asarray(Image.open(group).convert("RGB"))
+    someone_else = people[230:450, 1060:1290]  # one person of the group, alone
+    photos.append(("selfie-10-someone-else.jpg", jpeg(someone_else), "flagged: someone else"))
+    return photos

@@ -1,0 +1,96 @@
+"""Score candidates, gate on identity, drop near-duplicates, rank."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pipeline.checks import face_region, sharpness_score
+from pipeline.faces import FaceAnalyzer, cosine
+from pipeline.presets import BrandPreset
+from pipeline.studio import HEAD_PER_FACE_BOX
+
+
+@dataclass
+class Scored:
+    key: str
+    scores: dict[str, float] = field(default_factory=dict)
+    accepted: bool = False
+    reason: str = ""
+    total: float = 0.0
+    rank: int | None = None
+
+
+def _thumbprint(pixels: np.ndarray) -> np.ndarray:
+    import cv2
+
+    gray = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(gray, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+class CandidateSelector:
+    weights = {"identity": 0.5, "sharpness": 0.2, "exposure": 0.15, "framing": 0.15}
+
+    def __init__(self, analyzer: FaceAnalyzer, *, identity_threshold: float, duplicate_distance: float = 2.0) -> None:
+        # Ideally a face model other than the one that conditioned generation;
+        # the studio renderer uses no identity model, so the enrollment model is fair here.
+        self.analyzer = analyzer
+        self.identity_threshold = identity_threshold
+        self.duplicate_distance = duplicate_distance
+
+    def score(self, pixels: np.ndarray, identity: np.ndarray, preset: BrandPreset) -> tuple[dict[str, float], str]:
+        import cv2
+
+        faces = self.analyzer.detect(pixels)
+        if not faces:
+            return {"identity": 0.0, "sharpness": 0.0, "exposure": 0.0, "framing": 0.0}, "no face found in the result"
+        face = faces[0]
+        similarity = cosine(self.analyzer.embed(pixels, face), identity)
+        gray = cv2.cvtColor(face_region(pixels, face), cv2.COLOR_RGB2GRAY)
+        luma = float(gray.mean())
+        height = pixels.shape[0]
+        eye_y = float(np.mean([p[1] for p in face.eye_centres()])) / height
+        head_share = face.height * HEAD_PER_FACE_BOX / height
+        framing_error = abs(eye_y - preset.framing.eye_line) / 0.1 + abs(head_share - preset.framing.head_height_share) / 0.15
+        scores = {
+            "identity": round(similarity, 4),
+            "sharpness": round(sharpness_score(gray), 4),
+            "exposure": round(max(0.0, 1.0 - abs(luma - 128.0) / 128.0), 4),
+            "framing": round(max(0.0, 1.0 - 0.5 * framing_error), 4),
+            "eye_line": round(eye_y, 4),
+            "head_height_share": round(head_share, 4),
+        }
+        return scores, ""
+
+    def __call__(self, candidates: dict[str, np.ndarray], identity: np.ndarray, preset: BrandPreset) -> list[Scored]:
+        results: list[Scored] = []
+        prints: dict[str, np.ndarray] = {}
+        for key, pixels in candidates.items():
+            scores, problem = self.score(pixels, identity, preset)
+            item = Scored(key=key, scores=scores)
+            item.total = round(sum(w * scores[name] for name, w in self.weights.items()), 4)
+            if problem:
+                item.reason = problem
+            elif scores["identity"] < self.identity_threshold:
+                item.reason = (f"identity similarity {scores['identity']:.3f} is under the threshold "
+                               f"{self.identity_threshold:.3f}: it may not look like you")
+            else:
+                item.accepted = True
+            prints[key] = _thumbprint(pixels)
+            results.append(item)
+        results.sort(key=lambda s: (s.accepted, s.total), reverse=True)
+        kept: list[Scored] = []
+        for item in results:
+            twin = next((k for k in kept if k.accepted and
+                         float(np.abs(prints[k.key] - prints[item.key]).mean()) < self.duplicate_distance), None)
+            if item.accepted and twin is not None:
+                item.accepted = False
+                item.reason = f"near-duplicate of a better candidate ({twin.key})"
+            kept.append(item)
+        rank = 1
+        for item in kept:
+            if item.accepted:
+                item.rank = rank
+                rank += 1
+        return kept
