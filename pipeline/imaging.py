@@ -69,6 +69,27 @@ def sniff_format(data: bytes) -> str:
     )
 
 
+def _require_complete(data: bytes, fmt: str) -> None:
+    """Refuse files cut short, judged from their bytes.
+
+    Pillow's own check is a process-wide switch (``ImageFile.LOAD_TRUNCATED_IMAGES``)
+    that other libraries turn off on import (WeasyPrint does), so it cannot be relied on.
+    """
+    if fmt == "JPEG":
+        # Entropy-coded data never contains FF D9 (FF is stuffed as FF 00): the end-of-image
+        # marker after the first scan is proof the file was written to the end.
+        scan = data.find(b"\xff\xda")
+        complete = scan > 0 and data.find(b"\xff\xd9", scan) > 0
+    elif fmt == "PNG":
+        complete = data.rfind(b"IEND") > 8
+    else:  # WEBP: the RIFF header states the file's length
+        complete = len(data) >= 8 + int.from_bytes(data[4:8], "little")
+    if not complete:
+        raise ImageRejected(
+            "The photo is incomplete (the file ends too early). Take or export it again.", code="truncated"
+        )
+
+
 def decode_image(
     data: bytes, *, max_bytes: int, max_pixels: int, max_side: int | None = None
 ) -> DecodedImage:
@@ -84,8 +105,17 @@ def decode_image(
             code="too_many_bytes",
         )
     fmt = sniff_format(data)
+    _require_complete(data, fmt)
     try:
-        image = Image.open(io.BytesIO(data), formats=[fmt])
+        try:
+            image = Image.open(io.BytesIO(data), formats=[fmt])
+        except Image.DecompressionBombError as exc:
+            # Pillow's own guard fires at open for headers claiming gigapixels.
+            raise ImageRejected(
+                f"The photo claims more pixels than we accept (at most {max_pixels / 1e6:.0f} "
+                "megapixels). Send a smaller photo.",
+                code="too_many_pixels",
+            ) from exc
         width, height = image.size
         if width * height > max_pixels:
             raise ImageRejected(

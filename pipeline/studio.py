@@ -59,7 +59,12 @@ class StudioRenderer:
         self.presets_dir = presets_dir
 
     def __call__(self, pixels: np.ndarray, face: Face, *, seed: int) -> Rendered:
+        import cv2
+
         rng = np.random.default_rng(seed)
+        # GrabCut's colour models start from OpenCV's global RNG: seed it, or one seed
+        # would not reproduce one image.
+        cv2.setRNGSeed(seed)
         jitter = float(rng.uniform(-0.06, 0.06))
         light_strength = float(rng.uniform(0.6, 1.0))
         out = self.preset.primary_output

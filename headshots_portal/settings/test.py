@@ -27,3 +27,4 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 HEADSHOTS = {**HEADSHOTS, "MIN_USABLE_PHOTOS": 3}
+HEADSHOTS_INPROCESS_AUTOSTART = False  # tests run queued messages themselves (tests/conftest.py)

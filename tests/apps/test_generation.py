@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import pytest
+from django.core.files.storage import default_storage
+
+from apps.audit.models import AuditEvent
+from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
+from apps.generation.models import GenerationJob, Headshot, HeadshotStatus, JobStatus
+from apps.generation.services import (
+    generation_job_cancel,
+    generation_job_create,
+    generation_job_run,
+    headshot_approve,
+    headshot_pick,
+    headshot_reject,
+)
+from apps.photos.services import photo_upload
+from tests.apps.factories import company
+
+pytestmark = pytest.mark.django_db
+
+
+def create_job(c):
+    return generation_job_create(organization=c.org, actor=c.employee_user, employee=c.employee, preset=c.preset())
+
+
+@pytest.fixture
+def finished(ready, run_jobs):
+    job = create_job(ready)
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    return ready, job
+
+
+def test_no_generation_before_enough_usable_photos(acme, selfies, run_jobs):
+    for name in ["selfie-01.png", "selfie-08-cat.png", "selfie-09-group.jpg"]:
+        photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user, data=selfies[name])
+    run_jobs()
+    with pytest.raises(StateConflict, match="1 usable photo") as caught:
+        create_job(acme)
+    assert caught.value.extra == {"usable": 1, "needed": 3}
+    assert not GenerationJob.objects.exists()
+
+
+def test_no_generation_without_current_consent(ready):
+    ready.employee.consents.update(withdrawn_at="2026-01-01T00:00:00Z")
+    with pytest.raises(StateConflict, match="consent"):
+        create_job(ready)
+
+
+def test_one_active_job_per_person(ready):
+    create_job(ready)
+    with pytest.raises(StateConflict, match="already queued"):
+        create_job(ready)
+
+
+def test_job_runs_to_ranked_candidates(finished):
+    c, job = finished
+    assert job.progress == 100 and job.stage == "done" and job.backend == "studio-classic-v1"
+    assert len(job.seeds) == 4 and job.timings["total_s"] > 0
+    headshots = list(job.headshots.order_by("rank"))
+    assert len(headshots) == 4
+    accepted = [h for h in headshots if h.accepted]
+    assert [h.rank for h in accepted] == list(range(1, len(accepted) + 1))
+    for h in accepted:
+        assert h.scores["identity"] >= 0.93 and default_storage.exists(h.image.name)
+    assert c.employee.identity.consistent
+    assert AuditEvent.objects.filter(action="job.succeeded", target_id=str(job.pk)).exists()
+
+
+def test_message_delivered_twice_gives_one_set_of_candidates(finished):
+    c, job = finished
+    names = set(job.headshots.values_list("image", flat=True))
+    generation_job_run(job_id=job.pk)  # a redelivered message
+    assert set(Headshot.objects.filter(job=job).values_list("image", flat=True)) == names
+
+
+def test_partial_outputs_of_a_dead_attempt_are_replaced(ready, run_jobs):
+    job = create_job(ready)
+    # An earlier attempt died after writing a candidate, and the job was put back.
+    Headshot.objects.create(organization=ready.org, job=job, employee=ready.employee, key="c01", image="stale.jpg",
+                            seed=1, backend="x")
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED
+    assert not job.headshots.filter(image="stale.jpg").exists() and job.headshots.count() == 4
+
+
+def test_cancelled_job_keeps_no_results(ready, run_jobs):
+    job = create_job(ready)
+    generation_job_cancel(organization=ready.org, actor=ready.employee_user, job=job)
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.headshots.count() == 0
+    with pytest.raises(StateConflict, match="cancelled"):
+        generation_job_cancel(organization=ready.org, actor=ready.employee_user, job=job)
+
+
+def test_job_fails_with_reason_when_photos_disagree(acme, selfies, run_jobs):
+    for name in ["selfie-01.png", "selfie-02-mirror.jpg", "selfie-10-someone-else.jpg"]:
+        photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user, data=selfies[name])
+    run_jobs()
+    job = create_job(acme)
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED
+    assert "may show someone else" in job.error
+
+
+def test_pick_rules(finished, globex):
+    c, job = finished
+    best = job.headshots.get(rank=1)
+    with pytest.raises(PermissionDenied):
+        headshot_pick(organization=c.org, actor=c.hr, headshot=best)
+    with pytest.raises(NotFound):
+        headshot_pick(organization=c.org, actor=globex.employee_user, headshot=best)
+    picked = headshot_pick(organization=c.org, actor=c.employee_user, headshot=best)
+    assert picked.status == HeadshotStatus.PICKED and picked.picked_at
+    assert headshot_pick(organization=c.org, actor=c.employee_user, headshot=best).status == HeadshotStatus.PICKED
+
+
+def test_rejected_candidate_cannot_be_picked(finished):
+    c, job = finished
+    weak = job.headshots.get(rank=2)
+    Headshot.objects.filter(pk=weak.pk).update(accepted=False, reason="identity similarity too low")
+    with pytest.raises(StateConflict, match="did not pass"):
+        headshot_pick(organization=c.org, actor=c.employee_user, headshot=weak)
+
+
+def test_no_approval_of_a_headshot_that_was_not_picked(finished):
+    c, job = finished
+    with pytest.raises(StateConflict, match="only a headshot the person picked"):
+        headshot_approve(organization=c.org, actor=c.hr, headshot=job.headshots.get(rank=1))
+
+
+def test_approval_needs_an_approver_role_and_is_audited(finished):
+    c, job = finished
+    best = headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    with pytest.raises(PermissionDenied):
+        headshot_approve(organization=c.org, actor=c.employee_user, headshot=best)
+    approved = headshot_approve(organization=c.org, actor=c.approver, headshot=best)
+    assert approved.status == HeadshotStatus.APPROVED and approved.decided_by == c.approver
+    event = AuditEvent.objects.get(action="headshot.approved")
+    assert event.actor == c.approver and event.target_id == str(best.pk)
+
+
+def test_rejection_needs_a_reason_and_is_final(finished):
+    c, job = finished
+    best = headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    with pytest.raises(ValidationFailed, match="Say why"):
+        headshot_reject(organization=c.org, actor=c.hr, headshot=best, reason="  ")
+    rejected = headshot_reject(organization=c.org, actor=c.hr, headshot=best, reason="Collar is cut off")
+    assert rejected.rejection_reason == "Collar is cut off"
+    with pytest.raises(StateConflict):
+        headshot_approve(organization=c.org, actor=c.hr, headshot=best)
+    assert AuditEvent.objects.filter(action="headshot.rejected", data__reason="Collar is cut off").exists()
+
+
+def test_nothing_across_companies(finished, globex):
+    c, job = finished
+    best = headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    with pytest.raises(NotFound):
+        headshot_approve(organization=globex.org, actor=globex.hr, headshot=best)
+    with pytest.raises(NotFound):
+        headshot_approve(organization=c.org, actor=globex.hr, headshot=best)
+    with pytest.raises(NotFound):
+        generation_job_create(organization=globex.org, actor=globex.hr, employee=c.employee, preset=globex.preset())
+    with pytest.raises(NotFound):
+        generation_job_cancel(organization=c.org, actor=globex.hr, job=job)
+
+
+def test_hr_may_start_a_job_for_a_person_but_a_colleague_may_not(ready):
+    other = company("Acme Two", "acme2.example")
+    with pytest.raises(NotFound):
+        generation_job_create(organization=ready.org, actor=other.employee_user, employee=ready.employee,
+                              preset=ready.preset())
+    job = generation_job_create(organization=ready.org, actor=ready.hr, employee=ready.employee, preset=ready.preset())
+    assert job.requested_by == ready.hr

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import dramatiq
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline import samples
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "var" / "samples"
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    samples.install(SAMPLES_DIR)
+    return SAMPLES_DIR
+
+
+@pytest.fixture(scope="session")
+def selfies(samples_dir: Path) -> dict[str, bytes]:
+    """The demo's ten uploads: five usable photos of one person and five that are not."""
+    return {name: data for name, data, _ in samples.selfie_set(samples_dir)}
+
+
+@pytest.fixture(scope="session")
+def astronaut_rgb() -> np.ndarray:
+    return np.asarray(Image.open(samples.astronaut()).convert("RGB"))
+
+
+@pytest.fixture(scope="session")
+def analyzer():
+    from pipeline.faces import DlibFaceAnalyzer
+
+    return DlibFaceAnalyzer().load()
+
+
+def to_jpeg(pixels: np.ndarray, **options: object) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, "JPEG", quality=92, **options)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def stub_broker():
+    broker = dramatiq.get_broker()
+    broker.flush_all()
+    yield broker
+    broker.flush_all()
+
+
+def release_on_commit_hooks() -> None:
+    """Do what a commit would: services send messages from on-commit hooks, and a
+    test's transaction never commits."""
+    from django.db import connection
+
+    while connection.run_on_commit:
+        hooks = list(connection.run_on_commit)
+        connection.run_on_commit.clear()
+        for _, hook, _ in hooks:
+            hook()
+
+
+@pytest.fixture
+def run_jobs(stub_broker):
+    """Run every queued message in this thread, as a worker would, until the queues are empty."""
+
+    def run(max_messages: int = 200) -> int:
+        done = 0
+        while done < max_messages:
+            release_on_commit_hooks()
+            message = None
+            for queue in stub_broker.queues.values():
+                if not queue.empty():
+                    message = dramatiq.Message.decode(queue.get_nowait())
+                    queue.task_done()
+                    break
+            if message is None:
+                return done
+            actor = stub_broker.get_actor(message.actor_name)
+            try:
+                actor.fn(*message.args, **message.kwargs)
+            except actor.options.get("throws", ()):
+                pass  # a permanent failure: the worker logs it and does not retry
+
+            done += 1
+        raise AssertionError("jobs keep enqueueing jobs")
+
+    return run

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import copy
+
+import pytest
+import yaml
+from django.core.management import CommandError, call_command
+
+from pipeline.presets import BrandPreset, PresetInvalid, load_shipped, shipped_presets_dir
+
+SHIPPED = {"corporate-executive", "creative-professional", "healthcare-professional", "legal-professional"}
+
+
+def test_ships_the_four_default_presets():
+    presets = load_shipped()
+    assert set(presets) == SHIPPED
+    for preset in presets.values():
+        assert 5000 <= preset.lighting.color_temperature_k <= 5600
+        assert preset.retouch.strength <= preset.retouch.cap
+
+
+@pytest.fixture
+def corporate() -> dict:
+    return yaml.safe_load((shipped_presets_dir() / "corporate-executive.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("edit", "field"),
+    [
+        (lambda d: d["backdrop"].update(colors=["grey"]), "backdrop.colors.0"),
+        (lambda d: d["retouch"].update(strength=0.4, cap=0.3), "retouch"),
+        (lambda d: d["retouch"].update(strength=0.6, cap=0.6), "retouch.cap"),
+        (lambda d: d["prompt"].update(template="portrait of {person} in {unknown_slot} style"), "prompt"),
+        (lambda d: d["framing"].update(eye_line=0.2, head_height_share=0.7), "framing"),
+        (lambda d: d["lighting"].update(color_temperature_k=1200), "lighting.color_temperature_k"),
+        (lambda d: d.update(outputs=[]), "outputs"),
+        (lambda d: d.update(surprise=True), "surprise"),
+    ],
+)
+def test_explains_each_error_by_field(corporate, edit, field):
+    data = copy.deepcopy(corporate)
+    edit(data)
+    with pytest.raises(PresetInvalid) as caught:
+        BrandPreset.from_mapping(data)
+    assert any(problem.startswith(field + ":") for problem in caught.value.problems), caught.value.problems
+
+
+def test_unknown_slot_names_the_slot(corporate):
+    corporate["prompt"]["template"] = "portrait of {person} wearing {hat}"
+    with pytest.raises(PresetInvalid) as caught:
+        BrandPreset.from_mapping(corporate)
+    assert "{hat}" in str(caught.value)
+
+
+def test_validate_command_accepts_shipped_files(capsys):
+    call_command("presets", "validate", *sorted(str(p) for p in shipped_presets_dir().glob("*.yaml")))
+    assert capsys.readouterr().out.count(": valid") == 4
+
+
+def test_validate_command_lists_problems_and_fails(tmp_path, corporate, capsys):
+    corporate["backdrop"].update(kind="gradient", colors=["#8a8f96"])  # a gradient needs two colours
+    corporate["palette"] = ["#12345"]
+    path = tmp_path / "broken.yaml"
+    path.write_text(yaml.safe_dump(corporate))
+    with pytest.raises(CommandError):
+        call_command("presets", "validate", str(path))
+    err = capsys.readouterr().err
+    assert "palette.0:" in err and "backdrop:" in err and "two colours" in err

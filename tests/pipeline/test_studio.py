@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pipeline.faces import cosine
+from pipeline.presets import load_shipped
+from pipeline.provenance import COMPOSITE, read_digital_source_type, xmp_packet
+from pipeline.imaging import encode
+from pipeline.studio import StudioRenderer, fit_output, hex_to_rgb
+
+
+@pytest.fixture(scope="module")
+def rendered(analyzer, astronaut_rgb):
+    face = analyzer.detect(astronaut_rgb)[0]
+    outputs = {}
+    for slug, preset in load_shipped().items():
+        outputs[slug] = (preset, StudioRenderer(preset)(astronaut_rgb, face, seed=11))
+    return outputs
+
+
+def test_renders_the_primary_output_size(rendered):
+    for preset, result in rendered.values():
+        size = preset.primary_output
+        assert result.pixels.shape == (size.height, size.width, 3)
+
+
+def test_solid_backdrop_matches_the_preset_colour(rendered):
+    preset, result = rendered["legal-professional"]
+    expected = hex_to_rgb(preset.backdrop.colors[0])
+    corners = [result.pixels[:40, :40], result.pixels[:40, -40:]]
+    for corner in corners:
+        assert np.abs(corner.reshape(-1, 3).mean(axis=0) - expected).max() < 3.0
+
+
+def test_gradient_backdrop_runs_between_its_colours(rendered):
+    preset, result = rendered["healthcare-professional"]
+    top, bottom = (hex_to_rgb(c) for c in preset.backdrop.colors)
+    assert np.abs(result.pixels[:10, :30].reshape(-1, 3).mean(axis=0) - top).max() < 6.0
+    assert result.pixels[:10, :30].mean() > result.pixels[600:610, :30].mean()  # lighter at the top
+    assert np.abs(bottom - top).max() > 20
+
+
+def test_face_sits_where_the_framing_says(analyzer, rendered):
+    for preset, result in rendered.values():
+        face = analyzer.detect(result.pixels)[0]
+        left, right = face.eye_centres()
+        height, width = result.pixels.shape[:2]
+        eye_line = (left[1] + right[1]) / 2 / height
+        assert eye_line == pytest.approx(preset.framing.eye_line, abs=0.03)
+        assert (left[0] + right[0]) / 2 / width == pytest.approx(0.5, abs=0.03)
+        assert abs(left[1] - right[1]) < 0.01 * height  # eyes level
+
+
+def test_keeps_the_identity(analyzer, astronaut_rgb, rendered):
+    source = analyzer.embed(astronaut_rgb, analyzer.detect(astronaut_rgb)[0])
+    for _, result in rendered.values():
+        output = analyzer.embed(result.pixels, analyzer.detect(result.pixels)[0])
+        assert cosine(source, output) > analyzer.same_person_threshold
+
+
+def test_same_seed_reproduces_and_other_seeds_vary(analyzer, astronaut_rgb):
+    preset = load_shipped()["corporate-executive"]
+    face = analyzer.detect(astronaut_rgb)[0]
+    renderer = StudioRenderer(preset)
+    first, again, other = (renderer(astronaut_rgb, face, seed=s).pixels for s in (3, 3, 4))
+    assert np.array_equal(first, again)
+    assert not np.array_equal(first, other)
+
+
+def test_output_carries_provenance_and_no_input_metadata(rendered):
+    preset, result = rendered["corporate-executive"]
+    xmp = xmp_packet(digital_source_type=COMPOSITE, generator=StudioRenderer.name, preset=preset.slug,
+                     preset_version=3, seed=11)
+    image = Image.open(io.BytesIO(encode(result.pixels, xmp=xmp)))
+    assert read_digital_source_type(image.info["xmp"]) == COMPOSITE
+    assert b'hs:presetVersion="3"' in image.info["xmp"]
+    assert not image.getexif()
+
+
+def test_fit_output_keeps_head_room(rendered):
+    preset, result = rendered["corporate-executive"]
+    square = preset.outputs[1]
+    fitted = fit_output(result.pixels, square)
+    assert fitted.shape == (square.height, square.width, 3)
+    assert np.abs(fitted[:5].astype(int) - result.pixels[:5].astype(int)).mean() < 12
