@@ -1,0 +1,79 @@
+# The two commands of a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+STAMP := $(VENV)/.installed
+TORCH_STAMP := $(VENV)/.installed-torch
+SAMPLES := var/samples
+# The CI machine runs PostgreSQL on loopback with trust auth and a database `test`.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test test-sqlite test-postgres serve worker bench install install-torch system-packages samples \
+        migrate lint lock clean
+
+demo: install install-torch samples migrate
+	$(BIN)/python manage.py demo --out demo-output --samples $(SAMPLES)
+
+test: install samples test-sqlite test-postgres
+
+test-sqlite:
+	env -u DATABASE_URL -u REDIS_URL -u RABBITMQ_URL $(BIN)/python -m pytest
+
+test-postgres:
+	@if $(BIN)/python scripts/pg_available.py "$(TEST_DATABASE_URL)"; then \
+		echo "== the suite again on PostgreSQL ($(TEST_DATABASE_URL))"; \
+		env -u REDIS_URL -u RABBITMQ_URL DATABASE_URL="$(TEST_DATABASE_URL)" $(BIN)/python -m pytest; \
+	else \
+		echo "== PostgreSQL is not answering at $(TEST_DATABASE_URL): the PostgreSQL run is skipped"; \
+	fi
+
+serve: install samples migrate
+	@if [ -n "$$REDIS_URL$$RABBITMQ_URL" ]; then \
+		$(BIN)/python manage.py rundramatiq --processes 1 --threads 2 & \
+	fi; \
+	$(BIN)/python manage.py runserver --noreload 127.0.0.1:8000
+
+worker: install
+	$(BIN)/python manage.py rundramatiq --processes 1 --threads 2
+
+bench: install samples
+	$(BIN)/python -m bench.run
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput -v0
+
+samples: install
+	$(BIN)/python -m pipeline.samples install $(SAMPLES) >/dev/null
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+system-packages:
+	./scripts/system-packages.sh
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade "pip>=24"
+
+install: system-packages $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) install --quiet -c constraints.txt -e ".[samples,dev]"
+	touch $@
+
+# The diffusion backend's torch: the CPU build pinned here installs from the machine's disk.
+install-torch: $(TORCH_STAMP)
+
+$(TORCH_STAMP): | $(STAMP)
+	$(PIP) install --quiet -c constraints.txt "torch==2.13.0"
+	touch $@
+
+# Refresh constraints.txt (every transitive pin) after changing pyproject.toml.
+lock: $(BIN)/python
+	$(PIP) install --quiet -e ".[samples,dev]"
+	$(PIP) freeze --exclude-editable | grep -v -E '^(torch|nvidia-)' > constraints.txt
+
+clean:
+	rm -rf $(VENV) var demo-output bench/results.json
