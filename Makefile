@@ -60,7 +60,7 @@ $(BIN)/python:
 install: system-packages $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install --quiet -c constraints.txt -e ".[samples,dev]"
+	$(PIP) install --quiet -c constraints.txt ".[samples,dev]"
 	touch $@
 
 # The diffusion backend's torch: the CPU build pinned here installs from the machine's disk.
@@ -72,8 +72,8 @@ $(TORCH_STAMP): | $(STAMP)
 
 # Refresh constraints.txt (every transitive pin) after changing pyproject.toml.
 lock: $(BIN)/python
-	$(PIP) install --quiet -e ".[samples,dev]"
-	$(PIP) freeze --exclude-editable | grep -v -E '^(torch|nvidia-)' > constraints.txt
+	$(PIP) install --quiet ".[samples,dev]"
+	$(PIP) freeze | grep -v -E "^(torch|nvidia-|headshots-portal)" > constraints.txt
 
 clean:
 	rm -rf $(VENV) var demo-output bench/results.json

@@ -1,6 +1,6 @@
 """Run each benchmark beside its baseline and write bench/results.json.
 
-    python -m bench.run [NAME ...] [--repeat N]
+python -m bench.run [NAME ...] [--repeat N]
 """
 
 from __future__ import annotations
@@ -51,7 +51,9 @@ def twelve_megapixel_jpeg() -> bytes:
 
     portrait = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
     enlarged = cv2.resize(portrait, (1280, 1280), interpolation=cv2.INTER_CUBIC)
-    canvas = cv2.copyMakeBorder(enlarged, 860, 860, 1360, 1360, cv2.BORDER_CONSTANT, value=(96, 100, 108))
+    canvas = cv2.copyMakeBorder(
+        enlarged, 860, 860, 1360, 1360, cv2.BORDER_CONSTANT, value=(96, 100, 108)
+    )
     buffer = io.BytesIO()
     Image.fromarray(canvas).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
@@ -84,15 +86,21 @@ def intake_pair() -> Pair:
         assert report.face is not None
         return full_size.embed(pixels, report.face)  # the same work as the candidate
 
-    return Pair("intake_12mp", "decode + detect + landmarks + embedding + checks of one 12 MP JPEG", candidate, baseline)
+    return Pair(
+        "intake_12mp",
+        "decode + detect + landmarks + embedding + checks of one 12 MP JPEG",
+        candidate,
+        baseline,
+    )
 
 
 def studio_pair() -> Pair:
+    from PIL import Image
+
     from pipeline import samples
     from pipeline.faces import DlibFaceAnalyzer
     from pipeline.presets import load_shipped
     from pipeline.studio import StudioRenderer
-    from PIL import Image
 
     pixels = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
     face = DlibFaceAnalyzer().load().detect(pixels)[0]
@@ -110,11 +118,18 @@ def studio_pair() -> Pair:
             return cv2.resize(mask, (out.width, out.height)) * valid, "geometric"
 
     geometric = GeometricOnly(preset)
-    return Pair("studio_render", "one 1024 x 1280 studio headshot (corporate-executive)",
-                lambda: renderer(pixels, face, seed=1), lambda: geometric(pixels, face, seed=1))
+    return Pair(
+        "studio_render",
+        "one 1024 x 1280 studio headshot (corporate-executive)",
+        lambda: renderer(pixels, face, seed=1),
+        lambda: geometric(pixels, face, seed=1),
+    )
 
 
-BENCHMARKS: dict[str, Callable[[], Pair]] = {"intake_12mp": intake_pair, "studio_render": studio_pair}
+BENCHMARKS: dict[str, Callable[[], Pair]] = {
+    "intake_12mp": intake_pair,
+    "studio_render": studio_pair,
+}
 
 
 def main() -> None:
@@ -123,7 +138,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    results["machine"] = {"python": platform.python_version(), "processor": platform.processor() or platform.machine()}
+    results["machine"] = {
+        "python": platform.python_version(),
+        "processor": platform.processor() or platform.machine(),
+    }
     for name in args.names or list(BENCHMARKS):
         pair = BENCHMARKS[name]()
         candidate = median_seconds(pair.candidate, args.repeat)
@@ -135,7 +153,9 @@ def main() -> None:
             "speedup": round(baseline / candidate, 2),
             "repeat": args.repeat,
         }
-        print(f"{name:<16} candidate {candidate:7.3f} s   baseline {baseline:7.3f} s   speedup x{baseline / candidate:.2f}")
+        print(
+            f"{name:<16} candidate {candidate:7.3f} s   baseline {baseline:7.3f} s   speedup x{baseline / candidate:.2f}"
+        )
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"wrote {RESULTS}")
 

@@ -25,7 +25,9 @@ def _raw(name: str) -> str | None:
         try:
             return Path(file_path).read_text().strip()
         except OSError as exc:
-            raise ConfigurationError(f"{name}_FILE points to {file_path!r}, which cannot be read: {exc}") from exc
+            raise ConfigurationError(
+                f"{name}_FILE points to {file_path!r}, which cannot be read: {exc}"
+            ) from exc
     return os.environ.get(name)
 
 

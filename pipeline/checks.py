@@ -18,7 +18,9 @@ class CheckThresholds:
     min_face_px_warn: int = 300
     min_short_side_px: int = 512
     second_face_ratio: float = 0.35  # another face this large (by height) is a problem
-    second_face_score: float = 0.6  # weaker second detections are often clothing or patterns: warn only
+    second_face_score: float = (
+        0.6  # weaker second detections are often clothing or patterns: warn only
+    )
     sharpness_warn: float = 0.7
     sharpness_fail: float = 0.35
     face_luma_low: float = 70.0
@@ -90,30 +92,58 @@ class PhotoChecker:
         checks = report.checks
         short_side = min(pixels.shape[:2])
         checks.append(
-            Check("resolution", "pass" if short_side >= t.min_short_side_px else "warn", short_side,
-                  t.min_short_side_px,
-                  "The photo is large enough." if short_side >= t.min_short_side_px else
-                  f"The photo is only {short_side} px on its short side; we recommend at least "
-                  f"{t.min_short_side_px} px. Use the camera's full resolution.")
+            Check(
+                "resolution",
+                "pass" if short_side >= t.min_short_side_px else "warn",
+                short_side,
+                t.min_short_side_px,
+                "The photo is large enough."
+                if short_side >= t.min_short_side_px
+                else f"The photo is only {short_side} px on its short side; we recommend at least "
+                f"{t.min_short_side_px} px. Use the camera's full resolution.",
+            )
         )
         if not faces:
-            checks.append(Check("no_face", "fail", 0, 1,
-                                "We could not find a face. Face the camera, in good light, "
-                                "with nothing covering your face."))
+            checks.append(
+                Check(
+                    "no_face",
+                    "fail",
+                    0,
+                    1,
+                    "We could not find a face. Face the camera, in good light, "
+                    "with nothing covering your face.",
+                )
+            )
             return report
         face = faces[0]
         others = [
-            f for f in faces[1:] if f.height >= t.second_face_ratio * face.height and f.score >= t.second_face_score
+            f
+            for f in faces[1:]
+            if f.height >= t.second_face_ratio * face.height and f.score >= t.second_face_score
         ]
         if others:
-            checks.append(Check("multiple_faces", "fail", len(faces), 1,
-                                f"We found {1 + len(others)} faces of similar size. Take a photo of "
-                                "yourself alone."))
+            checks.append(
+                Check(
+                    "multiple_faces",
+                    "fail",
+                    len(faces),
+                    1,
+                    f"We found {1 + len(others)} faces of similar size. Take a photo of "
+                    "yourself alone.",
+                )
+            )
             return report
         if len(faces) > 1:
-            checks.append(Check("multiple_faces", "warn", len(faces), 1,
-                                "Someone else is in the background; we used the largest face. "
-                                "A photo of you alone works best."))
+            checks.append(
+                Check(
+                    "multiple_faces",
+                    "warn",
+                    len(faces),
+                    1,
+                    "Someone else is in the background; we used the largest face. "
+                    "A photo of you alone works best.",
+                )
+            )
         else:
             checks.append(Check("multiple_faces", "pass", 1, 1, "One face found."))
         report.face = face
@@ -122,10 +152,18 @@ class PhotoChecker:
             status: Status = "fail"
         else:
             status = "warn" if face_px < t.min_face_px_warn else "pass"
-        checks.append(Check("face_size", status, face_px, t.min_face_px_warn,
-                            "Your face is large enough." if status == "pass" else
-                            f"Your face is {face_px} px tall; we need at least {t.min_face_px_warn} px. "
-                            "Move closer or use the back camera."))
+        checks.append(
+            Check(
+                "face_size",
+                status,
+                face_px,
+                t.min_face_px_warn,
+                "Your face is large enough."
+                if status == "pass"
+                else f"Your face is {face_px} px tall; we need at least {t.min_face_px_warn} px. "
+                "Move closer or use the back camera.",
+            )
+        )
         checks.extend(self._pixel_checks(pixels, face))
         return report
 
@@ -144,23 +182,43 @@ class PhotoChecker:
         clipped = round(float(((gray <= 5) | (gray >= 250)).mean()), 3)
         if luma < t.face_luma_low:
             e_status: Status = "fail"
-            e_message = (f"Your face is too dark (brightness {luma:.0f} of 255, we need "
-                         f"{t.face_luma_low:.0f}). Face a window or a lamp.")
+            e_message = (
+                f"Your face is too dark (brightness {luma:.0f} of 255, we need "
+                f"{t.face_luma_low:.0f}). Face a window or a lamp."
+            )
         elif luma > t.face_luma_high:
             e_status = "fail"
-            e_message = (f"Your face is too bright (brightness {luma:.0f} of 255, at most "
-                         f"{t.face_luma_high:.0f}). Avoid direct sun or flash.")
+            e_message = (
+                f"Your face is too bright (brightness {luma:.0f} of 255, at most "
+                f"{t.face_luma_high:.0f}). Avoid direct sun or flash."
+            )
         else:
             e_status, e_message = "pass", "The light on your face is good."
         return [
-            Check("sharpness", s_status, sharp, t.sharpness_warn,
-                  "Your face is sharp." if s_status == "pass" else
-                  f"The photo is blurred (sharpness {sharp:.2f}, we need {t.sharpness_warn:.2f}). "
-                  "Hold the camera still and tap your face to focus."),
-            Check("exposure", e_status, luma, t.face_luma_low if luma < t.face_luma_low else t.face_luma_high,
-                  e_message),
-            Check("clipping", "warn" if clipped > t.clipped_share_max else "pass", clipped,
-                  t.clipped_share_max,
-                  "No lost highlights or shadows on your face." if clipped <= t.clipped_share_max else
-                  f"{clipped:.0%} of your face is pure black or white. Use softer, even light."),
+            Check(
+                "sharpness",
+                s_status,
+                sharp,
+                t.sharpness_warn,
+                "Your face is sharp."
+                if s_status == "pass"
+                else f"The photo is blurred (sharpness {sharp:.2f}, we need {t.sharpness_warn:.2f}). "
+                "Hold the camera still and tap your face to focus.",
+            ),
+            Check(
+                "exposure",
+                e_status,
+                luma,
+                t.face_luma_low if luma < t.face_luma_low else t.face_luma_high,
+                e_message,
+            ),
+            Check(
+                "clipping",
+                "warn" if clipped > t.clipped_share_max else "pass",
+                clipped,
+                t.clipped_share_max,
+                "No lost highlights or shadows on your face."
+                if clipped <= t.clipped_share_max
+                else f"{clipped:.0%} of your face is pure black or white. Use softer, even light.",
+            ),
         ]

@@ -58,5 +58,10 @@ class IdentityBuilder:
                 code="not_enough_photos",
             )
         mean = matrix[[keys.index(k) for k in used]].mean(axis=0)
-        return Enrollment(embedding=normalise(mean), used=used, outliers=outliers,
-                          similarity=similarity, keys=keys)
+        return Enrollment(
+            embedding=normalise(mean),
+            used=used,
+            outliers=outliers,
+            similarity=similarity,
+            keys=keys,
+        )

@@ -86,7 +86,8 @@ def _require_complete(data: bytes, fmt: str) -> None:
         complete = len(data) >= 8 + int.from_bytes(data[4:8], "little")
     if not complete:
         raise ImageRejected(
-            "The photo is incomplete (the file ends too early). Take or export it again.", code="truncated"
+            "The photo is incomplete (the file ends too early). Take or export it again.",
+            code="truncated",
         )
 
 
@@ -124,14 +125,15 @@ def decode_image(
                 code="too_many_pixels",
             )
         if getattr(image, "n_frames", 1) > 1:
-            raise ImageRejected("Animated images are not accepted; send a still photo.", code="animated")
+            raise ImageRejected(
+                "Animated images are not accepted; send a still photo.", code="animated"
+            )
         draft_scale = 1.0
         if fmt == "JPEG" and max_side and max(width, height) > 2 * max_side:
             image.draft("RGB", (max_side, max_side))
             draft_scale = image.size[0] / width
         image.load()
-        image = ImageOps.exif_transpose(image)
-        pixels = _to_rgb_array(image)
+        pixels = _to_rgb_array(ImageOps.exif_transpose(image))
     except ImageRejected:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError) as exc:
@@ -140,7 +142,9 @@ def decode_image(
             "incomplete. Take or export it again.",
             code="corrupt",
         ) from exc
-    return DecodedImage(pixels=pixels, source_format=fmt, source_size=(width, height), draft_scale=draft_scale)
+    return DecodedImage(
+        pixels=pixels, source_format=fmt, source_size=(width, height), draft_scale=draft_scale
+    )
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:

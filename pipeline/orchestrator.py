@@ -1,4 +1,10 @@
-"""The narrow interface the portal calls: check photos, build identity, generate, select."""
+"""The narrow interface the portal calls: check photos, build identity, generate, select.
+
+1. ``check_photo``     one selfie -> verdicts and, when usable, its embedding
+2. ``build_identity``  embeddings of usable selfies -> the enrolled identity
+3. ``generate``        preset + selfies + identity -> candidates (configured backend)
+4. ``select``          candidates -> scores, identity gate, ranking
+"""
 
 from __future__ import annotations
 
@@ -71,13 +77,14 @@ class Candidate:
 class GenerationResult:
     backend: str
     candidates: list[Candidate]
-    ranking: list[Scored]
     timings: dict[str, float]
 
 
 def normalise_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, DecodedImage]:
     """Validate an upload by content and return a metadata-free JPEG copy (at most 2048 px)."""
-    decoded = decode_image(data, max_bytes=max_bytes, max_pixels=max_pixels, max_side=NORMALISED_MAX_SIDE)
+    decoded = decode_image(
+        data, max_bytes=max_bytes, max_pixels=max_pixels, max_side=NORMALISED_MAX_SIDE
+    )
     pixels, _ = downscale(decoded.pixels, NORMALISED_MAX_SIDE)
     return encode(pixels, quality=92), decoded
 
@@ -95,7 +102,9 @@ class HeadshotPipeline:
         self.config = config
         self.checker = PhotoChecker(analyzer, config.thresholds)
         self.identity_threshold = (
-            config.identity_threshold if config.identity_threshold is not None else analyzer.same_person_threshold
+            config.identity_threshold
+            if config.identity_threshold is not None
+            else analyzer.same_person_threshold
         )
 
     @classmethod
@@ -117,17 +126,29 @@ class HeadshotPipeline:
 
     # 1. check photos -----------------------------------------------------------------------------
     def check_photo(self, normalised: bytes) -> PhotoAnalysis:
-        decoded = decode_image(normalised, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels)
+        decoded = decode_image(
+            normalised, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels
+        )
         report = self.checker(decoded.pixels)
-        embedding = self.analyzer.embed(decoded.pixels, report.face) if report.usable and report.face else None
-        return PhotoAnalysis(report=report, embedding=embedding, width=decoded.width, height=decoded.height)
+        embedding = (
+            self.analyzer.embed(decoded.pixels, report.face)
+            if report.usable and report.face
+            else None
+        )
+        return PhotoAnalysis(
+            report=report, embedding=embedding, width=decoded.width, height=decoded.height
+        )
 
     def load_selfie(self, key: str, normalised: bytes) -> Selfie | None:
-        decoded = decode_image(normalised, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels)
+        decoded = decode_image(
+            normalised, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels
+        )
         report = self.checker(decoded.pixels)
         if not report.usable or report.face is None:
             return None
-        return Selfie(key=key, pixels=decoded.pixels, face=report.face, quality=selfie_quality(report))
+        return Selfie(
+            key=key, pixels=decoded.pixels, face=report.face, quality=selfie_quality(report)
+        )
 
     # 2. identity ---------------------------------------------------------------------------------
     def build_identity(self, embeddings: dict[str, np.ndarray]) -> Enrollment:
@@ -185,9 +206,16 @@ class HeadshotPipeline:
             )
             report(10 + round(60 * (index + 1) / variations), "rendering")
         timings["generate_s"] = round(time.perf_counter() - started, 3)
+        return GenerationResult(backend=renderer.name, candidates=candidates, timings=timings)
+
+    def select(
+        self, result: GenerationResult, *, preset: BrandPreset, enrollment: Enrollment
+    ) -> list[Scored]:
+        """Score every candidate, gate on identity, drop near-duplicates, rank the rest."""
         started = time.perf_counter()
         selector = CandidateSelector(self.analyzer, identity_threshold=self.identity_threshold)
-        ranking = selector({c.key: c.pixels for c in candidates}, enrollment.embedding, preset)
-        timings["select_s"] = round(time.perf_counter() - started, 3)
-        report(95, "ranking")
-        return GenerationResult(backend=renderer.name, candidates=candidates, ranking=ranking, timings=timings)
+        ranking = selector(
+            {c.key: c.pixels for c in result.candidates}, enrollment.embedding, preset
+        )
+        result.timings["select_s"] = round(time.perf_counter() - started, 3)
+        return ranking

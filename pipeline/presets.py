@@ -30,7 +30,9 @@ class Backdrop(_Strict):
         if self.kind == "image" and not self.image:
             raise ValueError("a backdrop of kind 'image' needs an 'image' path")
         if self.kind in {"gradient", "vignette"} and len(self.colors) != 2:
-            raise ValueError(f"a '{self.kind}' backdrop needs two colours (centre/top, edge/bottom)")
+            raise ValueError(
+                f"a '{self.kind}' backdrop needs two colours (centre/top, edge/bottom)"
+            )
         return self
 
 

@@ -8,7 +8,9 @@ TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trai
 COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/composite"
 
 
-def xmp_packet(*, digital_source_type: str, generator: str, preset: str, preset_version: int, seed: int) -> bytes:
+def xmp_packet(
+    *, digital_source_type: str, generator: str, preset: str, preset_version: int, seed: int
+) -> bytes:
     description = (
         f"Professional headshot made by {generator} with brand preset {preset} "
         f"version {preset_version} (seed {seed})."

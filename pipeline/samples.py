@@ -33,7 +33,9 @@ class SampleMissing(RuntimeError):
 def _package_data(package: str, *parts: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:
-        raise SampleMissing(f"The package {package} is not installed; run `pip install -e .[samples]`.")
+        raise SampleMissing(
+            f"The package {package} is not installed; run `pip install -e .[samples]`."
+        )
     path = Path(spec.origin).parent.joinpath(*parts)
     if not path.is_file():
         raise SampleMissing(f"{path} is missing from the installed {package} package.")
@@ -52,7 +54,9 @@ def cat() -> Path:
 def group_photo(samples_dir: Path) -> Path:
     path = samples_dir / "t1.jpg"
     if not path.is_file():
-        raise SampleMissing(f"{path} is missing; run `python -m pipeline.samples install {samples_dir}`.")
+        raise SampleMissing(
+            f"{path} is missing; run `python -m pipeline.samples install {samples_dir}`."
+        )
     return path
 
 
@@ -63,19 +67,33 @@ def install(samples_dir: Path) -> list[Path]:
         return [samples_dir / name for name in INSIGHTFACE_IMAGES]
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(  # noqa: S603 - fixed arguments
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "insightface==2.1", "-d", tmp],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--quiet",
+                "insightface==2.1",
+                "-d",
+                tmp,
+            ],
             check=True,
         )
         wheel = Path(tmp) / INSIGHTFACE_WHEEL
         digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
         if digest != INSIGHTFACE_WHEEL_SHA256:
-            raise SampleMissing(f"{INSIGHTFACE_WHEEL} has sha256 {digest}, expected {INSIGHTFACE_WHEEL_SHA256}.")
+            raise SampleMissing(
+                f"{INSIGHTFACE_WHEEL} has sha256 {digest}, expected {INSIGHTFACE_WHEEL_SHA256}."
+            )
         with zipfile.ZipFile(wheel) as archive:
             for name in wanted:
                 data = archive.read(f"insightface/data/images/{name}")
                 expected = INSIGHTFACE_IMAGES[name]
                 if expected and hashlib.sha256(data).hexdigest() != expected:
-                    raise SampleMissing(f"{name} inside the wheel does not match its recorded sha256.")
+                    raise SampleMissing(
+                        f"{name} inside the wheel does not match its recorded sha256."
+                    )
                 (samples_dir / name).write_bytes(data)
     return [samples_dir / name for name in INSIGHTFACE_IMAGES]
 
@@ -103,7 +121,11 @@ def _edit(pixels: object, kind: str) -> object:
         return np.clip(warm, 0, 255).astype(np.uint8)
     if kind == "closer":
         crop = image[40 : height - 120, 60 : width - 60]
-        return cv2.resize(crop, (width, round(width * crop.shape[0] / crop.shape[1])), interpolation=cv2.INTER_CUBIC)
+        return cv2.resize(
+            crop,
+            (width, round(width * crop.shape[0] / crop.shape[1])),
+            interpolation=cv2.INTER_CUBIC,
+        )
     if kind == "blurred":
         return cv2.GaussianBlur(image, (0, 0), 2.2)
     if kind == "dark":

@@ -32,19 +32,28 @@ def _thumbprint(pixels: np.ndarray) -> np.ndarray:
 class CandidateSelector:
     weights = {"identity": 0.5, "sharpness": 0.2, "exposure": 0.15, "framing": 0.15}
 
-    def __init__(self, analyzer: FaceAnalyzer, *, identity_threshold: float, duplicate_distance: float = 2.0) -> None:
+    def __init__(
+        self, analyzer: FaceAnalyzer, *, identity_threshold: float, duplicate_distance: float = 2.0
+    ) -> None:
         # Ideally a face model other than the one that conditioned generation;
         # the studio renderer uses no identity model, so the enrollment model is fair here.
         self.analyzer = analyzer
         self.identity_threshold = identity_threshold
         self.duplicate_distance = duplicate_distance
 
-    def score(self, pixels: np.ndarray, identity: np.ndarray, preset: BrandPreset) -> tuple[dict[str, float], str]:
+    def score(
+        self, pixels: np.ndarray, identity: np.ndarray, preset: BrandPreset
+    ) -> tuple[dict[str, float], str]:
         import cv2
 
         faces = self.analyzer.detect(pixels)
         if not faces:
-            return {"identity": 0.0, "sharpness": 0.0, "exposure": 0.0, "framing": 0.0}, "no face found in the result"
+            return {
+                "identity": 0.0,
+                "sharpness": 0.0,
+                "exposure": 0.0,
+                "framing": 0.0,
+            }, "no face found in the result"
         face = faces[0]
         similarity = cosine(self.analyzer.embed(pixels, face), identity)
         gray = cv2.cvtColor(face_region(pixels, face), cv2.COLOR_RGB2GRAY)
@@ -52,7 +61,10 @@ class CandidateSelector:
         height = pixels.shape[0]
         eye_y = float(np.mean([p[1] for p in face.eye_centres()])) / height
         head_share = face.height * HEAD_PER_FACE_BOX / height
-        framing_error = abs(eye_y - preset.framing.eye_line) / 0.1 + abs(head_share - preset.framing.head_height_share) / 0.15
+        framing_error = (
+            abs(eye_y - preset.framing.eye_line) / 0.1
+            + abs(head_share - preset.framing.head_height_share) / 0.15
+        )
         scores = {
             "identity": round(similarity, 4),
             "sharpness": round(sharpness_score(gray), 4),
@@ -63,7 +75,9 @@ class CandidateSelector:
         }
         return scores, ""
 
-    def __call__(self, candidates: dict[str, np.ndarray], identity: np.ndarray, preset: BrandPreset) -> list[Scored]:
+    def __call__(
+        self, candidates: dict[str, np.ndarray], identity: np.ndarray, preset: BrandPreset
+    ) -> list[Scored]:
         results: list[Scored] = []
         prints: dict[str, np.ndarray] = {}
         for key, pixels in candidates.items():
@@ -73,8 +87,10 @@ class CandidateSelector:
             if problem:
                 item.reason = problem
             elif scores["identity"] < self.identity_threshold:
-                item.reason = (f"identity similarity {scores['identity']:.3f} is under the threshold "
-                               f"{self.identity_threshold:.3f}: it may not look like you")
+                item.reason = (
+                    f"identity similarity {scores['identity']:.3f} is under the threshold "
+                    f"{self.identity_threshold:.3f}: it may not look like you"
+                )
             else:
                 item.accepted = True
             prints[key] = _thumbprint(pixels)
@@ -82,8 +98,16 @@ class CandidateSelector:
         results.sort(key=lambda s: (s.accepted, s.total), reverse=True)
         kept: list[Scored] = []
         for item in results:
-            twin = next((k for k in kept if k.accepted and
-                         float(np.abs(prints[k.key] - prints[item.key]).mean()) < self.duplicate_distance), None)
+            twin = next(
+                (
+                    k
+                    for k in kept
+                    if k.accepted
+                    and float(np.abs(prints[k.key] - prints[item.key]).mean())
+                    < self.duplicate_distance
+                ),
+                None,
+            )
             if item.accepted and twin is not None:
                 item.accepted = False
                 item.reason = f"near-duplicate of a better candidate ({twin.key})"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.errors import PipelineError
 from pipeline.faces import Face
 from pipeline.presets import BrandPreset, OutputSize
 
@@ -40,7 +41,11 @@ def kelvin_to_rgb(kelvin: float) -> np.ndarray:
     """Approximate white-point colour of a black body (Tanner Helland's fit), 0..1."""
     t = kelvin / 100.0
     red = 255.0 if t <= 66 else 329.698727446 * (t - 60) ** -0.1332047592
-    green = 99.4708025861 * math.log(t) - 161.1195681661 if t <= 66 else 288.1221695283 * (t - 60) ** -0.0755148492
+    green = (
+        99.4708025861 * math.log(t) - 161.1195681661
+        if t <= 66
+        else 288.1221695283 * (t - 60) ** -0.0755148492
+    )
     if t >= 66:
         blue = 255.0
     elif t <= 19:
@@ -83,7 +88,9 @@ class StudioRenderer:
         a = alpha[:, :, None]
         composite = person * a + backdrop * (1.0 - a)
         result = np.clip(composite + 0.5, 0, 255).astype(np.uint8)
-        return Rendered(pixels=result, segmentation=method, crop_jitter=jitter, light_strength=light_strength)
+        return Rendered(
+            pixels=result, segmentation=method, crop_jitter=jitter, light_strength=light_strength
+        )
 
     # -- 1. framing -----------------------------------------------------------------------------
     def target_geometry(self, out: OutputSize) -> tuple[float, float, float]:
@@ -106,18 +113,26 @@ class StudioRenderer:
         matrix[0, 2] += target_x - centre[0]
         matrix[1, 2] += target_y - centre[1]
         size = (out.width, out.height)
-        framed = cv2.warpAffine(pixels, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        framed = cv2.warpAffine(
+            pixels, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+        )
         ones = np.full(pixels.shape[:2], 255, dtype=np.uint8)
         valid = cv2.warpAffine(ones, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
         return framed, valid.astype(np.float32) / 255.0
 
     # -- 2. segmentation ------------------------------------------------------------------------
-    def _segment(self, framed: np.ndarray, valid: np.ndarray, out: OutputSize) -> tuple[np.ndarray, str]:
+    def _segment(
+        self, framed: np.ndarray, valid: np.ndarray, out: OutputSize
+    ) -> tuple[np.ndarray, str]:
         import cv2
 
         work_side = 320
         scale = work_side / max(out.width, out.height)
-        small = cv2.resize(framed, (round(out.width * scale), round(out.height * scale)), interpolation=cv2.INTER_AREA)
+        small = cv2.resize(
+            framed,
+            (round(out.width * scale), round(out.height * scale)),
+            interpolation=cv2.INTER_AREA,
+        )
         h, w = small.shape[:2]
         eye_x, eye_y, face_px = (v * scale for v in self.target_geometry(out))
         face_w = face_px * 0.85
@@ -125,23 +140,53 @@ class StudioRenderer:
         mask = np.full((h, w), cv2.GC_PR_BGD, dtype=np.uint8)
         mask[geometric > 0.5] = cv2.GC_PR_FGD
         inner = np.zeros((h, w), np.uint8)
-        cv2.ellipse(inner, (round(eye_x), round(eye_y + 0.2 * face_px)), (round(face_w * 0.38), round(face_px * 0.5)), 0, 0, 360, 1, -1)
+        cv2.ellipse(
+            inner,
+            (round(eye_x), round(eye_y + 0.2 * face_px)),
+            (round(face_w * 0.38), round(face_px * 0.5)),
+            0,
+            0,
+            360,
+            1,
+            -1,
+        )
         # The hairline and the crown: GrabCut tends to give hair to the background.
-        cv2.ellipse(inner, (round(eye_x), round(eye_y - 0.3 * face_px)), (round(face_w * 0.3), round(face_px * 0.38)), 0, 0, 360, 1, -1)
+        cv2.ellipse(
+            inner,
+            (round(eye_x), round(eye_y - 0.3 * face_px)),
+            (round(face_w * 0.3), round(face_px * 0.38)),
+            0,
+            0,
+            360,
+            1,
+            -1,
+        )
         mask[inner > 0] = cv2.GC_FGD
         head_top = eye_y - EYES_IN_FACE_BOX * face_px - 0.45 * face_px
         band = max(1, round(head_top - 0.12 * face_px))
         mask[:band, :] = cv2.GC_BGD
         side = round(1.9 * face_w)
         shoulder_line = round(eye_y + 1.3 * face_px)
-        for x_range in (slice(0, max(0, round(eye_x - side))), slice(min(w, round(eye_x + side)), w)):
+        for x_range in (
+            slice(0, max(0, round(eye_x - side))),
+            slice(min(w, round(eye_x + side)), w),
+        ):
             mask[: max(0, shoulder_line - round(0.4 * face_px)), x_range] = cv2.GC_BGD
         small_valid = cv2.resize(valid, (w, h)) < 0.5
         mask[small_valid] = cv2.GC_BGD
         background_model = np.zeros((1, 65), np.float64)
         foreground_model = np.zeros((1, 65), np.float64)
         try:
-            cv2.grabCut(small, mask, None, background_model, foreground_model, 4, cv2.GC_INIT_WITH_MASK)
+            # The rectangle is ignored when starting from a mask.
+            cv2.grabCut(
+                small,
+                mask,
+                (0, 0, w, h),
+                background_model,
+                foreground_model,
+                4,
+                cv2.GC_INIT_WITH_MASK,
+            )
             alpha_small = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
             method = "grabcut"
         except cv2.error:
@@ -151,7 +196,9 @@ class StudioRenderer:
         if not (0.08 <= share <= 0.85) or face_kept < 0.9:
             alpha_small, method = geometric, "geometric"
         # Keep the largest connected person region; drop islands of background.
-        count, labels, stats, _ = cv2.connectedComponentsWithStats((alpha_small > 0.5).astype(np.uint8))
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(
+            (alpha_small > 0.5).astype(np.uint8)
+        )
         if count > 2:
             largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
             alpha_small = (labels == largest).astype(np.float32)
@@ -164,22 +211,35 @@ class StudioRenderer:
         return np.clip(alpha * valid, 0.0, 1.0), method
 
     @staticmethod
-    def _geometric_mask(h: int, w: int, eye_x: float, eye_y: float, face_px: float, face_w: float) -> np.ndarray:
+    def _geometric_mask(
+        h: int, w: int, eye_x: float, eye_y: float, face_px: float, face_w: float
+    ) -> np.ndarray:
         import cv2
 
         mask = np.zeros((h, w), np.float32)
         head_centre = (round(eye_x), round(eye_y + 0.05 * face_px))
-        cv2.ellipse(mask, head_centre, (round(face_w * 0.62), round(face_px * 0.85)), 0, 0, 360, 1.0, -1)
+        cv2.ellipse(
+            mask, head_centre, (round(face_w * 0.62), round(face_px * 0.85)), 0, 0, 360, 1.0, -1
+        )
         neck_top = round(eye_y + 0.6 * face_px)
-        cv2.rectangle(mask, (round(eye_x - 0.32 * face_w), neck_top), (round(eye_x + 0.32 * face_w), round(eye_y + 1.2 * face_px)), 1.0, -1)
-        shoulders = np.array([
-            (eye_x - 0.5 * face_w, eye_y + 1.05 * face_px),
-            (eye_x + 0.5 * face_w, eye_y + 1.05 * face_px),
-            (eye_x + 2.0 * face_w, eye_y + 1.7 * face_px),
-            (eye_x + 2.2 * face_w, h),
-            (eye_x - 2.2 * face_w, h),
-            (eye_x - 2.0 * face_w, eye_y + 1.7 * face_px),
-        ], dtype=np.int32)
+        cv2.rectangle(
+            mask,
+            (round(eye_x - 0.32 * face_w), neck_top),
+            (round(eye_x + 0.32 * face_w), round(eye_y + 1.2 * face_px)),
+            1.0,
+            -1,
+        )
+        shoulders = np.array(
+            [
+                (eye_x - 0.5 * face_w, eye_y + 1.05 * face_px),
+                (eye_x + 0.5 * face_w, eye_y + 1.05 * face_px),
+                (eye_x + 2.0 * face_w, eye_y + 1.7 * face_px),
+                (eye_x + 2.2 * face_w, h),
+                (eye_x - 2.2 * face_w, h),
+                (eye_x - 2.0 * face_w, eye_y + 1.7 * face_px),
+            ],
+            dtype=np.int32,
+        )
         cv2.fillPoly(mask, [shoulders], 1.0)
         return mask
 
@@ -193,10 +253,14 @@ class StudioRenderer:
             canvas = np.broadcast_to(colors[0], (height, width, 3)).astype(np.float32)
         elif spec.kind == "gradient":
             t = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
-            canvas = np.broadcast_to(colors[0] * (1 - t) + colors[1] * t, (height, width, 3)).astype(np.float32)
+            canvas = np.broadcast_to(
+                colors[0] * (1 - t) + colors[1] * t, (height, width, 3)
+            ).astype(np.float32)
         elif spec.kind == "vignette":
             ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-            r = np.hypot((xs - width / 2) / (width / 2), (ys - height * 0.4) / (height / 2)) / math.sqrt(2)
+            r = np.hypot(
+                (xs - width / 2) / (width / 2), (ys - height * 0.4) / (height / 2)
+            ) / math.sqrt(2)
             t = np.clip(r, 0, 1)[:, :, None] ** 1.5
             canvas = colors[0] * (1 - t) + colors[1] * t
         else:
@@ -204,8 +268,16 @@ class StudioRenderer:
             image_path = (base / str(spec.image)).resolve()
             if not image_path.is_relative_to(base.resolve()):
                 raise ValueError("backdrop image must live inside the presets directory")
-            picture = cv2.cvtColor(cv2.imread(str(image_path)), cv2.COLOR_BGR2RGB)
-            canvas = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32)
+            loaded = cv2.imread(str(image_path))
+            if loaded is None:
+                raise PipelineError(
+                    f"The preset's backdrop image {spec.image} cannot be read; check the preset.",
+                    code="backdrop_missing",
+                )
+            picture = cv2.cvtColor(loaded, cv2.COLOR_BGR2RGB)
+            canvas = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA).astype(
+                np.float32
+            )
         # A little noise keeps smooth gradients from banding after JPEG encoding.
         if spec.kind != "solid":
             canvas = canvas + rng.normal(0.0, 0.6, canvas.shape).astype(np.float32)
@@ -240,15 +312,50 @@ class StudioRenderer:
         eye_x, eye_y, face_px = self.target_geometry(out)
         clipped = np.clip(person, 0, 255).astype(np.uint8)
         ycrcb = cv2.cvtColor(clipped, cv2.COLOR_RGB2YCrCb)
-        skin = ((ycrcb[:, :, 1] >= 135) & (ycrcb[:, :, 1] <= 180) & (ycrcb[:, :, 2] >= 85) & (ycrcb[:, :, 2] <= 135)).astype(np.float32)
+        skin = (
+            (ycrcb[:, :, 1] >= 135)
+            & (ycrcb[:, :, 1] <= 180)
+            & (ycrcb[:, :, 2] >= 85)
+            & (ycrcb[:, :, 2] <= 135)
+        ).astype(np.float32)
         region = np.zeros(skin.shape, np.float32)
-        cv2.ellipse(region, (round(eye_x), round(eye_y + 0.2 * face_px)), (round(face_px * 0.45), round(face_px * 0.62)), 0, 0, 360, 1.0, -1)
+        cv2.ellipse(
+            region,
+            (round(eye_x), round(eye_y + 0.2 * face_px)),
+            (round(face_px * 0.45), round(face_px * 0.62)),
+            0,
+            0,
+            360,
+            1.0,
+            -1,
+        )
         keep = np.zeros(skin.shape, np.float32)
         eye_dx = 0.22 * face_px
         for dx in (-eye_dx, eye_dx):
-            cv2.ellipse(keep, (round(eye_x + dx), round(eye_y)), (round(0.13 * face_px), round(0.08 * face_px)), 0, 0, 360, 1.0, -1)
-        cv2.ellipse(keep, (round(eye_x), round(eye_y + 0.55 * face_px)), (round(0.22 * face_px), round(0.1 * face_px)), 0, 0, 360, 1.0, -1)
-        weight = cv2.GaussianBlur(skin * region * (1.0 - keep), (0, 0), sigmaX=max(1.0, face_px / 40)) * strength
+            cv2.ellipse(
+                keep,
+                (round(eye_x + dx), round(eye_y)),
+                (round(0.13 * face_px), round(0.08 * face_px)),
+                0,
+                0,
+                360,
+                1.0,
+                -1,
+            )
+        cv2.ellipse(
+            keep,
+            (round(eye_x), round(eye_y + 0.55 * face_px)),
+            (round(0.22 * face_px), round(0.1 * face_px)),
+            0,
+            0,
+            360,
+            1.0,
+            -1,
+        )
+        weight = (
+            cv2.GaussianBlur(skin * region * (1.0 - keep), (0, 0), sigmaX=max(1.0, face_px / 40))
+            * strength
+        )
         diameter = max(5, round(face_px / 30)) | 1
         smooth = cv2.bilateralFilter(clipped, diameter, 25, diameter).astype(np.float32)
         return person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
@@ -268,4 +375,6 @@ def fit_output(pixels: np.ndarray, size: OutputSize) -> np.ndarray:
         new_height = round(width / target_ratio)
         pixels = pixels[:new_height]  # keep the head room: crop from the bottom
     interpolation = cv2.INTER_AREA if pixels.shape[1] > size.width else cv2.INTER_LANCZOS4
-    return cv2.resize(np.ascontiguousarray(pixels), (size.width, size.height), interpolation=interpolation)
+    return cv2.resize(
+        np.ascontiguousarray(pixels), (size.width, size.height), interpolation=interpolation
+    )

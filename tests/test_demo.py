@@ -13,7 +13,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_demo_runs_the_journey_and_is_idempotent(tmp_path, samples_dir):
     env = {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "RABBITMQ_URL"}},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"DATABASE_URL", "REDIS_URL", "RABBITMQ_URL"}
+        },
         "DJANGO_SETTINGS_MODULE": "headshots_portal.settings.base",
         "HEADSHOTS_VAR_DIR": str(tmp_path / "var"),
     }
@@ -22,19 +26,36 @@ def test_demo_runs_the_journey_and_is_idempotent(tmp_path, samples_dir):
     out = tmp_path / "out"
     reports = []
     for _ in range(2):
-        result = subprocess.run([*manage, "demo", "--out", str(out), "--samples", str(samples_dir)],
-                                env=env, cwd=ROOT, capture_output=True, text=True)
+        result = subprocess.run(
+            [*manage, "demo", "--out", str(out), "--samples", str(samples_dir)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         reports.append(json.loads((out / "report.json").read_text()))
     first, second = reports
     assert first["ok"] and [s["status"] for s in first["steps"]] == ["succeeded"] * 11
     assert second["ok"] and second["counts"] == first["counts"]
-    assert first["counts"] == {"companies": 1, "employees": 1, "photos": 10, "jobs": 1, "headshots": 4,
-                               "publications": 2}
-    checks = {p["file"]: p["status"] for p in next(s for s in first["steps"] if s["step"] == "checks")["detail"]["photos"]}
+    assert first["counts"] == {
+        "companies": 1,
+        "employees": 1,
+        "photos": 10,
+        "jobs": 1,
+        "headshots": 4,
+        "publications": 2,
+    }
+    checks = {
+        p["file"]: p["status"]
+        for p in next(s for s in first["steps"] if s["step"] == "checks")["detail"]["photos"]
+    }
     assert checks["selfie-08-cat.png"] == "unusable" and checks["selfie-09-group.jpg"] == "unusable"
     generation = next(s for s in first["steps"] if s["step"] == "generation")["detail"]
-    assert generation["backend"] == "studio-classic-v1" and len(generation["enrollment"]["outliers"]) == 1
+    assert (
+        generation["backend"] == "studio-classic-v1"
+        and len(generation["enrollment"]["outliers"]) == 1
+    )
     assert next(s for s in second["steps"] if s["step"] == "generation")["detail"]["reused"] is True
     assert (out / "business-card.pdf").read_bytes().startswith(b"%PDF")
     assert (out / "contact-sheet.png").stat().st_size > 10_000

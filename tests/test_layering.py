@@ -19,20 +19,32 @@ def test_pipeline_source_has_no_django_import():
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names = [node.module]
-            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in {"django", "rest_framework", "apps"}]
+            offenders += [
+                f"{path.name}: {n}"
+                for n in names
+                if n.split(".")[0] in {"django", "rest_framework", "apps"}
+            ]
     assert offenders == []
 
 
 def run_python(code: str) -> str:
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-                            env={"DJANGO_SETTINGS_MODULE": "headshots_portal.settings.test", "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"DJANGO_SETTINGS_MODULE": "headshots_portal.settings.test", "PATH": "/usr/bin:/bin"},
+    )
     return result.stdout.strip()
 
 
 def test_importing_every_pipeline_module_loads_no_django():
     modules = sorted(p.stem for p in (ROOT / "pipeline").glob("*.py") if p.stem != "__init__")
-    code = "import sys\n" + "".join(f"import pipeline.{m}\n" for m in modules) + (
-        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))"
+    code = (
+        "import sys\n"
+        + "".join(f"import pipeline.{m}\n" for m in modules)
+        + ("print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))")
     )
     assert run_python(code) == "[]"
 

@@ -6,7 +6,9 @@ from apps.audit.models import AuditEvent
 from apps.organizations.models import Organization
 
 
-def audit_event_list(*, organization: Organization, action: str | None = None) -> QuerySet[AuditEvent]:
+def audit_event_list(
+    *, organization: Organization, action: str | None = None
+) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.filter(organization=organization)
     if action:
         events = events.filter(action=action)

@@ -14,7 +14,9 @@ class TimeStamped(models.Model):
 class TenantOwned(TimeStamped):
     """Every row that belongs to a company says so; selectors filter by it."""
 
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
 
     class Meta:
         abstract = True

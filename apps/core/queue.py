@@ -25,7 +25,9 @@ _worker: dramatiq.Worker | None = None
 def enqueue(actor: dramatiq.Actor, *args: Any) -> None:
     def send() -> None:
         actor.send(*args)
-        if settings.HEADSHOTS_QUEUE_MODE == "inprocess" and getattr(settings, "HEADSHOTS_INPROCESS_AUTOSTART", True):
+        if settings.HEADSHOTS_QUEUE_MODE == "inprocess" and getattr(
+            settings, "HEADSHOTS_INPROCESS_AUTOSTART", True
+        ):
             inprocess_worker()
 
     transaction.on_commit(send)
@@ -39,7 +41,9 @@ def inprocess_worker() -> dramatiq.Worker:
             broker = dramatiq.get_broker()
             _worker = dramatiq.Worker(broker, worker_threads=settings.HEADSHOTS_INPROCESS_THREADS)
             _worker.start()
-            logger.info("in-process worker started with %d thread(s)", settings.HEADSHOTS_INPROCESS_THREADS)
+            logger.info(
+                "in-process worker started with %d thread(s)", settings.HEADSHOTS_INPROCESS_THREADS
+            )
         return _worker
 
 

@@ -14,4 +14,6 @@ def health(request: HttpRequest) -> JsonResponse:
     except Exception:  # noqa: BLE001 - a health check reports, it does not raise
         database = "unavailable"
     status = 200 if database == "ok" else 503
-    return JsonResponse({"status": "ok" if status == 200 else "degraded", "database": database}, status=status)
+    return JsonResponse(
+        {"status": "ok" if status == 200 else "degraded", "database": database}, status=status
+    )

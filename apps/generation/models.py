@@ -17,7 +17,9 @@ class JobStatus(models.TextChoices):
 JOB_TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.FAILED}),
     # RUNNING -> QUEUED: a transient error puts the job back for a retry.
-    JobStatus.RUNNING: frozenset({JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}),
+    JobStatus.RUNNING: frozenset(
+        {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}
+    ),
     JobStatus.SUCCEEDED: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELLED: frozenset(),
@@ -27,9 +29,15 @@ MAX_JOB_ATTEMPTS = 3
 
 
 class GenerationJob(TenantOwned):
-    employee = models.ForeignKey("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="jobs")
-    preset_version = models.ForeignKey("presets.BrandPresetVersion", on_delete=models.PROTECT, related_name="jobs")
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    employee = models.ForeignKey(
+        "organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="jobs"
+    )
+    preset_version = models.ForeignKey(
+        "presets.BrandPresetVersion", on_delete=models.PROTECT, related_name="jobs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
     stage = models.CharField(max_length=40, default="queued")
@@ -44,10 +52,14 @@ class GenerationJob(TenantOwned):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=models.Q(progress__lte=100), name="progress_at_most_100"),
+            models.CheckConstraint(
+                condition=models.Q(progress__lte=100), name="progress_at_most_100"
+            ),
             # At most one queued or running job per person.
             models.UniqueConstraint(
-                fields=["employee"], condition=models.Q(status__in=["queued", "running"]), name="one_active_job"
+                fields=["employee"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_job",
             ),
         ]
 
@@ -61,11 +73,15 @@ class HeadshotStatus(models.TextChoices):
 
 class Headshot(TenantOwned):
     job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="headshots")
-    employee = models.ForeignKey("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="headshots")
+    employee = models.ForeignKey(
+        "organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="headshots"
+    )
     key = models.CharField(max_length=20)
     image = models.FileField(max_length=300)
     seed = models.BigIntegerField()
-    source_photo = models.ForeignKey("photos.Photo", null=True, on_delete=models.SET_NULL, related_name="+")
+    source_photo = models.ForeignKey(
+        "photos.Photo", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     backend = models.CharField(max_length=60)
     scores = models.JSONField(default=dict)
     total_score = models.FloatField(default=0.0)
@@ -73,10 +89,14 @@ class Headshot(TenantOwned):
     reason = models.CharField(max_length=300, blank=True)
     rank = models.PositiveSmallIntegerField(null=True, blank=True)
     info = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=HeadshotStatus.choices, default=HeadshotStatus.CANDIDATE)
+    status = models.CharField(
+        max_length=16, choices=HeadshotStatus.choices, default=HeadshotStatus.CANDIDATE
+    )
     rejection_reason = models.CharField(max_length=500, blank=True)
     picked_at = models.DateTimeField(null=True, blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -14,7 +14,9 @@ def job_get(*, organization: Organization, pk: int) -> GenerationJob:
     return job
 
 
-def job_list(*, organization: Organization, employee: EmployeeProfile | None = None) -> QuerySet[GenerationJob]:
+def job_list(
+    *, organization: Organization, employee: EmployeeProfile | None = None
+) -> QuerySet[GenerationJob]:
     jobs = GenerationJob.objects.filter(organization=organization).order_by("-created_at")
     if employee is not None:
         jobs = jobs.filter(employee=employee)
@@ -30,7 +32,9 @@ def headshot_get(*, organization: Organization, pk: int) -> Headshot:
 
 def headshot_list_for_job(*, organization: Organization, job: GenerationJob) -> QuerySet[Headshot]:
     """The gallery: accepted candidates best first, then the rejected ones with their reasons."""
-    return Headshot.objects.filter(organization=organization, job=job).order_by("-accepted", "rank", "key")
+    return Headshot.objects.filter(organization=organization, job=job).order_by(
+        "-accepted", "rank", "key"
+    )
 
 
 def approval_queue(*, organization: Organization) -> QuerySet[Headshot]:
@@ -41,9 +45,13 @@ def approval_queue(*, organization: Organization) -> QuerySet[Headshot]:
     )
 
 
-def headshot_approved_latest(*, organization: Organization, employee: EmployeeProfile) -> Headshot | None:
+def headshot_approved_latest(
+    *, organization: Organization, employee: EmployeeProfile
+) -> Headshot | None:
     return (
-        Headshot.objects.filter(organization=organization, employee=employee, status=HeadshotStatus.APPROVED)
+        Headshot.objects.filter(
+            organization=organization, employee=employee, status=HeadshotStatus.APPROVED
+        )
         .order_by("-decided_at")
         .first()
     )

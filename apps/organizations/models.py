@@ -9,7 +9,9 @@ from apps.core.models import TenantOwned, TimeStamped
 class Organization(TimeStamped):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
-    email_domains = models.JSONField(default=list, help_text="Lower-case domains whose people belong here.")
+    email_domains = models.JSONField(
+        default=list, help_text="Lower-case domains whose people belong here."
+    )
     retention_days = models.PositiveIntegerField(
         default=30, help_text="Days after approval before selfies and embeddings are deleted."
     )
@@ -33,11 +35,17 @@ MANAGER_ROLES = frozenset({Role.ADMIN, Role.HR})
 
 
 class Membership(TenantOwned):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(max_length=16, choices=Role.choices)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="one_membership_per_company")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="one_membership_per_company"
+            )
+        ]
 
 
 class EmployeeStatus(models.TextChoices):
@@ -48,21 +56,31 @@ class EmployeeStatus(models.TextChoices):
 
 class EmployeeProfile(TenantOwned):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="employee_profiles"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="employee_profiles",
     )
     full_name = models.CharField(max_length=200)
     title = models.CharField(max_length=200, blank=True)
     department = models.CharField(max_length=200, blank=True)
     email = models.EmailField()
     phone = models.CharField(max_length=40, blank=True)
-    directory_uid = models.CharField(max_length=200, blank=True, help_text="The person's identifier in the directory.")
-    status = models.CharField(max_length=16, choices=EmployeeStatus.choices, default=EmployeeStatus.INVITED)
+    directory_uid = models.CharField(
+        max_length=200, blank=True, help_text="The person's identifier in the directory."
+    )
+    status = models.CharField(
+        max_length=16, choices=EmployeeStatus.choices, default=EmployeeStatus.INVITED
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["organization", "email"], name="one_profile_per_email"),
             models.UniqueConstraint(
-                fields=["organization", "user"], condition=models.Q(user__isnull=False), name="one_profile_per_user"
+                fields=["organization", "user"],
+                condition=models.Q(user__isnull=False),
+                name="one_profile_per_user",
             ),
         ]
 
@@ -74,8 +92,12 @@ class Invitation(TenantOwned):
     email = models.EmailField()
     token_hash = models.CharField(max_length=64, unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
-    employee = models.ForeignKey(EmployeeProfile, on_delete=models.CASCADE, related_name="invitations")
-    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    employee = models.ForeignKey(
+        EmployeeProfile, on_delete=models.CASCADE, related_name="invitations"
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)

@@ -17,7 +17,9 @@ def membership_get(*, organization: Organization, user: AbstractBaseUser) -> Mem
     return membership
 
 
-def require_role(*, organization: Organization, user: AbstractBaseUser, roles: Iterable[str]) -> Membership:
+def require_role(
+    *, organization: Organization, user: AbstractBaseUser, roles: Iterable[str]
+) -> Membership:
     membership = membership_get(organization=organization, user=user)
     if membership.role not in set(roles):
         raise PermissionDenied("Your role in this company does not allow this action.")
@@ -25,7 +27,9 @@ def require_role(*, organization: Organization, user: AbstractBaseUser, roles: I
 
 
 def organizations_for_user(*, user: AbstractBaseUser) -> QuerySet[Organization]:
-    return Organization.objects.filter(pk__in=Membership.objects.filter(user=user).values("organization"))
+    return Organization.objects.filter(
+        pk__in=Membership.objects.filter(user=user).values("organization")
+    )
 
 
 def employee_get(*, organization: Organization, pk: int) -> EmployeeProfile:
@@ -42,7 +46,9 @@ def employee_for_user(*, organization: Organization, user: AbstractBaseUser) -> 
     return employee
 
 
-def employee_list(*, organization: Organization, department: str | None = None) -> QuerySet[EmployeeProfile]:
+def employee_list(
+    *, organization: Organization, department: str | None = None
+) -> QuerySet[EmployeeProfile]:
     employees = EmployeeProfile.objects.filter(organization=organization).order_by("full_name")
     if department:
         employees = employees.filter(department=department)

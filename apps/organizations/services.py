@@ -30,12 +30,16 @@ def _clean_domains(domains: list[str]) -> list[str]:
     cleaned = sorted({d.strip().lower().lstrip("@") for d in domains if d.strip()})
     for domain in cleaned:
         if "." not in domain or " " in domain:
-            raise ValidationFailed(f"{domain!r} is not an email domain (expected something like example.com).")
+            raise ValidationFailed(
+                f"{domain!r} is not an email domain (expected something like example.com)."
+            )
     return cleaned
 
 
 @transaction.atomic
-def organization_create(*, name: str, email_domains: list[str], retention_days: int = 30) -> Organization:
+def organization_create(
+    *, name: str, email_domains: list[str], retention_days: int = 30
+) -> Organization:
     name = name.strip()
     if not name:
         raise ValidationFailed("A company needs a name.")
@@ -43,21 +47,35 @@ def organization_create(*, name: str, email_domains: list[str], retention_days: 
     if Organization.objects.filter(slug=slug).exists():
         raise StateConflict(f"A company named {name!r} already exists.")
     return Organization.objects.create(
-        name=name, slug=slug, email_domains=_clean_domains(email_domains), retention_days=retention_days
+        name=name,
+        slug=slug,
+        email_domains=_clean_domains(email_domains),
+        retention_days=retention_days,
     )
 
 
 @transaction.atomic
 def membership_grant(
-    *, organization: Organization, user: AbstractBaseUser, role: str, granted_by: AbstractBaseUser | None
+    *,
+    organization: Organization,
+    user: AbstractBaseUser,
+    role: str,
+    granted_by: AbstractBaseUser | None,
 ) -> Membership:
     if role not in Role.values:
         raise ValidationFailed(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
     if granted_by is not None:
         require_role(organization=organization, user=granted_by, roles=MANAGER_ROLES)
-    membership, _ = Membership.objects.update_or_create(organization=organization, user=user, defaults={"role": role})
-    audit_record(organization=organization, actor=granted_by, action="membership.granted", target=membership,
-                 data={"user": user.get_username(), "role": role})
+    membership, _ = Membership.objects.update_or_create(
+        organization=organization, user=user, defaults={"role": role}
+    )
+    audit_record(
+        organization=organization,
+        actor=granted_by,
+        action="membership.granted",
+        target=membership,
+        data={"user": user.get_username(), "role": role},
+    )
     return membership
 
 
@@ -93,13 +111,18 @@ def invitation_create(
     employee, created = EmployeeProfile.objects.get_or_create(
         organization=organization,
         email=email,
-        defaults={"full_name": full_name.strip(), "title": title, "department": department, "phone": phone},
+        defaults={
+            "full_name": full_name.strip(),
+            "title": title,
+            "department": department,
+            "phone": phone,
+        },
     )
     if not created and employee.status == EmployeeStatus.ACTIVE:
         raise StateConflict(f"{email} has already joined.")
-    Invitation.objects.filter(employee=employee, accepted_at__isnull=True, revoked_at__isnull=True).update(
-        revoked_at=timezone.now()
-    )
+    Invitation.objects.filter(
+        employee=employee, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organization=organization,
@@ -110,8 +133,13 @@ def invitation_create(
         invited_by=invited_by,
         expires_at=timezone.now() + timedelta(days=INVITATION_DAYS),
     )
-    audit_record(organization=organization, actor=invited_by, action="invitation.created", target=invitation,
-                 data={"email": email})
+    audit_record(
+        organization=organization,
+        actor=invited_by,
+        action="invitation.created",
+        target=invitation,
+        data={"email": email},
+    )
     return invitation, token
 
 
@@ -129,14 +157,18 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> EmployeeProfile:
     if user_email != invitation.email:
         raise PermissionDenied("This invitation was sent to another email address.")
     organization = invitation.organization
-    Membership.objects.get_or_create(organization=organization, user=user, defaults={"role": invitation.role})
+    Membership.objects.get_or_create(
+        organization=organization, user=user, defaults={"role": invitation.role}
+    )
     employee = invitation.employee
     employee.user = user
     employee.status = EmployeeStatus.ACTIVE
     employee.save(update_fields=["user", "status", "updated_at"])
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at", "updated_at"])
-    audit_record(organization=organization, actor=user, action="invitation.accepted", target=invitation)
+    audit_record(
+        organization=organization, actor=user, action="invitation.accepted", target=invitation
+    )
     return employee
 
 

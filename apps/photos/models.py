@@ -6,7 +6,9 @@ from apps.core.models import TenantOwned
 
 
 class ConsentRecord(TenantOwned):
-    employee = models.ForeignKey("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="consents")
+    employee = models.ForeignKey(
+        "organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="consents"
+    )
     text_version = models.CharField(max_length=40)
     given_at = models.DateTimeField()
     ip_address = models.GenericIPAddressField(null=True, blank=True)
@@ -24,25 +26,33 @@ class PhotoStatus(models.TextChoices):
 class Photo(TenantOwned):
     """A selfie. Both files are private: never served from a public URL."""
 
-    employee = models.ForeignKey("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="photos")
+    employee = models.ForeignKey(
+        "organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="photos"
+    )
     original = models.FileField(max_length=300)
     normalised = models.FileField(max_length=300)
     sha256 = models.CharField(max_length=64)
     source_format = models.CharField(max_length=10)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=PhotoStatus.choices, default=PhotoStatus.PENDING)
+    status = models.CharField(
+        max_length=16, choices=PhotoStatus.choices, default=PhotoStatus.PENDING
+    )
     report = models.JSONField(default=dict, blank=True)
     embedding = models.BinaryField(null=True, blank=True)
     face_backend = models.CharField(max_length=40, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["employee", "sha256"], name="photo_once_per_employee")]
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "sha256"], name="photo_once_per_employee")
+        ]
 
 
 class IdentityProfile(TenantOwned):
-    employee = models.OneToOneField("organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="identity")
+    employee = models.OneToOneField(
+        "organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="identity"
+    )
     embedding = models.BinaryField()
     face_backend = models.CharField(max_length=40)
     photo_ids = models.JSONField(default=list)

@@ -8,7 +8,9 @@ from apps.organizations.models import EmployeeProfile, Organization
 from apps.photos.models import ConsentRecord, Photo, PhotoStatus
 
 
-def consent_current(*, organization: Organization, employee: EmployeeProfile) -> ConsentRecord | None:
+def consent_current(
+    *, organization: Organization, employee: EmployeeProfile
+) -> ConsentRecord | None:
     """The employee's standing consent to the current consent text, if any."""
     return (
         ConsentRecord.objects.filter(
@@ -34,4 +36,8 @@ def photo_get(*, organization: Organization, pk: int) -> Photo:
 
 
 def usable_photo_count(*, organization: Organization, employee: EmployeeProfile) -> int:
-    return photo_list(organization=organization, employee=employee).filter(status=PhotoStatus.USABLE).count()
+    return (
+        photo_list(organization=organization, employee=employee)
+        .filter(status=PhotoStatus.USABLE)
+        .count()
+    )

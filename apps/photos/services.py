@@ -22,7 +22,9 @@ from pipeline.errors import ImageRejected, PipelineError
 logger = logging.getLogger(__name__)
 
 
-def _require_self(*, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser) -> None:
+def _require_self(
+    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
+) -> None:
     """Biometric steps are the person's own: nobody consents or uploads for someone else."""
     membership_get(organization=organization, user=actor)
     if employee.organization_id != organization.pk or employee.user_id != actor.pk:
@@ -57,8 +59,13 @@ def consent_give(
         ip_address=ip_address,
         user_agent=user_agent[:400],
     )
-    audit_record(organization=organization, actor=actor, action="consent.given", target=record,
-                 data={"text_version": text_version})
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="consent.given",
+        target=record,
+        data={"text_version": text_version},
+    )
     return record
 
 
@@ -74,18 +81,27 @@ def photo_upload(
 
     _require_self(organization=organization, employee=employee, actor=actor)
     if consent_current(organization=organization, employee=employee) is None:
-        raise StateConflict("Give your consent to the processing of your photos before uploading selfies.")
+        raise StateConflict(
+            "Give your consent to the processing of your photos before uploading selfies."
+        )
     conf = settings.HEADSHOTS
     digest = sha256_hex(data)
-    existing = Photo.objects.filter(organization=organization, employee=employee, sha256=digest).first()
+    existing = Photo.objects.filter(
+        organization=organization, employee=employee, sha256=digest
+    ).first()
     if existing is not None:
         return existing, False
-    if Photo.objects.filter(organization=organization, employee=employee).count() >= conf["MAX_PHOTOS_PER_EMPLOYEE"]:
+    if (
+        Photo.objects.filter(organization=organization, employee=employee).count()
+        >= conf["MAX_PHOTOS_PER_EMPLOYEE"]
+    ):
         raise StateConflict(
             f"You have uploaded {conf['MAX_PHOTOS_PER_EMPLOYEE']} photos, the most we keep. Delete some first."
         )
     try:
-        normalised, decoded = normalise_upload(data, max_bytes=conf["MAX_UPLOAD_BYTES"], max_pixels=conf["MAX_UPLOAD_PIXELS"])
+        normalised, decoded = normalise_upload(
+            data, max_bytes=conf["MAX_UPLOAD_BYTES"], max_pixels=conf["MAX_UPLOAD_PIXELS"]
+        )
     except ImageRejected as exc:
         raise ValidationFailed(exc.message, extra={"code": exc.code}) from exc
     folder = f"org-{organization.pk}/employee-{employee.pk}/photos"
@@ -129,12 +145,15 @@ def photo_check_run(*, photo_id: int) -> Photo | None:
         analysis = pipeline.check_photo(private_read(photo.normalised.name))
     except PipelineError as exc:
         Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(
-            status=PhotoStatus.ERROR, report={"usable": False, "error": exc.message, "code": exc.code},
+            status=PhotoStatus.ERROR,
+            report={"usable": False, "error": exc.message, "code": exc.code},
             checked_at=timezone.now(),
         )
         raise
     status = PhotoStatus.USABLE if analysis.report.usable else PhotoStatus.UNUSABLE
-    embedding = analysis.embedding.astype(np.float32).tobytes() if analysis.embedding is not None else None
+    embedding = (
+        analysis.embedding.astype(np.float32).tobytes() if analysis.embedding is not None else None
+    )
     Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(
         status=status,
         report=analysis.report.as_dict(),
@@ -152,7 +171,12 @@ def embedding_from_bytes(data: bytes) -> np.ndarray:
 
 @transaction.atomic
 def identity_profile_save(
-    *, employee: EmployeeProfile, embedding: np.ndarray, face_backend: str, used: list[int], outliers: list[int]
+    *,
+    employee: EmployeeProfile,
+    embedding: np.ndarray,
+    face_backend: str,
+    used: list[int],
+    outliers: list[int],
 ) -> IdentityProfile:
     profile, _ = IdentityProfile.objects.update_or_create(
         employee=employee,
@@ -169,18 +193,31 @@ def identity_profile_save(
 
 
 @transaction.atomic
-def employee_biometrics_delete(*, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser | None, reason: str) -> int:
+def employee_biometrics_delete(
+    *,
+    organization: Organization,
+    employee: EmployeeProfile,
+    actor: AbstractBaseUser | None,
+    reason: str,
+) -> int:
     """Delete every selfie file, photo row and identity embedding of a person. Returns files deleted."""
     if employee.organization_id != organization.pk:
         raise PermissionDenied("This person belongs to another company.")
     names = []
-    for photo in Photo.objects.select_for_update().filter(organization=organization, employee=employee):
+    for photo in Photo.objects.select_for_update().filter(
+        organization=organization, employee=employee
+    ):
         names.extend([photo.original.name, photo.normalised.name])
     count = Photo.objects.filter(organization=organization, employee=employee).count()
     Photo.objects.filter(organization=organization, employee=employee).delete()
     IdentityProfile.objects.filter(organization=organization, employee=employee).delete()
     # Files go only once the rows are gone for good.
     transaction.on_commit(lambda: [private_delete(n) for n in names])
-    audit_record(organization=organization, actor=actor, action="biometrics.deleted", target=employee,
-                 data={"photos": count, "reason": reason})
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="biometrics.deleted",
+        target=employee,
+        data={"photos": count, "reason": reason},
+    )
     return len(names)

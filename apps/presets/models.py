@@ -12,7 +12,9 @@ class BrandPreset(TenantOwned):
     archived = models.BooleanField(default=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="preset_slug_per_company")]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "slug"], name="preset_slug_per_company")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -21,15 +23,21 @@ class BrandPreset(TenantOwned):
 class BrandPresetVersion(TimeStamped):
     """One version of a preset. Once a job has used it (locked_at set) it never changes."""
 
-    organization = models.ForeignKey("organizations.Organization", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.CASCADE, related_name="+"
+    )
     preset = models.ForeignKey(BrandPreset, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
     spec = models.JSONField()
     locked_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["preset", "number"], name="preset_version_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["preset", "number"], name="preset_version_number")
+        ]
         ordering = ["preset", "-number"]
 
     @property

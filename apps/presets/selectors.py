@@ -20,7 +20,11 @@ def preset_get(*, organization: Organization, slug: str) -> BrandPreset:
 
 
 def preset_version_latest(*, organization: Organization, preset: BrandPreset) -> BrandPresetVersion:
-    version = BrandPresetVersion.objects.filter(organization=organization, preset=preset).order_by("-number").first()
+    version = (
+        BrandPresetVersion.objects.filter(organization=organization, preset=preset)
+        .order_by("-number")
+        .first()
+    )
     if version is None:
         raise NotFound(f"Brand preset {preset.slug!r} has no version.")
     return version

@@ -19,8 +19,9 @@ def _validated(spec: dict[str, Any]) -> dict[str, Any]:
     try:
         return PresetSpec.from_mapping(spec).model_dump(mode="json")
     except PresetInvalid as exc:
-        raise ValidationFailed("The preset is not valid: " + "; ".join(exc.problems),
-                               extra={"problems": exc.problems}) from exc
+        raise ValidationFailed(
+            "The preset is not valid: " + "; ".join(exc.problems), extra={"problems": exc.problems}
+        ) from exc
 
 
 @transaction.atomic
@@ -31,19 +32,32 @@ def brand_preset_create(
         require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     clean = _validated(spec)
     if BrandPreset.objects.filter(organization=organization, slug=clean["slug"]).exists():
-        raise StateConflict(f"A preset {clean['slug']!r} already exists; edit it to make a new version.")
-    preset = BrandPreset.objects.create(organization=organization, slug=clean["slug"], name=clean["name"])
+        raise StateConflict(
+            f"A preset {clean['slug']!r} already exists; edit it to make a new version."
+        )
+    preset = BrandPreset.objects.create(
+        organization=organization, slug=clean["slug"], name=clean["name"]
+    )
     version = BrandPresetVersion.objects.create(
         organization=organization, preset=preset, number=1, spec=clean, created_by=actor
     )
-    audit_record(organization=organization, actor=actor, action="preset.created", target=version,
-                 data={"slug": preset.slug, "version": 1})
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="preset.created",
+        target=version,
+        data={"slug": preset.slug, "version": 1},
+    )
     return version
 
 
 @transaction.atomic
 def brand_preset_update(
-    *, organization: Organization, actor: AbstractBaseUser | None, preset: BrandPreset, spec: dict[str, Any]
+    *,
+    organization: Organization,
+    actor: AbstractBaseUser | None,
+    preset: BrandPreset,
+    spec: dict[str, Any],
 ) -> BrandPresetVersion:
     """Edit a preset. The latest version is edited in place while no job has used it;
     once used it is locked and the edit becomes a new version."""
@@ -53,9 +67,14 @@ def brand_preset_update(
         raise StateConflict("This preset belongs to another company.")
     clean = _validated(spec)
     if clean["slug"] != preset.slug:
-        raise ValidationFailed(f"slug: a preset keeps its slug ({preset.slug!r}); create a new preset instead.")
+        raise ValidationFailed(
+            f"slug: a preset keeps its slug ({preset.slug!r}); create a new preset instead."
+        )
     latest = (
-        BrandPresetVersion.objects.select_for_update().filter(preset=preset).order_by("-number").first()
+        BrandPresetVersion.objects.select_for_update()
+        .filter(preset=preset)
+        .order_by("-number")
+        .first()
     )
     if latest is not None and latest.spec == clean:
         return latest
@@ -65,8 +84,13 @@ def brand_preset_update(
         )
         if updated == 1:
             latest.refresh_from_db()
-            audit_record(organization=organization, actor=actor, action="preset.edited", target=latest,
-                         data={"slug": preset.slug, "version": latest.number})
+            audit_record(
+                organization=organization,
+                actor=actor,
+                action="preset.edited",
+                target=latest,
+                data={"slug": preset.slug, "version": latest.number},
+            )
             return latest
     number = (latest.number if latest else 0) + 1
     version = BrandPresetVersion.objects.create(
@@ -74,18 +98,27 @@ def brand_preset_update(
     )
     preset.name = clean["name"]
     preset.save(update_fields=["name", "updated_at"])
-    audit_record(organization=organization, actor=actor, action="preset.versioned", target=version,
-                 data={"slug": preset.slug, "version": number})
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="preset.versioned",
+        target=version,
+        data={"slug": preset.slug, "version": number},
+    )
     return version
 
 
 def brand_preset_version_lock(*, version: BrandPresetVersion) -> None:
     """Called when a job starts using a version: from then on it never changes."""
-    BrandPresetVersion.objects.filter(pk=version.pk, locked_at__isnull=True).update(locked_at=timezone.now())
+    BrandPresetVersion.objects.filter(pk=version.pk, locked_at__isnull=True).update(
+        locked_at=timezone.now()
+    )
 
 
 @transaction.atomic
-def brand_presets_install_shipped(*, organization: Organization, actor: AbstractBaseUser | None) -> list[BrandPresetVersion]:
+def brand_presets_install_shipped(
+    *, organization: Organization, actor: AbstractBaseUser | None
+) -> list[BrandPresetVersion]:
     """Give a company the shipped presets; running it again changes nothing."""
     versions = []
     for slug, spec in load_shipped().items():
@@ -94,5 +127,9 @@ def brand_presets_install_shipped(*, organization: Organization, actor: Abstract
         if preset is None:
             versions.append(brand_preset_create(organization=organization, actor=actor, spec=data))
         else:
-            versions.append(brand_preset_update(organization=organization, actor=actor, preset=preset, spec=data))
+            versions.append(
+                brand_preset_update(
+                    organization=organization, actor=actor, preset=preset, spec=data
+                )
+            )
     return versions

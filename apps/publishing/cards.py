@@ -11,7 +11,12 @@ from django.template.loader import render_to_string
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 CARD_SIZES = {"us": ("3.5in", "2in"), "eu": ("85mm", "55mm")}
-DEFAULT_BRAND = {"primary": "#1f2a44", "background": "#ffffff", "text": "#1b1b1b", "muted": "#5b6270"}
+DEFAULT_BRAND = {
+    "primary": "#1f2a44",
+    "background": "#ffffff",
+    "text": "#1b1b1b",
+    "muted": "#5b6270",
+}
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,13 @@ def qr_png(text: str) -> bytes:
 
 
 def render_card_pdf(
-    *, person: CardPerson, company: str, photo_jpeg: bytes, brand: dict[str, str] | None = None,
-    size: str = "us", template: str = "cards/standard.html",
+    *,
+    person: CardPerson,
+    company: str,
+    photo_jpeg: bytes,
+    brand: dict[str, str] | None = None,
+    size: str = "us",
+    template: str = "cards/standard.html",
 ) -> bytes:
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -67,19 +77,24 @@ def render_card_pdf(
     if size not in CARD_SIZES:
         raise ValueError(f"card size must be one of {sorted(CARD_SIZES)}")
     width, height = CARD_SIZES[size]
-    html = render_to_string(template, {
-        "person": person,
-        "company": company,
-        "brand": {**DEFAULT_BRAND, **(brand or {})},
-        "size": {"width": width, "height": height},
-        "photo_uri": _data_uri(photo_jpeg, "image/jpeg"),
-        "qr_uri": _data_uri(qr_png(vcard(person, company)), "image/png"),
-        "font_regular": (FONT_DIR / "DejaVuSans.ttf").as_uri(),
-        "font_bold": (FONT_DIR / "DejaVuSans-Bold.ttf").as_uri(),
-        "lang": "en",
-    })
+    html = render_to_string(
+        template,
+        {
+            "person": person,
+            "company": company,
+            "brand": {**DEFAULT_BRAND, **(brand or {})},
+            "size": {"width": width, "height": height},
+            "photo_uri": _data_uri(photo_jpeg, "image/jpeg"),
+            "qr_uri": _data_uri(qr_png(vcard(person, company)), "image/png"),
+            "font_regular": (FONT_DIR / "DejaVuSans.ttf").as_uri(),
+            "font_bold": (FONT_DIR / "DejaVuSans-Bold.ttf").as_uri(),
+            "lang": "en",
+        },
+    )
     # The same FontConfiguration must reach both the stylesheet and write_pdf, or
     # @font-face fonts are not embedded.
     fonts = FontConfiguration()
     stylesheet = CSS(string="img { image-rendering: auto; }", font_config=fonts)
-    return HTML(string=html, base_url=str(FONT_DIR)).write_pdf(stylesheets=[stylesheet], font_config=fonts)
+    return HTML(string=html, base_url=str(FONT_DIR)).write_pdf(
+        stylesheets=[stylesheet], font_config=fonts
+    )

@@ -7,8 +7,12 @@ from apps.organizations.models import EmployeeProfile, Organization
 from apps.publishing.models import Publication
 
 
-def publication_list(*, organization: Organization, employee: EmployeeProfile | None = None) -> QuerySet[Publication]:
-    publications = Publication.objects.filter(organization=organization).order_by("employee_id", "target")
+def publication_list(
+    *, organization: Organization, employee: EmployeeProfile | None = None
+) -> QuerySet[Publication]:
+    publications = Publication.objects.filter(organization=organization).order_by(
+        "employee_id", "target"
+    )
     if employee is not None:
         publications = publications.filter(employee=employee)
     return publications

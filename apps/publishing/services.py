@@ -32,28 +32,44 @@ def publication_request(
     if headshot.organization_id != organization.pk:
         raise NotFound("Not found.")
     if target not in PublicationTarget.values:
-        raise ValidationFailed(f"Unknown publication target {target!r}; choose one of {', '.join(PublicationTarget.values)}.")
+        raise ValidationFailed(
+            f"Unknown publication target {target!r}; choose one of {', '.join(PublicationTarget.values)}."
+        )
     headshot = Headshot.objects.select_for_update().get(pk=headshot.pk)
     if headshot.status != HeadshotStatus.APPROVED:
-        raise StateConflict(f"This headshot is {headshot.status}; only an approved headshot can be published.")
+        raise StateConflict(
+            f"This headshot is {headshot.status}; only an approved headshot can be published."
+        )
     publication, created = Publication.objects.select_for_update().get_or_create(
-        organization=organization, employee_id=headshot.employee_id, target=target,
+        organization=organization,
+        employee_id=headshot.employee_id,
+        target=target,
         defaults={"headshot": headshot},
     )
     if not created and publication.headshot_id != headshot.pk:
         publication.headshot = headshot
         publication.status = PublicationStatus.PENDING
         publication.save(update_fields=["headshot", "status", "updated_at"])
-    audit_record(organization=organization, actor=actor, action="publication.requested", target=publication,
-                 data={"target": target, "headshot": headshot.pk})
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="publication.requested",
+        target=publication,
+        data={"target": target, "headshot": headshot.pk},
+    )
     enqueue(publication_run_task, publication.pk)
     return publication
 
 
 def _card_person(publication: Publication) -> CardPerson:
     employee = publication.employee
-    return CardPerson(full_name=employee.full_name, title=employee.title, department=employee.department,
-                      email=employee.email, phone=employee.phone)
+    return CardPerson(
+        full_name=employee.full_name,
+        title=employee.title,
+        department=employee.department,
+        email=employee.email,
+        phone=employee.phone,
+    )
 
 
 def _content_hash(publication: Publication, image: bytes) -> str:
@@ -62,11 +78,19 @@ def _content_hash(publication: Publication, image: bytes) -> str:
     organization = publication.organization
     basis = {
         "image": sha256_hex(image),
-        "person": [employee.full_name, employee.title, employee.department, employee.email, employee.phone,
-                   employee.directory_uid],
+        "person": [
+            employee.full_name,
+            employee.title,
+            employee.department,
+            employee.email,
+            employee.phone,
+            employee.directory_uid,
+        ],
         "company": organization.name,
         "brand": organization.brand,
-        "directory": organization.directory_settings if publication.target == PublicationTarget.DIRECTORY_EXPORT else {},
+        "directory": organization.directory_settings
+        if publication.target == PublicationTarget.DIRECTORY_EXPORT
+        else {},
     }
     return sha256_hex(json.dumps(basis, sort_keys=True).encode())
 
@@ -77,59 +101,91 @@ def _directory_jpeg(image: bytes, size: int) -> bytes:
     from pipeline.studio import fit_output
 
     pixels = decode_image(image, max_bytes=50_000_000, max_pixels=50_000_000).pixels
-    return encode(fit_output(pixels, OutputSize(name="directory", width=size, height=size)), quality=88)
+    return encode(
+        fit_output(pixels, OutputSize(name="directory", width=size, height=size)), quality=88
+    )
 
 
 def publication_run(*, publication_id: int) -> Publication | None:
     """Produce the artifact for one publication (worker side). Writes nothing when nothing changed."""
     publication = (
-        Publication.objects.select_related("employee", "organization", "headshot").filter(pk=publication_id).first()
+        Publication.objects.select_related("employee", "organization", "headshot")
+        .filter(pk=publication_id)
+        .first()
     )
     if publication is None:
         logger.info("publication %s vanished; skipping", publication_id)
         return None
     if publication.headshot.status != HeadshotStatus.APPROVED:
         Publication.objects.filter(pk=publication.pk).update(
-            status=PublicationStatus.FAILED, last_error="The headshot is no longer approved.", updated_at=timezone.now()
+            status=PublicationStatus.FAILED,
+            last_error="The headshot is no longer approved.",
+            updated_at=timezone.now(),
         )
         return publication
     image = private_read(publication.headshot.image.name)
     content_hash = _content_hash(publication, image)
-    if publication.status == PublicationStatus.SUCCEEDED and publication.content_hash == content_hash:
+    if (
+        publication.status == PublicationStatus.SUCCEEDED
+        and publication.content_hash == content_hash
+    ):
         return publication
     organization = publication.organization
     folder = f"org-{organization.pk}/publications/{publication.target}"
     try:
         if publication.target == PublicationTarget.BUSINESS_CARD:
             settings = organization.brand.get("card", {})
-            data = render_card_pdf(person=_card_person(publication), company=organization.name, photo_jpeg=image,
-                                   brand=organization.brand.get("colors"), size=settings.get("size", "us"))
+            data = render_card_pdf(
+                person=_card_person(publication),
+                company=organization.name,
+                photo_jpeg=image,
+                brand=organization.brand.get("colors"),
+                size=settings.get("size", "us"),
+            )
             suffix, external_id = ".pdf", ""
         else:
             directory = organization.directory_settings
             employee = publication.employee
-            dn = person_dn(rdn_attribute=directory.get("rdn_attribute", "uid"),
-                           rdn_value=employee.directory_uid or employee.email.split("@")[0],
-                           base_dn=directory.get("base_dn", "ou=people,dc=example,dc=com"))
+            dn = person_dn(
+                rdn_attribute=directory.get("rdn_attribute", "uid"),
+                rdn_value=employee.directory_uid or employee.email.split("@")[0],
+                base_dn=directory.get("base_dn", "ou=people,dc=example,dc=com"),
+            )
             jpeg = _directory_jpeg(image, int(directory.get("jpeg_photo_px", DIRECTORY_PHOTO_PX)))
             data = photo_change_ldif(dn=dn, jpeg=jpeg).encode("utf-8")
             suffix, external_id = ".ldif", dn
     except Exception as exc:
         Publication.objects.filter(pk=publication.pk).update(
-            status=PublicationStatus.FAILED, last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            attempts=publication.attempts + 1, updated_at=timezone.now(),
+            status=PublicationStatus.FAILED,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            attempts=publication.attempts + 1,
+            updated_at=timezone.now(),
         )
         raise
     name = private_save(folder, data, suffix=suffix)
     old_artifact = publication.artifact.name
     with transaction.atomic():
         Publication.objects.filter(pk=publication.pk).update(
-            status=PublicationStatus.SUCCEEDED, artifact=name, external_id=external_id or name,
-            content_hash=content_hash, last_error="", attempts=publication.attempts + 1,
-            published_at=timezone.now(), updated_at=timezone.now(),
+            status=PublicationStatus.SUCCEEDED,
+            artifact=name,
+            external_id=external_id or name,
+            content_hash=content_hash,
+            last_error="",
+            attempts=publication.attempts + 1,
+            published_at=timezone.now(),
+            updated_at=timezone.now(),
         )
-        audit_record(organization=organization, actor=None, action="publication.published", target=publication,
-                     data={"target": publication.target, "headshot": publication.headshot_id, "hash": content_hash})
+        audit_record(
+            organization=organization,
+            actor=None,
+            action="publication.published",
+            target=publication,
+            data={
+                "target": publication.target,
+                "headshot": publication.headshot_id,
+                "hash": content_hash,
+            },
+        )
         if old_artifact and old_artifact != name:
             transaction.on_commit(lambda: private_delete(old_artifact))
     publication.refresh_from_db()

@@ -24,7 +24,9 @@ def dramatiq_settings() -> dict[str, Any]:
     redis_url = env_str("REDIS_URL", "")
     rabbitmq_url = env_str("RABBITMQ_URL", "")
     if redis_url and rabbitmq_url:
-        raise ConfigurationError("Set REDIS_URL or RABBITMQ_URL, not both: a worker consumes one broker.")
+        raise ConfigurationError(
+            "Set REDIS_URL or RABBITMQ_URL, not both: a worker consumes one broker."
+        )
     if redis_url:
         broker: dict[str, Any] = {
             "BROKER": "dramatiq.brokers.redis.RedisBroker",

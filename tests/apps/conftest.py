@@ -23,7 +23,12 @@ def globex(db):
 def ready(acme, selfies, run_jobs):
     """Acme's employee with usable, checked selfies: ready to generate."""
     for name in USABLE:
-        photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user, data=selfies[name])
+        photo_upload(
+            organization=acme.org,
+            employee=acme.employee,
+            actor=acme.employee_user,
+            data=selfies[name],
+        )
     run_jobs()
     assert acme.employee.photos.filter(status=PhotoStatus.USABLE).count() == len(USABLE)
     return acme

@@ -38,10 +38,22 @@ def company(name: str = "Acme", domain: str = "acme.example", *, consent: bool =
     Membership.objects.create(organization=org, user=approver, role=Role.APPROVER)
     brand_presets_install_shipped(organization=org, actor=hr)
     employee_user = user(f"pat@{domain}")
-    _, token = invitation_create(organization=org, invited_by=hr, email=f"pat@{domain}", full_name="Pat O'Brien",
-                                 title="Engineer", department="R&D")
+    _, token = invitation_create(
+        organization=org,
+        invited_by=hr,
+        email=f"pat@{domain}",
+        full_name="Pat O'Brien",
+        title="Engineer",
+        department="R&D",
+    )
     employee = invitation_accept(token=token, user=employee_user)
     if consent:
-        consent_give(organization=org, employee=employee, actor=employee_user,
-                     text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"])
-    return Company(org=org, hr=hr, approver=approver, employee_user=employee_user, employee=employee)
+        consent_give(
+            organization=org,
+            employee=employee,
+            actor=employee_user,
+            text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+        )
+    return Company(
+        org=org, hr=hr, approver=approver, employee_user=employee_user, employee=employee
+    )

@@ -10,8 +10,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def job(ready):
-    return generation_job_create(organization=ready.org, actor=ready.employee_user, employee=ready.employee,
-                                 preset=ready.preset())
+    return generation_job_create(
+        organization=ready.org,
+        actor=ready.employee_user,
+        employee=ready.employee,
+        preset=ready.preset(),
+    )
 
 
 def get(user, org_slug, pk):
@@ -31,7 +35,11 @@ def test_person_and_hr_see_job_progress(ready, job):
 def test_other_people_get_the_same_answer_as_for_a_missing_job(ready, job, globex):
     missing = get(ready.hr, ready.org.slug, 999_999)
     assert missing.status_code == 404
-    for user, slug in ((globex.hr, ready.org.slug), (globex.hr, globex.org.slug), (ready.approver, ready.org.slug)):
+    for user, slug in (
+        (globex.hr, ready.org.slug),
+        (globex.hr, globex.org.slug),
+        (ready.approver, ready.org.slug),
+    ):
         response = get(user, slug, job.pk)
         assert response.status_code == 404 and response.json() == missing.json()
     assert get(None, ready.org.slug, job.pk).status_code == 403

@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 def create_job(c):
-    return generation_job_create(organization=c.org, actor=c.employee_user, employee=c.employee, preset=c.preset())
+    return generation_job_create(
+        organization=c.org, actor=c.employee_user, employee=c.employee, preset=c.preset()
+    )
 
 
 @pytest.fixture
@@ -35,7 +37,12 @@ def finished(ready, run_jobs):
 
 def test_no_generation_before_enough_usable_photos(acme, selfies, run_jobs):
     for name in ["selfie-01.png", "selfie-08-cat.png", "selfie-09-group.jpg"]:
-        photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user, data=selfies[name])
+        photo_upload(
+            organization=acme.org,
+            employee=acme.employee,
+            actor=acme.employee_user,
+            data=selfies[name],
+        )
     run_jobs()
     with pytest.raises(StateConflict, match="1 usable photo") as caught:
         create_job(acme)
@@ -79,8 +86,15 @@ def test_message_delivered_twice_gives_one_set_of_candidates(finished):
 def test_partial_outputs_of_a_dead_attempt_are_replaced(ready, run_jobs):
     job = create_job(ready)
     # An earlier attempt died after writing a candidate, and the job was put back.
-    Headshot.objects.create(organization=ready.org, job=job, employee=ready.employee, key="c01", image="stale.jpg",
-                            seed=1, backend="x")
+    Headshot.objects.create(
+        organization=ready.org,
+        job=job,
+        employee=ready.employee,
+        key="c01",
+        image="stale.jpg",
+        seed=1,
+        backend="x",
+    )
     run_jobs()
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
@@ -99,7 +113,12 @@ def test_cancelled_job_keeps_no_results(ready, run_jobs):
 
 def test_job_fails_with_reason_when_photos_disagree(acme, selfies, run_jobs):
     for name in ["selfie-01.png", "selfie-02-mirror.jpg", "selfie-10-someone-else.jpg"]:
-        photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user, data=selfies[name])
+        photo_upload(
+            organization=acme.org,
+            employee=acme.employee,
+            actor=acme.employee_user,
+            data=selfies[name],
+        )
     run_jobs()
     job = create_job(acme)
     run_jobs()
@@ -117,7 +136,10 @@ def test_pick_rules(finished, globex):
         headshot_pick(organization=c.org, actor=globex.employee_user, headshot=best)
     picked = headshot_pick(organization=c.org, actor=c.employee_user, headshot=best)
     assert picked.status == HeadshotStatus.PICKED and picked.picked_at
-    assert headshot_pick(organization=c.org, actor=c.employee_user, headshot=best).status == HeadshotStatus.PICKED
+    assert (
+        headshot_pick(organization=c.org, actor=c.employee_user, headshot=best).status
+        == HeadshotStatus.PICKED
+    )
 
 
 def test_rejected_candidate_cannot_be_picked(finished):
@@ -136,7 +158,9 @@ def test_no_approval_of_a_headshot_that_was_not_picked(finished):
 
 def test_approval_needs_an_approver_role_and_is_audited(finished):
     c, job = finished
-    best = headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    best = headshot_pick(
+        organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1)
+    )
     with pytest.raises(PermissionDenied):
         headshot_approve(organization=c.org, actor=c.employee_user, headshot=best)
     approved = headshot_approve(organization=c.org, actor=c.approver, headshot=best)
@@ -147,25 +171,35 @@ def test_approval_needs_an_approver_role_and_is_audited(finished):
 
 def test_rejection_needs_a_reason_and_is_final(finished):
     c, job = finished
-    best = headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    best = headshot_pick(
+        organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1)
+    )
     with pytest.raises(ValidationFailed, match="Say why"):
         headshot_reject(organization=c.org, actor=c.hr, headshot=best, reason="  ")
-    rejected = headshot_reject(organization=c.org, actor=c.hr, headshot=best, reason="Collar is cut off")
+    rejected = headshot_reject(
+        organization=c.org, actor=c.hr, headshot=best, reason="Collar is cut off"
+    )
     assert rejected.rejection_reason == "Collar is cut off"
     with pytest.raises(StateConflict):
         headshot_approve(organization=c.org, actor=c.hr, headshot=best)
-    assert AuditEvent.objects.filter(action="headshot.rejected", data__reason="Collar is cut off").exists()
+    assert AuditEvent.objects.filter(
+        action="headshot.rejected", data__reason="Collar is cut off"
+    ).exists()
 
 
 def test_nothing_across_companies(finished, globex):
     c, job = finished
-    best = headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    best = headshot_pick(
+        organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1)
+    )
     with pytest.raises(NotFound):
         headshot_approve(organization=globex.org, actor=globex.hr, headshot=best)
     with pytest.raises(NotFound):
         headshot_approve(organization=c.org, actor=globex.hr, headshot=best)
     with pytest.raises(NotFound):
-        generation_job_create(organization=globex.org, actor=globex.hr, employee=c.employee, preset=globex.preset())
+        generation_job_create(
+            organization=globex.org, actor=globex.hr, employee=c.employee, preset=globex.preset()
+        )
     with pytest.raises(NotFound):
         generation_job_cancel(organization=c.org, actor=globex.hr, job=job)
 
@@ -173,7 +207,13 @@ def test_nothing_across_companies(finished, globex):
 def test_hr_may_start_a_job_for_a_person_but_a_colleague_may_not(ready):
     other = company("Acme Two", "acme2.example")
     with pytest.raises(NotFound):
-        generation_job_create(organization=ready.org, actor=other.employee_user, employee=ready.employee,
-                              preset=ready.preset())
-    job = generation_job_create(organization=ready.org, actor=ready.hr, employee=ready.employee, preset=ready.preset())
+        generation_job_create(
+            organization=ready.org,
+            actor=other.employee_user,
+            employee=ready.employee,
+            preset=ready.preset(),
+        )
+    job = generation_job_create(
+        organization=ready.org, actor=ready.hr, employee=ready.employee, preset=ready.preset()
+    )
     assert job.requested_by == ready.hr

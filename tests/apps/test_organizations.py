@@ -8,7 +8,12 @@ from django.utils import timezone
 from apps.audit.models import AuditEvent
 from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from apps.organizations.models import Invitation, Membership, Role
-from apps.organizations.services import invitation_accept, invitation_create, membership_grant, organization_create
+from apps.organizations.services import (
+    invitation_accept,
+    invitation_create,
+    membership_grant,
+    organization_create,
+)
 from tests.apps.factories import user
 
 pytestmark = pytest.mark.django_db
@@ -16,30 +21,44 @@ pytestmark = pytest.mark.django_db
 
 def test_only_hr_and_admins_invite(acme):
     with pytest.raises(PermissionDenied):
-        invitation_create(organization=acme.org, invited_by=acme.employee_user, email="x@acme.example", full_name="X")
+        invitation_create(
+            organization=acme.org,
+            invited_by=acme.employee_user,
+            email="x@acme.example",
+            full_name="X",
+        )
     with pytest.raises(PermissionDenied):
-        invitation_create(organization=acme.org, invited_by=acme.approver, email="x@acme.example", full_name="X")
+        invitation_create(
+            organization=acme.org, invited_by=acme.approver, email="x@acme.example", full_name="X"
+        )
 
 
 def test_outsider_cannot_invite_and_learns_nothing(acme, globex):
     with pytest.raises(NotFound):
-        invitation_create(organization=acme.org, invited_by=globex.hr, email="x@acme.example", full_name="X")
+        invitation_create(
+            organization=acme.org, invited_by=globex.hr, email="x@acme.example", full_name="X"
+        )
 
 
 def test_invitation_limited_to_company_domains(acme):
     with pytest.raises(ValidationFailed, match="outside Acme"):
-        invitation_create(organization=acme.org, invited_by=acme.hr, email="x@gmail.com", full_name="X")
+        invitation_create(
+            organization=acme.org, invited_by=acme.hr, email="x@gmail.com", full_name="X"
+        )
 
 
 def test_invitation_token_is_stored_only_as_hash(acme):
-    invitation, token = invitation_create(organization=acme.org, invited_by=acme.hr, email="lee@acme.example",
-                                          full_name="Lee")
+    invitation, token = invitation_create(
+        organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee"
+    )
     assert token not in invitation.token_hash and len(invitation.token_hash) == 64
     assert not Invitation.objects.filter(token_hash=token).exists()
 
 
 def test_accepting_an_invitation_joins_the_company_once(acme):
-    _, token = invitation_create(organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee")
+    _, token = invitation_create(
+        organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee"
+    )
     lee = user("lee@acme.example")
     employee = invitation_accept(token=token, user=lee)
     assert employee.user == lee and employee.status == "active"
@@ -49,10 +68,14 @@ def test_accepting_an_invitation_joins_the_company_once(acme):
 
 
 def test_invitation_refused_for_other_email_expired_or_unknown(acme):
-    _, token = invitation_create(organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee")
+    _, token = invitation_create(
+        organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee"
+    )
     with pytest.raises(PermissionDenied):
         invitation_accept(token=token, user=user("mallory@acme.example"))
-    Invitation.objects.filter(email="lee@acme.example").update(expires_at=timezone.now() - timedelta(minutes=1))
+    Invitation.objects.filter(email="lee@acme.example").update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
     with pytest.raises(StateConflict, match="expired"):
         invitation_accept(token=token, user=user("lee@acme.example"))
     with pytest.raises(NotFound):
@@ -60,8 +83,12 @@ def test_invitation_refused_for_other_email_expired_or_unknown(acme):
 
 
 def test_reinviting_revokes_the_earlier_link(acme):
-    _, first = invitation_create(organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee")
-    invitation_create(organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee")
+    _, first = invitation_create(
+        organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee"
+    )
+    invitation_create(
+        organization=acme.org, invited_by=acme.hr, email="lee@acme.example", full_name="Lee"
+    )
     with pytest.raises(NotFound):
         invitation_accept(token=first, user=user("lee@acme.example"))
 

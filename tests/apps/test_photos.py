@@ -30,7 +30,12 @@ def test_no_upload_before_consent(db, selfies):
     shy = company("Shy Corp", "shy.example", consent=False)
     before = stored_files()
     with pytest.raises(StateConflict, match="consent"):
-        photo_upload(organization=shy.org, employee=shy.employee, actor=shy.employee_user, data=selfies["selfie-01.png"])
+        photo_upload(
+            organization=shy.org,
+            employee=shy.employee,
+            actor=shy.employee_user,
+            data=selfies["selfie-01.png"],
+        )
     assert Photo.objects.count() == 0 and stored_files() == before
 
 
@@ -38,46 +43,89 @@ def test_consent_records_version_ip_and_refuses_stale_text(acme):
     record = acme.employee.consents.get()
     assert record.text_version and record.given_at
     with pytest.raises(ValidationFailed, match="consent text has changed"):
-        consent_give(organization=acme.org, employee=acme.employee, actor=acme.employee_user, text_version="1999-01")
+        consent_give(
+            organization=acme.org,
+            employee=acme.employee,
+            actor=acme.employee_user,
+            text_version="1999-01",
+        )
     with pytest.raises(PermissionDenied):
-        consent_give(organization=acme.org, employee=acme.employee, actor=acme.hr, text_version=record.text_version)
+        consent_give(
+            organization=acme.org,
+            employee=acme.employee,
+            actor=acme.hr,
+            text_version=record.text_version,
+        )
 
 
 def test_nobody_uploads_for_someone_else(acme, globex, selfies):
     with pytest.raises(PermissionDenied):
-        photo_upload(organization=acme.org, employee=acme.employee, actor=acme.hr, data=selfies["selfie-01.png"])
+        photo_upload(
+            organization=acme.org,
+            employee=acme.employee,
+            actor=acme.hr,
+            data=selfies["selfie-01.png"],
+        )
     with pytest.raises(Exception) as caught:
-        photo_upload(organization=acme.org, employee=acme.employee, actor=globex.employee_user,
-                     data=selfies["selfie-01.png"])
+        photo_upload(
+            organization=acme.org,
+            employee=acme.employee,
+            actor=globex.employee_user,
+            data=selfies["selfie-01.png"],
+        )
     assert caught.value.status_code == 404
 
 
 def test_refused_file_stores_nothing(acme):
     before = stored_files()
     with pytest.raises(ValidationFailed, match="JPEG"):
-        photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user,
-                     data=b"<svg xmlns='http://www.w3.org/2000/svg'></svg>")
+        photo_upload(
+            organization=acme.org,
+            employee=acme.employee,
+            actor=acme.employee_user,
+            data=b"<svg xmlns='http://www.w3.org/2000/svg'></svg>",
+        )
     assert Photo.objects.count() == 0 and stored_files() == before
 
 
 def test_same_photo_twice_is_stored_once(acme, selfies):
-    first, created = photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user,
-                                  data=selfies["selfie-01.png"])
-    again, created_again = photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user,
-                                        data=selfies["selfie-01.png"])
+    first, created = photo_upload(
+        organization=acme.org,
+        employee=acme.employee,
+        actor=acme.employee_user,
+        data=selfies["selfie-01.png"],
+    )
+    again, created_again = photo_upload(
+        organization=acme.org,
+        employee=acme.employee,
+        actor=acme.employee_user,
+        data=selfies["selfie-01.png"],
+    )
     assert created and not created_again and first.pk == again.pk
 
 
 def test_upload_is_checked_by_the_worker_with_reasons(acme, selfies, run_jobs):
-    usable, _ = photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user,
-                             data=selfies["selfie-01.png"])
-    group, _ = photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user,
-                            data=selfies["selfie-09-group.jpg"])
+    usable, _ = photo_upload(
+        organization=acme.org,
+        employee=acme.employee,
+        actor=acme.employee_user,
+        data=selfies["selfie-01.png"],
+    )
+    group, _ = photo_upload(
+        organization=acme.org,
+        employee=acme.employee,
+        actor=acme.employee_user,
+        data=selfies["selfie-09-group.jpg"],
+    )
     assert usable.status == PhotoStatus.PENDING
     assert run_jobs() == 2
     usable.refresh_from_db()
     group.refresh_from_db()
-    assert usable.status == PhotoStatus.USABLE and usable.embedding and usable.face_backend == "dlib-resnet-v1"
+    assert (
+        usable.status == PhotoStatus.USABLE
+        and usable.embedding
+        and usable.face_backend == "dlib-resnet-v1"
+    )
     assert group.status == PhotoStatus.UNUSABLE and group.embedding is None
     failed = [c for c in group.report["checks"] if c["status"] == "fail"]
     assert failed[0]["code"] == "multiple_faces" and "alone" in failed[0]["message"]
@@ -88,8 +136,12 @@ def test_normalised_copy_has_no_metadata(acme, selfies):
 
     from PIL import Image
 
-    photo, _ = photo_upload(organization=acme.org, employee=acme.employee, actor=acme.employee_user,
-                            data=selfies["selfie-04-warm.jpg"])
+    photo, _ = photo_upload(
+        organization=acme.org,
+        employee=acme.employee,
+        actor=acme.employee_user,
+        data=selfies["selfie-04-warm.jpg"],
+    )
     with default_storage.open(photo.normalised.name) as handle:
         image = Image.open(io.BytesIO(handle.read()))
     assert image.format == "JPEG" and not image.getexif()
@@ -98,13 +150,23 @@ def test_normalised_copy_has_no_metadata(acme, selfies):
 def test_deleting_biometrics_removes_files_rows_and_embeddings(ready, selfies, run_jobs):
     from apps.generation.services import generation_job_create
 
-    generation_job_create(organization=ready.org, actor=ready.employee_user, employee=ready.employee,
-                          preset=ready.preset())
+    generation_job_create(
+        organization=ready.org,
+        actor=ready.employee_user,
+        employee=ready.employee,
+        preset=ready.preset(),
+    )
     run_jobs()
     assert IdentityProfile.objects.filter(employee=ready.employee).exists()
-    names = [n for p in Photo.objects.filter(employee=ready.employee) for n in (p.original.name, p.normalised.name)]
+    names = [
+        n
+        for p in Photo.objects.filter(employee=ready.employee)
+        for n in (p.original.name, p.normalised.name)
+    ]
     assert all(default_storage.exists(n) for n in names)
-    employee_biometrics_delete(organization=ready.org, employee=ready.employee, actor=ready.hr, reason="request")
+    employee_biometrics_delete(
+        organization=ready.org, employee=ready.employee, actor=ready.hr, reason="request"
+    )
     release_on_commit_hooks()
     assert not Photo.objects.filter(employee=ready.employee).exists()
     assert not IdentityProfile.objects.filter(employee=ready.employee).exists()

@@ -6,7 +6,11 @@ from apps.core.errors import PermissionDenied, StateConflict, ValidationFailed
 from apps.generation.services import generation_job_create
 from apps.presets.models import BrandPresetVersion
 from apps.presets.selectors import preset_version_latest
-from apps.presets.services import brand_preset_create, brand_preset_update, brand_presets_install_shipped
+from apps.presets.services import (
+    brand_preset_create,
+    brand_preset_update,
+    brand_presets_install_shipped,
+)
 from pipeline.presets import load_shipped
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +31,9 @@ def test_installing_shipped_presets_twice_changes_nothing(acme):
 
 def test_invalid_preset_is_refused_with_its_fields(acme):
     with pytest.raises(ValidationFailed) as caught:
-        brand_preset_create(organization=acme.org, actor=acme.hr, spec=spec(slug="ours", palette=["red"]))
+        brand_preset_create(
+            organization=acme.org, actor=acme.hr, spec=spec(slug="ours", palette=["red"])
+        )
     assert any(p.startswith("palette.0") for p in caught.value.extra["problems"])
 
 
@@ -40,24 +46,33 @@ def test_only_managers_edit_presets(acme):
 
 def test_unused_version_is_edited_in_place(acme):
     preset = acme.preset()
-    version = brand_preset_update(organization=acme.org, actor=acme.hr, preset=preset,
-                                  spec=spec(name="Executive, our way"))
+    version = brand_preset_update(
+        organization=acme.org, actor=acme.hr, preset=preset, spec=spec(name="Executive, our way")
+    )
     assert version.number == 1 and version.spec["name"] == "Executive, our way"
 
 
 def test_version_used_by_a_job_never_changes(ready):
     preset = ready.preset()
     used = preset_version_latest(organization=ready.org, preset=preset)
-    generation_job_create(organization=ready.org, actor=ready.employee_user, employee=ready.employee, preset=preset)
+    generation_job_create(
+        organization=ready.org, actor=ready.employee_user, employee=ready.employee, preset=preset
+    )
     used.refresh_from_db()
     assert used.is_locked
     frozen = dict(used.spec)
-    new = brand_preset_update(organization=ready.org, actor=ready.hr, preset=preset,
-                              spec=spec(name="Executive, version two"))
+    new = brand_preset_update(
+        organization=ready.org,
+        actor=ready.hr,
+        preset=preset,
+        spec=spec(name="Executive, version two"),
+    )
     used.refresh_from_db()
     assert new.number == 2 and used.spec == frozen
 
 
 def test_slug_cannot_change(acme):
     with pytest.raises(ValidationFailed, match="keeps its slug"):
-        brand_preset_update(organization=acme.org, actor=acme.hr, preset=acme.preset(), spec=spec(slug="other"))
+        brand_preset_update(
+            organization=acme.org, actor=acme.hr, preset=acme.preset(), spec=spec(slug="other")
+        )

@@ -21,8 +21,12 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def approved(ready, run_jobs):
-    job = generation_job_create(organization=ready.org, actor=ready.employee_user, employee=ready.employee,
-                                preset=ready.preset())
+    job = generation_job_create(
+        organization=ready.org,
+        actor=ready.employee_user,
+        employee=ready.employee,
+        preset=ready.preset(),
+    )
     run_jobs()
     best = job.headshots.get(rank=1)
     headshot_pick(organization=ready.org, actor=ready.employee_user, headshot=best)
@@ -30,26 +34,41 @@ def approved(ready, run_jobs):
 
 
 def test_no_publication_of_a_headshot_that_was_not_approved(ready, run_jobs):
-    job = generation_job_create(organization=ready.org, actor=ready.employee_user, employee=ready.employee,
-                                preset=ready.preset())
+    job = generation_job_create(
+        organization=ready.org,
+        actor=ready.employee_user,
+        employee=ready.employee,
+        preset=ready.preset(),
+    )
     run_jobs()
-    best = headshot_pick(organization=ready.org, actor=ready.employee_user, headshot=job.headshots.get(rank=1))
+    best = headshot_pick(
+        organization=ready.org, actor=ready.employee_user, headshot=job.headshots.get(rank=1)
+    )
     with pytest.raises(StateConflict, match="only an approved headshot"):
-        publication_request(organization=ready.org, actor=ready.hr, headshot=best,
-                            target=PublicationTarget.BUSINESS_CARD)
+        publication_request(
+            organization=ready.org,
+            actor=ready.hr,
+            headshot=best,
+            target=PublicationTarget.BUSINESS_CARD,
+        )
 
 
 def test_employee_cannot_publish(approved):
     c, headshot = approved
     with pytest.raises(PermissionDenied):
-        publication_request(organization=c.org, actor=c.employee_user, headshot=headshot,
-                            target=PublicationTarget.BUSINESS_CARD)
+        publication_request(
+            organization=c.org,
+            actor=c.employee_user,
+            headshot=headshot,
+            target=PublicationTarget.BUSINESS_CARD,
+        )
 
 
 def test_business_card_is_a_real_pdf_with_the_headshot(approved, run_jobs, tmp_path):
     c, headshot = approved
-    publication = publication_request(organization=c.org, actor=c.hr, headshot=headshot,
-                                      target=PublicationTarget.BUSINESS_CARD)
+    publication = publication_request(
+        organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.BUSINESS_CARD
+    )
     run_jobs()
     publication.refresh_from_db()
     assert publication.status == PublicationStatus.SUCCEEDED and publication.content_hash
@@ -57,68 +76,98 @@ def test_business_card_is_a_real_pdf_with_the_headshot(approved, run_jobs, tmp_p
     pdf.write_bytes(private_read(publication.artifact.name))
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "Pages:           2" in info and "252 x 144 pts" in info  # 3.5 x 2 in, front and back
-    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    fonts = subprocess.run(
+        ["pdffonts", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout
     assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:])  # every font embedded
-    subprocess.run(["pdftoppm", "-r", "100", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "100", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")],
+        check=True,
+    )
     front = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
     photo_area = front.crop((40, 40, 130, 150))  # where the headshot sits
     assert photo_area.getextrema()[1] - photo_area.getextrema()[0] > 80  # not blank
-    assert AuditEvent.objects.filter(action="publication.published", organization=c.org).count() == 1
+    assert (
+        AuditEvent.objects.filter(action="publication.published", organization=c.org).count() == 1
+    )
 
 
 def test_directory_export_sets_jpeg_photo_for_an_escaped_dn(approved, run_jobs):
     c, headshot = approved
     c.employee.directory_uid = "pat,o'brien+sales"
     c.employee.save()
-    publication = publication_request(organization=c.org, actor=c.hr, headshot=headshot,
-                                      target=PublicationTarget.DIRECTORY_EXPORT)
+    publication = publication_request(
+        organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.DIRECTORY_EXPORT
+    )
     run_jobs()
     publication.refresh_from_db()
     assert publication.external_id == r"uid=pat\,o'brien\+sales,ou=people,dc=example,dc=com"
     ldif = private_read(publication.artifact.name).decode()
     assert "replace: jpegPhoto" in ldif
-    encoded = "".join(line[1:] if line.startswith(" ") else line.split(":: ", 1)[1]
-                      for line in ldif.splitlines() if line.startswith(("jpegPhoto::", " ")))
+    encoded = "".join(
+        line[1:] if line.startswith(" ") else line.split(":: ", 1)[1]
+        for line in ldif.splitlines()
+        if line.startswith(("jpegPhoto::", " "))
+    )
     photo = Image.open(io.BytesIO(base64.b64decode(encoded)))
     assert photo.format == "JPEG" and photo.size == (512, 512)
 
 
 def test_second_run_writes_nothing_unless_something_changed(approved, run_jobs):
     c, headshot = approved
-    publication = publication_request(organization=c.org, actor=c.hr, headshot=headshot,
-                                      target=PublicationTarget.BUSINESS_CARD)
+    publication = publication_request(
+        organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.BUSINESS_CARD
+    )
     run_jobs()
     publication.refresh_from_db()
     first = (publication.artifact.name, publication.content_hash, publication.published_at)
-    publication_request(organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.BUSINESS_CARD)
+    publication_request(
+        organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.BUSINESS_CARD
+    )
     run_jobs()
     publication.refresh_from_db()
     assert (publication.artifact.name, publication.content_hash, publication.published_at) == first
     c.employee.title = "Principal Engineer"
     c.employee.save()
-    publication_request(organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.BUSINESS_CARD)
+    publication_request(
+        organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.BUSINESS_CARD
+    )
     run_jobs()
     publication.refresh_from_db()
     assert publication.content_hash != first[1] and publication.artifact.name != first[0]
 
 
 def test_dn_escaping_defuses_injection():
-    dn = person_dn(rdn_attribute="uid", rdn_value="x,ou=admins,dc=evil", base_dn="ou=people,dc=acme")
+    dn = person_dn(
+        rdn_attribute="uid", rdn_value="x,ou=admins,dc=evil", base_dn="ou=people,dc=acme"
+    )
     assert dn == r"uid=x\,ou\=admins\,dc\=evil,ou=people,dc=acme"
     with pytest.raises(ValueError):
         person_dn(rdn_attribute="uid", rdn_value="", base_dn="ou=people,dc=acme")
 
 
 def test_vcard_escapes_special_characters():
-    card = vcard(CardPerson("O'Brien, Jr. (Sales)*", "Lead; QA", "", "ob@acme.example", ""), "Acme, Inc.")
-    assert "FN:O'Brien\\, Jr. (Sales)*" in card and "TITLE:Lead\\; QA" in card and "ORG:Acme\\, Inc." in card
+    card = vcard(
+        CardPerson("O'Brien, Jr. (Sales)*", "Lead; QA", "", "ob@acme.example", ""), "Acme, Inc."
+    )
+    assert (
+        "FN:O'Brien\\, Jr. (Sales)*" in card
+        and "TITLE:Lead\\; QA" in card
+        and "ORG:Acme\\, Inc." in card
+    )
 
 
 def test_card_renders_eu_size(astronaut_rgb):
     from tests.conftest import to_jpeg
 
-    pdf = render_card_pdf(person=CardPerson("Zoë Ångström", "CTO", "Board", "z@acme.example", "+46 8 123"),
-                          company="Acme", photo_jpeg=to_jpeg(astronaut_rgb), size="eu")
+    pdf = render_card_pdf(
+        person=CardPerson("Zoë Ångström", "CTO", "Board", "z@acme.example", "+46 8 123"),
+        company="Acme",
+        photo_jpeg=to_jpeg(astronaut_rgb),
+        size="eu",
+    )
     assert pdf.startswith(b"%PDF")
     with pytest.raises(ValueError):
-        render_card_pdf(person=CardPerson("A", "", "", "a@b.c", ""), company="A", photo_jpeg=b"", size="a4")
+        render_card_pdf(
+            person=CardPerson("A", "", "", "a@b.c", ""), company="A", photo_jpeg=b"", size="a4"
+        )

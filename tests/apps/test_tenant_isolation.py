@@ -21,13 +21,23 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def full(ready, globex, run_jobs):
     """Acme has a person with photos, a job, headshots, an approval and a publication."""
-    job = generation_job_create(organization=ready.org, actor=ready.employee_user, employee=ready.employee,
-                                preset=ready.preset())
+    job = generation_job_create(
+        organization=ready.org,
+        actor=ready.employee_user,
+        employee=ready.employee,
+        preset=ready.preset(),
+    )
     run_jobs()
-    best = headshot_pick(organization=ready.org, actor=ready.employee_user, headshot=job.headshots.get(rank=1))
+    best = headshot_pick(
+        organization=ready.org, actor=ready.employee_user, headshot=job.headshots.get(rank=1)
+    )
     headshot_approve(organization=ready.org, actor=ready.hr, headshot=best)
-    publication = publication_request(organization=ready.org, actor=ready.hr, headshot=best,
-                                      target=PublicationTarget.BUSINESS_CARD)
+    publication = publication_request(
+        organization=ready.org,
+        actor=ready.hr,
+        headshot=best,
+        target=PublicationTarget.BUSINESS_CARD,
+    )
     run_jobs()
     return ready, globex, job, best, publication
 
@@ -65,7 +75,9 @@ def test_membership_and_profile_lookups_stay_inside_the_company(full):
 def test_list_selectors_never_mix_companies(full):
     acme, globex, job, headshot, publication = full
     assert list(orgs.employee_list(organization=globex.org)) == [globex.employee]
-    assert all(p.organization_id == globex.org.pk for p in presets.preset_list(organization=globex.org))
+    assert all(
+        p.organization_id == globex.org.pk for p in presets.preset_list(organization=globex.org)
+    )
     assert not photos.photo_list(organization=globex.org, employee=acme.employee).exists()
     assert photos.consent_current(organization=globex.org, employee=acme.employee) is None
     assert photos.usable_photo_count(organization=globex.org, employee=acme.employee) == 0
@@ -75,7 +87,9 @@ def test_list_selectors_never_mix_companies(full):
     assert not gen.approval_queue(organization=globex.org).exists()
     assert gen.headshot_approved_latest(organization=globex.org, employee=acme.employee) is None
     assert not pubs.publication_list(organization=globex.org).exists()
-    assert all(e.organization_id == globex.org.pk for e in audit_event_list(organization=globex.org))
+    assert all(
+        e.organization_id == globex.org.pk for e in audit_event_list(organization=globex.org)
+    )
     # and the same lists do show Acme's rows to Acme
     assert gen.job_list(organization=acme.org).get() == job
     assert gen.headshot_approved_latest(organization=acme.org, employee=acme.employee) == headshot

@@ -32,7 +32,9 @@ def test_flags_a_photo_of_someone_else(analyzer, selfies):
 
 def test_identity_is_the_mean_of_agreeing_photos(analyzer, selfies):
     vectors = embeddings(analyzer, selfies, SAME)
-    enrollment = IdentityBuilder(same_person_threshold=analyzer.same_person_threshold, min_photos=3)(vectors)
+    enrollment = IdentityBuilder(
+        same_person_threshold=analyzer.same_person_threshold, min_photos=3
+    )(vectors)
     assert enrollment.consistent
     for vector in vectors.values():
         assert float(np.dot(vector, enrollment.embedding)) > analyzer.same_person_threshold
@@ -44,4 +46,6 @@ def test_asks_for_more_photos_when_too_few_agree(analyzer, selfies):
         IdentityBuilder(same_person_threshold=analyzer.same_person_threshold, min_photos=2)(vectors)
     assert "Upload more photos" in caught.value.message
     with pytest.raises(NotEnoughPhotos):
-        IdentityBuilder(same_person_threshold=0.9, min_photos=5)(embeddings(analyzer, selfies, SAME))
+        IdentityBuilder(same_person_threshold=0.9, min_photos=5)(
+            embeddings(analyzer, selfies, SAME)
+        )

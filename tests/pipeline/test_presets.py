@@ -8,7 +8,12 @@ from django.core.management import CommandError, call_command
 
 from pipeline.presets import BrandPreset, PresetInvalid, load_shipped, shipped_presets_dir
 
-SHIPPED = {"corporate-executive", "creative-professional", "healthcare-professional", "legal-professional"}
+SHIPPED = {
+    "corporate-executive",
+    "creative-professional",
+    "healthcare-professional",
+    "legal-professional",
+}
 
 
 def test_ships_the_four_default_presets():
@@ -30,7 +35,10 @@ def corporate() -> dict:
         (lambda d: d["backdrop"].update(colors=["grey"]), "backdrop.colors.0"),
         (lambda d: d["retouch"].update(strength=0.4, cap=0.3), "retouch"),
         (lambda d: d["retouch"].update(strength=0.6, cap=0.6), "retouch.cap"),
-        (lambda d: d["prompt"].update(template="portrait of {person} in {unknown_slot} style"), "prompt"),
+        (
+            lambda d: d["prompt"].update(template="portrait of {person} in {unknown_slot} style"),
+            "prompt",
+        ),
         (lambda d: d["framing"].update(eye_line=0.2, head_height_share=0.7), "framing"),
         (lambda d: d["lighting"].update(color_temperature_k=1200), "lighting.color_temperature_k"),
         (lambda d: d.update(outputs=[]), "outputs"),
@@ -42,7 +50,9 @@ def test_explains_each_error_by_field(corporate, edit, field):
     edit(data)
     with pytest.raises(PresetInvalid) as caught:
         BrandPreset.from_mapping(data)
-    assert any(problem.startswith(field + ":") for problem in caught.value.problems), caught.value.problems
+    assert any(problem.startswith(field + ":") for problem in caught.value.problems), (
+        caught.value.problems
+    )
 
 
 def test_unknown_slot_names_the_slot(corporate):
@@ -53,12 +63,16 @@ def test_unknown_slot_names_the_slot(corporate):
 
 
 def test_validate_command_accepts_shipped_files(capsys):
-    call_command("presets", "validate", *sorted(str(p) for p in shipped_presets_dir().glob("*.yaml")))
+    call_command(
+        "presets", "validate", *sorted(str(p) for p in shipped_presets_dir().glob("*.yaml"))
+    )
     assert capsys.readouterr().out.count(": valid") == 4
 
 
 def test_validate_command_lists_problems_and_fails(tmp_path, corporate, capsys):
-    corporate["backdrop"].update(kind="gradient", colors=["#8a8f96"])  # a gradient needs two colours
+    corporate["backdrop"].update(
+        kind="gradient", colors=["#8a8f96"]
+    )  # a gradient needs two colours
     corporate["palette"] = ["#12345"]
     path = tmp_path / "broken.yaml"
     path.write_text(yaml.safe_dump(corporate))

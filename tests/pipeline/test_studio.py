@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 from pipeline.faces import cosine
+from pipeline.imaging import encode
 from pipeline.presets import load_shipped
 from pipeline.provenance import COMPOSITE, read_digital_source_type, xmp_packet
-from pipeline.imaging import encode
 from pipeline.studio import StudioRenderer, fit_output, hex_to_rgb
 
 
@@ -73,8 +73,13 @@ def test_same_seed_reproduces_and_other_seeds_vary(analyzer, astronaut_rgb):
 
 def test_output_carries_provenance_and_no_input_metadata(rendered):
     preset, result = rendered["corporate-executive"]
-    xmp = xmp_packet(digital_source_type=COMPOSITE, generator=StudioRenderer.name, preset=preset.slug,
-                     preset_version=3, seed=11)
+    xmp = xmp_packet(
+        digital_source_type=COMPOSITE,
+        generator=StudioRenderer.name,
+        preset=preset.slug,
+        preset_version=3,
+        seed=11,
+    )
     image = Image.open(io.BytesIO(encode(result.pixels, xmp=xmp)))
     assert read_digital_source_type(image.info["xmp"]) == COMPOSITE
     assert b'hs:presetVersion="3"' in image.info["xmp"]

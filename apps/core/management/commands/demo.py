@@ -43,8 +43,13 @@ from pipeline import samples
 COMPANY = "Demo Company"
 DOMAIN = "demo.example"
 HR_EMAIL = f"hr.admin@{DOMAIN}"
-EMPLOYEE = {"email": f"avery.lindqvist@{DOMAIN}", "full_name": "Avery Lindqvist",
-            "title": "Senior Flight Engineer", "department": "Operations", "phone": "+1 555 0100"}
+EMPLOYEE = {
+    "email": f"avery.lindqvist@{DOMAIN}",
+    "full_name": "Avery Lindqvist",
+    "title": "Senior Flight Engineer",
+    "department": "Operations",
+    "phone": "+1 555 0100",
+}
 PRESET = "corporate-executive"
 
 
@@ -58,7 +63,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.HEADSHOTS_QUEUE_MODE != "inprocess":
-            raise CommandError("The demo runs its own worker; unset REDIS_URL and RABBITMQ_URL to run it.")
+            raise CommandError(
+                "The demo runs its own worker; unset REDIS_URL and RABBITMQ_URL to run it."
+            )
         self.out: Path = options["out"]
         self.out.mkdir(parents=True, exist_ok=True)
         self.steps: list[dict[str, Any]] = []
@@ -81,8 +88,11 @@ class Command(BaseCommand):
             ("outputs", self.step_outputs),
         ]:
             self.run_step(name, step)
-        report = {"ok": all(s["status"] == "succeeded" for s in self.steps), "steps": self.steps,
-                  "counts": self.counts()}
+        report = {
+            "ok": all(s["status"] == "succeeded" for s in self.steps),
+            "steps": self.steps,
+            "counts": self.counts(),
+        }
         (self.out / "report.json").write_text(json.dumps(report, indent=2, default=str))
         self.print_summary(report)
         if not report["ok"]:
@@ -123,7 +133,10 @@ class Command(BaseCommand):
         created = org is None
         if org is None:
             org = organization_create(name=COMPANY, email_domains=[DOMAIN], retention_days=30)
-            org.directory_settings = {"base_dn": "ou=people,dc=demo,dc=example", "rdn_attribute": "uid"}
+            org.directory_settings = {
+                "base_dn": "ou=people,dc=demo,dc=example",
+                "rdn_attribute": "uid",
+            }
             org.brand = {"colors": {"primary": "#1f2a44"}, "card": {"size": "us"}}
             org.save()
         hr = user_get_or_create(email=HR_EMAIL, full_name="Harper Reyes")
@@ -132,7 +145,9 @@ class Command(BaseCommand):
         return {"company": org.slug, "created": created, "hr_admin": HR_EMAIL}
 
     def step_presets(self) -> dict[str, Any]:
-        versions = brand_presets_install_shipped(organization=self.context["org"], actor=self.context["hr"])
+        versions = brand_presets_install_shipped(
+            organization=self.context["org"], actor=self.context["hr"]
+        )
         return {"presets": {v.preset.slug: v.number for v in versions}}
 
     def step_invitation(self) -> dict[str, Any]:
@@ -147,17 +162,28 @@ class Command(BaseCommand):
         return {"employee": EMPLOYEE["email"], "reused": reused}
 
     def step_consent(self) -> dict[str, Any]:
-        record = consent_give(organization=self.context["org"], employee=self.context["employee"],
-                              actor=self.context["user"], text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
-                              ip_address="127.0.0.1", user_agent="manage.py demo")
+        record = consent_give(
+            organization=self.context["org"],
+            employee=self.context["employee"],
+            actor=self.context["user"],
+            text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+            ip_address="127.0.0.1",
+            user_agent="manage.py demo",
+        )
         return {"text_version": record.text_version, "given_at": record.given_at.isoformat()}
 
     def step_upload(self) -> dict[str, Any]:
         uploaded = []
         for name, data, expectation in samples.selfie_set(self.context["samples"]):
-            photo, created = photo_upload(organization=self.context["org"], employee=self.context["employee"],
-                                          actor=self.context["user"], data=data)
-            uploaded.append({"file": name, "photo": photo.pk, "created": created, "expected": expectation})
+            photo, created = photo_upload(
+                organization=self.context["org"],
+                employee=self.context["employee"],
+                actor=self.context["user"],
+                data=data,
+            )
+            uploaded.append(
+                {"file": name, "photo": photo.pk, "created": created, "expected": expectation}
+            )
         self.context["uploads"] = uploaded
         return {"photos": uploaded}
 
@@ -167,32 +193,62 @@ class Command(BaseCommand):
         for item in self.context["uploads"]:
             photo = Photo.objects.get(pk=item["photo"])
             checks = photo.report.get("checks", [])
-            verdicts.append({
-                "file": item["file"], "expected": item["expected"], "status": photo.status,
-                "problems": [c["message"] for c in checks if c["status"] != "pass" and c["code"] != "resolution"],
-            })
+            verdicts.append(
+                {
+                    "file": item["file"],
+                    "expected": item["expected"],
+                    "status": photo.status,
+                    "problems": [
+                        c["message"]
+                        for c in checks
+                        if c["status"] != "pass" and c["code"] != "resolution"
+                    ],
+                }
+            )
             self.stdout.write(f"      {item['file']:<28} {photo.status:<9} {item['expected']}")
-        return {"photos": verdicts, "usable": sum(1 for v in verdicts if v["status"] == PhotoStatus.USABLE)}
+        return {
+            "photos": verdicts,
+            "usable": sum(1 for v in verdicts if v["status"] == PhotoStatus.USABLE),
+        }
 
     def step_generation(self) -> dict[str, Any]:
         org, employee = self.context["org"], self.context["employee"]
         preset = preset_get(organization=org, slug=self.context["preset"])
         version = preset_version_latest(organization=org, preset=preset)
-        job = (GenerationJob.objects.filter(organization=org, employee=employee, preset_version=version,
-                                            status=JobStatus.SUCCEEDED).order_by("-finished_at").first())
+        job = (
+            GenerationJob.objects.filter(
+                organization=org,
+                employee=employee,
+                preset_version=version,
+                status=JobStatus.SUCCEEDED,
+            )
+            .order_by("-finished_at")
+            .first()
+        )
         reused = job is not None
         if job is None:
-            job = generation_job_create(organization=org, actor=self.context["user"], employee=employee, preset=preset)
+            job = generation_job_create(
+                organization=org, actor=self.context["user"], employee=employee, preset=preset
+            )
             self.watch(job)
             job.refresh_from_db()
         if job.status != JobStatus.SUCCEEDED:
             raise RuntimeError(f"generation {job.status}: {job.error}")
         self.context["job"] = job
         identity = employee.identity
-        return {"job": job.pk, "reused": reused, "backend": job.backend, "preset_version": version.number,
-                "seeds": job.seeds, "timings": job.timings,
-                "enrollment": {"photos": identity.photo_ids, "outliers": identity.outlier_photo_ids,
-                               "consistent": identity.consistent}}
+        return {
+            "job": job.pk,
+            "reused": reused,
+            "backend": job.backend,
+            "preset_version": version.number,
+            "seeds": job.seeds,
+            "timings": job.timings,
+            "enrollment": {
+                "photos": identity.photo_ids,
+                "outliers": identity.outlier_photo_ids,
+                "consistent": identity.consistent,
+            },
+        }
 
     def watch(self, job: GenerationJob) -> None:
         """Show the job's progress while the in-process worker runs it."""
@@ -214,7 +270,10 @@ class Command(BaseCommand):
     def step_pick(self) -> dict[str, Any]:
         org, job = self.context["org"], self.context["job"]
         gallery = list(headshot_list_for_job(organization=org, job=job))
-        chosen = next((h for h in gallery if h.status in (HeadshotStatus.PICKED, HeadshotStatus.APPROVED)), None)
+        chosen = next(
+            (h for h in gallery if h.status in (HeadshotStatus.PICKED, HeadshotStatus.APPROVED)),
+            None,
+        )
         if chosen is None:
             best = next(h for h in gallery if h.accepted)
             chosen = headshot_pick(organization=org, actor=self.context["user"], headshot=best)
@@ -222,23 +281,32 @@ class Command(BaseCommand):
         return {"headshot": chosen.pk, "key": chosen.key, "scores": chosen.scores}
 
     def step_approval(self) -> dict[str, Any]:
-        headshot = headshot_approve(organization=self.context["org"], actor=self.context["hr"],
-                                    headshot=self.context["chosen"])
+        headshot = headshot_approve(
+            organization=self.context["org"],
+            actor=self.context["hr"],
+            headshot=self.context["chosen"],
+        )
         return {"headshot": headshot.pk, "status": headshot.status, "approved_by": HR_EMAIL}
 
     def step_publication(self) -> dict[str, Any]:
         org = self.context["org"]
         approved = headshot_approved_latest(organization=org, employee=self.context["employee"])
         for target in PublicationTarget.values:
-            publication_request(organization=org, actor=self.context["hr"], headshot=approved, target=target)
+            publication_request(
+                organization=org, actor=self.context["hr"], headshot=approved, target=target
+            )
         wait_until_idle()
-        publications = list(Publication.objects.filter(organization=org, employee=self.context["employee"]))
+        publications = list(
+            Publication.objects.filter(organization=org, employee=self.context["employee"])
+        )
         failed = [p for p in publications if p.status != PublicationStatus.SUCCEEDED]
         if failed:
             raise RuntimeError("; ".join(f"{p.target}: {p.last_error}" for p in failed))
         self.context["publications"] = publications
-        return {p.target: {"status": p.status, "external_id": p.external_id, "hash": p.content_hash}
-                for p in publications}
+        return {
+            p.target: {"status": p.status, "external_id": p.external_id, "hash": p.content_hash}
+            for p in publications
+        }
 
     def step_outputs(self) -> dict[str, Any]:
         from apps.core.contact_sheet import contact_sheet
@@ -270,10 +338,16 @@ class Command(BaseCommand):
         self.stdout.write("counts: " + ", ".join(f"{k} {v}" for k, v in report["counts"].items()))
         gallery = self.context.get("gallery", [])
         if gallery:
-            self.stdout.write(f"{'candidate':<10} {'identity':>9} {'sharp':>6} {'expo':>6} {'framing':>8}  verdict")
+            self.stdout.write(
+                f"{'candidate':<10} {'identity':>9} {'sharp':>6} {'expo':>6} {'framing':>8}  verdict"
+            )
             for h in gallery:
                 s = h.scores
                 verdict = f"rank {h.rank}" if h.accepted else h.reason
-                self.stdout.write(f"{h.key:<10} {s.get('identity', 0):9.3f} {s.get('sharpness', 0):6.2f} "
-                                  f"{s.get('exposure', 0):6.2f} {s.get('framing', 0):8.2f}  {verdict} [{h.status}]")
-        self.stdout.write(f"\nwrote {self.out}/ (report.json, contact-sheet.png, headshots/, business card, LDIF)")
+                self.stdout.write(
+                    f"{h.key:<10} {s.get('identity', 0):9.3f} {s.get('sharpness', 0):6.2f} "
+                    f"{s.get('exposure', 0):6.2f} {s.get('framing', 0):8.2f}  {verdict} [{h.status}]"
+                )
+        self.stdout.write(
+            f"\nwrote {self.out}/ (report.json, contact-sheet.png, headshots/, business card, LDIF)"
+        )

@@ -35,6 +35,8 @@ class Command(BaseCommand):
                 for problem in exc.problems:
                     self.stderr.write(f"  - {problem}")
             else:
-                self.stdout.write(f"{path}: valid ({preset.slug}, {len(preset.outputs)} output size(s))")
+                self.stdout.write(
+                    f"{path}: valid ({preset.slug}, {len(preset.outputs)} output size(s))"
+                )
         if failures:
             raise CommandError(f"{failures} file(s) are not valid presets.")
