@@ -15,7 +15,8 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 demo: install install-torch samples migrate
 	$(BIN)/python manage.py demo --out demo-output --samples $(SAMPLES)
 
-test: install samples test-sqlite test-postgres
+# The suite runs in the environment `make demo` builds, torch included.
+test: install install-torch samples test-sqlite test-postgres
 
 test-sqlite:
 	env -u DATABASE_URL -u REDIS_URL -u RABBITMQ_URL $(BIN)/python -m pytest

@@ -101,15 +101,21 @@ class DlibFaceAnalyzer:
 
     @staticmethod
     def default_model_dir() -> Path:
-        try:
-            import face_recognition_models
-        except ImportError as exc:
+        """The model folder inside the installed face_recognition_models package.
+
+        Found without importing the package: its __init__ needs pkg_resources,
+        which setuptools 81 and newer no longer ship.
+        """
+        import importlib.util
+
+        spec = importlib.util.find_spec("face_recognition_models")
+        if spec is None or spec.origin is None:
             raise ModelMissing(
                 "The package face_recognition_models is not installed; run "
                 "`pip install face_recognition_models==0.3.0`.",
                 code="model_missing",
-            ) from exc
-        return Path(face_recognition_models.__file__).parent / "models"
+            )
+        return Path(spec.origin).parent / "models"
 
     def _require_loaded(self) -> None:
         if self._detector is None:

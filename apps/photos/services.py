@@ -140,8 +140,8 @@ def photo_check_run(*, photo_id: int) -> Photo | None:
     if consent_current(organization=photo.organization, employee=photo.employee) is None:
         logger.info("photo %s: consent withdrawn; not processed", photo_id)
         return photo
-    pipeline = get_pipeline()
     try:
+        pipeline = get_pipeline()
         analysis = pipeline.check_photo(private_read(photo.normalised.name))
     except PipelineError as exc:
         Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(

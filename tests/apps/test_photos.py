@@ -173,3 +173,23 @@ def test_deleting_biometrics_removes_files_rows_and_embeddings(ready, selfies, r
     assert not any(default_storage.exists(n) for n in names)
     event = AuditEvent.objects.get(action="biometrics.deleted")
     assert event.data == {"photos": 4, "reason": "request"}
+
+
+def test_missing_face_model_marks_the_photo_with_the_reason(acme, selfies, run_jobs, monkeypatch):
+    from apps.core import pipeline_access
+    from pipeline.errors import ModelMissing
+
+    def missing():
+        raise ModelMissing("Face model files are missing: /models/x.dat. Install them with ...")
+
+    monkeypatch.setattr(pipeline_access, "get_pipeline", missing)
+    photo, _ = photo_upload(
+        organization=acme.org,
+        employee=acme.employee,
+        actor=acme.employee_user,
+        data=selfies["selfie-01.png"],
+    )
+    run_jobs()
+    photo.refresh_from_db()
+    assert photo.status == PhotoStatus.ERROR
+    assert "/models/x.dat" in photo.report["error"] and photo.report["usable"] is False
