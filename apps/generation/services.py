@@ -207,33 +207,12 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
         job_progress(job_id=job_id, percent=75, stage="ranking")
         ranking = pipeline.select(result, preset=spec, enrollment=enrollment)
     except PipelineError as exc:
-        job_transition(
-            job_id=job_id,
-            source=JobStatus.RUNNING,
-            target=JobStatus.FAILED,
-            error=exc.message,
-            stage="failed",
-            finished_at=timezone.now(),
-        )
-        audit_record(
-            organization=job.organization,
-            actor=None,
-            action="job.failed",
-            target=job,
-            data={"reason": exc.message},
-        )
+        _job_fail(job=job, reason=exc.message)
         raise
     except Exception:
         job.refresh_from_db()
         if job.attempts >= MAX_JOB_ATTEMPTS:
-            job_transition(
-                job_id=job_id,
-                source=JobStatus.RUNNING,
-                target=JobStatus.FAILED,
-                stage="failed",
-                error="An internal error stopped this generation. Try again later.",
-                finished_at=timezone.now(),
-            )
+            _job_fail(job=job, reason="An internal error stopped this generation. Try again later.")
         else:
             job_transition(
                 job_id=job_id, source=JobStatus.RUNNING, target=JobStatus.QUEUED, stage="retrying"
@@ -242,6 +221,25 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
     # 4. store the candidates, exactly once
     timings = {"identity_s": round(identity_s, 3), **result.timings}
     return _store_results(job=job, result=result, ranking=ranking, timings=timings, started=started)
+
+
+def _job_fail(*, job: GenerationJob, reason: str) -> None:
+    """Running -> failed, with the reason the person sees, audited."""
+    if job_transition(
+        job_id=job.pk,
+        source=JobStatus.RUNNING,
+        target=JobStatus.FAILED,
+        error=reason,
+        stage="failed",
+        finished_at=timezone.now(),
+    ):
+        audit_record(
+            organization=job.organization,
+            actor=None,
+            action="job.failed",
+            target=job,
+            data={"reason": reason},
+        )
 
 
 def _store_results(

@@ -3,8 +3,7 @@ from __future__ import annotations
 import pytest
 
 from apps.photos.models import PhotoStatus
-from apps.photos.services import photo_upload
-from tests.apps.factories import company
+from tests.apps.factories import company, start_job, upload
 
 USABLE = ["selfie-01.png", "selfie-02-mirror.jpg", "selfie-04-warm.jpg", "selfie-05-closer.jpg"]
 
@@ -23,12 +22,31 @@ def globex(db):
 def ready(acme, selfies, run_jobs):
     """Acme's employee with usable, checked selfies: ready to generate."""
     for name in USABLE:
-        photo_upload(
-            organization=acme.org,
-            employee=acme.employee,
-            actor=acme.employee_user,
-            data=selfies[name],
-        )
+        upload(acme, selfies[name])
     run_jobs()
     assert acme.employee.photos.filter(status=PhotoStatus.USABLE).count() == len(USABLE)
     return acme
+
+
+@pytest.fixture
+def finished(ready, run_jobs):
+    """A generation job that ran to the end: (company, job)."""
+    from apps.generation.models import JobStatus
+
+    job = start_job(ready)
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    return ready, job
+
+
+@pytest.fixture
+def approved(finished):
+    """The best candidate, picked by the person and approved by HR: (company, headshot)."""
+    from apps.generation.services import headshot_approve, headshot_pick
+
+    c, job = finished
+    best = headshot_pick(
+        organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1)
+    )
+    return c, headshot_approve(organization=c.org, actor=c.hr, headshot=best)

@@ -57,3 +57,19 @@ def company(name: str = "Acme", domain: str = "acme.example", *, consent: bool =
     return Company(
         org=org, hr=hr, approver=approver, employee_user=employee_user, employee=employee
     )
+
+
+def upload(c: Company, data: bytes):
+    """The person uploads a selfie: (photo, created)."""
+    from apps.photos.services import photo_upload
+
+    return photo_upload(organization=c.org, employee=c.employee, actor=c.employee_user, data=data)
+
+
+def start_job(c: Company):
+    """The person asks for headshots in the corporate preset."""
+    from apps.generation.services import generation_job_create
+
+    return generation_job_create(
+        organization=c.org, actor=c.employee_user, employee=c.employee, preset=c.preset()
+    )

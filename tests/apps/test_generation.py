@@ -14,38 +14,17 @@ from apps.generation.services import (
     headshot_pick,
     headshot_reject,
 )
-from apps.photos.services import photo_upload
-from tests.apps.factories import company
+from tests.apps.factories import company, start_job, upload
 
 pytestmark = pytest.mark.django_db
 
 
-def create_job(c):
-    return generation_job_create(
-        organization=c.org, actor=c.employee_user, employee=c.employee, preset=c.preset()
-    )
-
-
-@pytest.fixture
-def finished(ready, run_jobs):
-    job = create_job(ready)
-    run_jobs()
-    job.refresh_from_db()
-    assert job.status == JobStatus.SUCCEEDED, job.error
-    return ready, job
-
-
 def test_no_generation_before_enough_usable_photos(acme, selfies, run_jobs):
     for name in ["selfie-01.png", "selfie-08-cat.png", "selfie-09-group.jpg"]:
-        photo_upload(
-            organization=acme.org,
-            employee=acme.employee,
-            actor=acme.employee_user,
-            data=selfies[name],
-        )
+        upload(acme, selfies[name])
     run_jobs()
     with pytest.raises(StateConflict, match="1 usable photo") as caught:
-        create_job(acme)
+        start_job(acme)
     assert caught.value.extra == {"usable": 1, "needed": 3}
     assert not GenerationJob.objects.exists()
 
@@ -53,13 +32,13 @@ def test_no_generation_before_enough_usable_photos(acme, selfies, run_jobs):
 def test_no_generation_without_current_consent(ready):
     ready.employee.consents.update(withdrawn_at="2026-01-01T00:00:00Z")
     with pytest.raises(StateConflict, match="consent"):
-        create_job(ready)
+        start_job(ready)
 
 
 def test_one_active_job_per_person(ready):
-    create_job(ready)
+    start_job(ready)
     with pytest.raises(StateConflict, match="already queued"):
-        create_job(ready)
+        start_job(ready)
 
 
 def test_job_runs_to_ranked_candidates(finished):
@@ -84,7 +63,7 @@ def test_message_delivered_twice_gives_one_set_of_candidates(finished):
 
 
 def test_partial_outputs_of_a_dead_attempt_are_replaced(ready, run_jobs):
-    job = create_job(ready)
+    job = start_job(ready)
     # An earlier attempt died after writing a candidate, and the job was put back.
     Headshot.objects.create(
         organization=ready.org,
@@ -102,7 +81,7 @@ def test_partial_outputs_of_a_dead_attempt_are_replaced(ready, run_jobs):
 
 
 def test_cancelled_job_keeps_no_results(ready, run_jobs):
-    job = create_job(ready)
+    job = start_job(ready)
     generation_job_cancel(organization=ready.org, actor=ready.employee_user, job=job)
     run_jobs()
     job.refresh_from_db()
@@ -113,14 +92,9 @@ def test_cancelled_job_keeps_no_results(ready, run_jobs):
 
 def test_job_fails_with_reason_when_photos_disagree(acme, selfies, run_jobs):
     for name in ["selfie-01.png", "selfie-02-mirror.jpg", "selfie-10-someone-else.jpg"]:
-        photo_upload(
-            organization=acme.org,
-            employee=acme.employee,
-            actor=acme.employee_user,
-            data=selfies[name],
-        )
+        upload(acme, selfies[name])
     run_jobs()
-    job = create_job(acme)
+    job = start_job(acme)
     run_jobs()
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED

@@ -7,7 +7,7 @@ from apps.audit.models import AuditEvent
 from apps.core.errors import PermissionDenied, StateConflict, ValidationFailed
 from apps.photos.models import IdentityProfile, Photo, PhotoStatus
 from apps.photos.services import consent_give, employee_biometrics_delete, photo_upload
-from tests.apps.factories import company
+from tests.apps.factories import company, upload
 from tests.conftest import release_on_commit_hooks
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +30,7 @@ def test_no_upload_before_consent(db, selfies):
     shy = company("Shy Corp", "shy.example", consent=False)
     before = stored_files()
     with pytest.raises(StateConflict, match="consent"):
-        photo_upload(
-            organization=shy.org,
-            employee=shy.employee,
-            actor=shy.employee_user,
-            data=selfies["selfie-01.png"],
-        )
+        upload(shy, selfies["selfie-01.png"])
     assert Photo.objects.count() == 0 and stored_files() == before
 
 
@@ -79,44 +74,19 @@ def test_nobody_uploads_for_someone_else(acme, globex, selfies):
 def test_refused_file_stores_nothing(acme):
     before = stored_files()
     with pytest.raises(ValidationFailed, match="JPEG"):
-        photo_upload(
-            organization=acme.org,
-            employee=acme.employee,
-            actor=acme.employee_user,
-            data=b"<svg xmlns='http://www.w3.org/2000/svg'></svg>",
-        )
+        upload(acme, b"<svg xmlns='http://www.w3.org/2000/svg'></svg>")
     assert Photo.objects.count() == 0 and stored_files() == before
 
 
 def test_same_photo_twice_is_stored_once(acme, selfies):
-    first, created = photo_upload(
-        organization=acme.org,
-        employee=acme.employee,
-        actor=acme.employee_user,
-        data=selfies["selfie-01.png"],
-    )
-    again, created_again = photo_upload(
-        organization=acme.org,
-        employee=acme.employee,
-        actor=acme.employee_user,
-        data=selfies["selfie-01.png"],
-    )
+    first, created = upload(acme, selfies["selfie-01.png"])
+    again, created_again = upload(acme, selfies["selfie-01.png"])
     assert created and not created_again and first.pk == again.pk
 
 
 def test_upload_is_checked_by_the_worker_with_reasons(acme, selfies, run_jobs):
-    usable, _ = photo_upload(
-        organization=acme.org,
-        employee=acme.employee,
-        actor=acme.employee_user,
-        data=selfies["selfie-01.png"],
-    )
-    group, _ = photo_upload(
-        organization=acme.org,
-        employee=acme.employee,
-        actor=acme.employee_user,
-        data=selfies["selfie-09-group.jpg"],
-    )
+    usable, _ = upload(acme, selfies["selfie-01.png"])
+    group, _ = upload(acme, selfies["selfie-09-group.jpg"])
     assert usable.status == PhotoStatus.PENDING
     assert run_jobs() == 2
     usable.refresh_from_db()
@@ -136,27 +106,14 @@ def test_normalised_copy_has_no_metadata(acme, selfies):
 
     from PIL import Image
 
-    photo, _ = photo_upload(
-        organization=acme.org,
-        employee=acme.employee,
-        actor=acme.employee_user,
-        data=selfies["selfie-04-warm.jpg"],
-    )
+    photo, _ = upload(acme, selfies["selfie-04-warm.jpg"])
     with default_storage.open(photo.normalised.name) as handle:
         image = Image.open(io.BytesIO(handle.read()))
     assert image.format == "JPEG" and not image.getexif()
 
 
-def test_deleting_biometrics_removes_files_rows_and_embeddings(ready, selfies, run_jobs):
-    from apps.generation.services import generation_job_create
-
-    generation_job_create(
-        organization=ready.org,
-        actor=ready.employee_user,
-        employee=ready.employee,
-        preset=ready.preset(),
-    )
-    run_jobs()
+def test_deleting_biometrics_removes_files_rows_and_embeddings(finished):
+    ready, _ = finished
     assert IdentityProfile.objects.filter(employee=ready.employee).exists()
     names = [
         n
@@ -183,12 +140,7 @@ def test_missing_face_model_marks_the_photo_with_the_reason(acme, selfies, run_j
         raise ModelMissing("Face model files are missing: /models/x.dat. Install them with ...")
 
     monkeypatch.setattr(pipeline_access, "get_pipeline", missing)
-    photo, _ = photo_upload(
-        organization=acme.org,
-        employee=acme.employee,
-        actor=acme.employee_user,
-        data=selfies["selfie-01.png"],
-    )
+    photo, _ = upload(acme, selfies["selfie-01.png"])
     run_jobs()
     photo.refresh_from_db()
     assert photo.status == PhotoStatus.ERROR

@@ -10,7 +10,7 @@ from PIL import Image
 from apps.audit.models import AuditEvent
 from apps.core.errors import PermissionDenied, StateConflict
 from apps.core.storage import private_read
-from apps.generation.services import generation_job_create, headshot_approve, headshot_pick
+from apps.generation.services import headshot_pick
 from apps.publishing.cards import CardPerson, render_card_pdf, vcard
 from apps.publishing.directory import person_dn
 from apps.publishing.models import PublicationStatus, PublicationTarget
@@ -19,37 +19,14 @@ from apps.publishing.services import publication_request
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def approved(ready, run_jobs):
-    job = generation_job_create(
-        organization=ready.org,
-        actor=ready.employee_user,
-        employee=ready.employee,
-        preset=ready.preset(),
-    )
-    run_jobs()
-    best = job.headshots.get(rank=1)
-    headshot_pick(organization=ready.org, actor=ready.employee_user, headshot=best)
-    return ready, headshot_approve(organization=ready.org, actor=ready.hr, headshot=best)
-
-
-def test_no_publication_of_a_headshot_that_was_not_approved(ready, run_jobs):
-    job = generation_job_create(
-        organization=ready.org,
-        actor=ready.employee_user,
-        employee=ready.employee,
-        preset=ready.preset(),
-    )
-    run_jobs()
+def test_no_publication_of_a_headshot_that_was_not_approved(finished):
+    c, job = finished
     best = headshot_pick(
-        organization=ready.org, actor=ready.employee_user, headshot=job.headshots.get(rank=1)
+        organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1)
     )
     with pytest.raises(StateConflict, match="only an approved headshot"):
         publication_request(
-            organization=ready.org,
-            actor=ready.hr,
-            headshot=best,
-            target=PublicationTarget.BUSINESS_CARD,
+            organization=c.org, actor=c.hr, headshot=best, target=PublicationTarget.BUSINESS_CARD
         )
 
 

@@ -7,7 +7,6 @@ import pytest
 from apps.audit.selectors import audit_event_list
 from apps.core.errors import NotFound
 from apps.generation import selectors as gen
-from apps.generation.services import generation_job_create, headshot_approve, headshot_pick
 from apps.organizations import selectors as orgs
 from apps.photos import selectors as photos
 from apps.presets import selectors as presets
@@ -19,27 +18,17 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def full(ready, globex, run_jobs):
+def full(approved, globex, run_jobs):
     """Acme has a person with photos, a job, headshots, an approval and a publication."""
-    job = generation_job_create(
-        organization=ready.org,
-        actor=ready.employee_user,
-        employee=ready.employee,
-        preset=ready.preset(),
-    )
-    run_jobs()
-    best = headshot_pick(
-        organization=ready.org, actor=ready.employee_user, headshot=job.headshots.get(rank=1)
-    )
-    headshot_approve(organization=ready.org, actor=ready.hr, headshot=best)
+    acme, headshot = approved
     publication = publication_request(
-        organization=ready.org,
-        actor=ready.hr,
-        headshot=best,
+        organization=acme.org,
+        actor=acme.hr,
+        headshot=headshot,
         target=PublicationTarget.BUSINESS_CARD,
     )
     run_jobs()
-    return ready, globex, job, best, publication
+    return acme, globex, headshot.job, headshot, publication
 
 
 def test_get_selectors_answer_not_found_for_another_companys_rows(full):
