@@ -74,10 +74,20 @@ class DlibFaceAnalyzer:
         "embedding": "dlib_face_recognition_resnet_model_v1.dat",
     }
 
-    def __init__(self, *, min_detection_score: float = 0.3, detect_max_side: int = 800) -> None:
+    def __init__(
+        self,
+        *,
+        min_detection_score: float = 0.3,
+        detect_max_side: int = 1024,
+        small_face_max_side: int = 800,
+    ) -> None:
         # The HOG detector reports weak false hits on clothing and patterns.
         self.min_detection_score = min_detection_score
+        # First pass: no upsampling at detect_max_side (finds faces of about 80 px and up
+        # there, a selfie's usual case). Second pass, only when the first finds nothing:
+        # upsampled once at small_face_max_side (faces down to about 40 px).
         self.detect_max_side = detect_max_side
+        self.small_face_max_side = small_face_max_side
         self._detector: Any = None
         self._landmarks: Any = None
         self._embedder: Any = None
@@ -128,8 +138,10 @@ class DlibFaceAnalyzer:
 
         self._require_loaded()
         small, scale = downscale(pixels, self.detect_max_side)
-        # Upsampling once finds faces down to ~40 px in the reduced image.
-        rects, scores, _ = self._detector.run(small, 1, 0.0)
+        rects, scores, _ = self._detector.run(small, 0, 0.0)
+        if not any(score >= self.min_detection_score for score in scores):
+            small, scale = downscale(pixels, self.small_face_max_side)
+            rects, scores, _ = self._detector.run(small, 1, 0.0)
         faces = []
         for rect, score in zip(rects, scores, strict=True):
             if score < self.min_detection_score:
