@@ -95,3 +95,19 @@ def env_optional_float(name: str) -> float | None:
     if value is None or value.strip() == "":
         return None
     return env_float(name, 0.0)
+
+
+def env_json_object(name: str) -> dict[str, object]:
+    """A JSON object, or {} when unset."""
+    import json
+
+    value = _raw(name)
+    if value is None or value.strip() == "":
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ConfigurationError(f"{name} is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ConfigurationError(f'{name} must be a JSON object like {{"yaw_warn": 20}}.')
+    return parsed

@@ -8,6 +8,17 @@ from typing import Literal
 import numpy as np
 
 from pipeline.faces import Face, FaceAnalyzer
+from pipeline.geometry import eye_aspect_ratio, head_pose
+from pipeline.regions import (
+    LEFT_CHEEK,
+    LEFT_EYE,
+    LOWER_FACE,
+    RIGHT_CHEEK,
+    RIGHT_EYE,
+    FaceFrame,
+    lab,
+    luma,
+)
 
 Status = Literal["pass", "warn", "fail"]
 
@@ -26,6 +37,14 @@ class CheckThresholds:
     face_luma_low: float = 70.0
     face_luma_high: float = 200.0
     clipped_share_max: float = 0.08
+    yaw_warn: float = 25.0
+    yaw_fail: float = 45.0
+    shadow_ratio_warn: float = 0.7  # darker cheek / brighter cheek
+    shadow_ratio_fail: float = 0.45
+    eyes_covered_ratio: float = 0.4  # eye region / cheek brightness under this: sunglasses
+    lower_face_skin_min: float = 0.15  # share of skin-coloured pixels around the mouth
+    eye_openness_warn: float = 0.18  # eye aspect ratio (68-point model only)
+    eye_openness_fail: float = 0.12
 
 
 @dataclass(frozen=True)
@@ -42,6 +61,9 @@ class PhotoReport:
     checks: list[Check] = field(default_factory=list)
     faces: int = 0
     face: Face | None = None
+    not_measured: dict[str, str] = field(default_factory=dict)  # check code -> why
+    yaw: float | None = None
+    attributes: dict[str, object] | None = None
 
     @property
     def usable(self) -> bool:
@@ -53,6 +75,8 @@ class PhotoReport:
             "faces": self.faces,
             "face_box": [round(v, 1) for v in self.face.box] if self.face else None,
             "checks": [asdict(c) for c in self.checks],
+            "not_measured": dict(self.not_measured),
+            "attributes": self.attributes,
         }
 
 
@@ -165,6 +189,7 @@ class PhotoChecker:
             )
         )
         checks.extend(self._pixel_checks(pixels, face))
+        checks.extend(self._geometry_checks(pixels, face, report))
         return report
 
     def _pixel_checks(self, pixels: np.ndarray, face: Face) -> list[Check]:
@@ -222,3 +247,118 @@ class PhotoChecker:
                 else f"{clipped:.0%} of your face is pure black or white. Use softer, even light.",
             ),
         ]
+
+    def _geometry_checks(self, pixels: np.ndarray, face: Face, report: PhotoReport) -> list[Check]:
+        t = self.thresholds
+        checks = []
+        pose = head_pose(face.landmarks)
+        report.yaw = pose.yaw
+        yaw = abs(pose.yaw)
+        status = _grade(yaw, warn=t.yaw_warn, fail=t.yaw_fail)
+        checks.append(
+            Check(
+                "head_pose",
+                status,
+                pose.yaw,
+                t.yaw_fail if status == "fail" else t.yaw_warn,
+                "You face the camera."
+                if status == "pass"
+                else f"Your head is turned by about {yaw:.0f} degrees; look straight into the camera.",
+            )
+        )
+        report.not_measured["head_pitch"] = (
+            "five landmarks cannot tell a raised chin from a lowered one"
+        )
+        frame = FaceFrame.of(face)
+        gray = luma(pixels)
+        left = (
+            float(frame.pixels(gray, LEFT_CHEEK).mean())
+            if frame.pixels(gray, LEFT_CHEEK).size
+            else 0.0
+        )
+        right = (
+            float(frame.pixels(gray, RIGHT_CHEEK).mean())
+            if frame.pixels(gray, RIGHT_CHEEK).size
+            else 0.0
+        )
+        ratio = round(min(left, right) / max(left, right, 1.0), 3)
+        status = _grade(-ratio, warn=-t.shadow_ratio_warn, fail=-t.shadow_ratio_fail)
+        side = "left" if left < right else "right"
+        checks.append(
+            Check(
+                "side_shadow",
+                status,
+                ratio,
+                t.shadow_ratio_warn,
+                "The light on your face is even."
+                if status == "pass"
+                else f"The {side} side of your face (as seen in the photo) is in shadow "
+                f"({ratio:.0%} of the other side's brightness). Face the light source.",
+            )
+        )
+        eyes = np.concatenate([frame.pixels(gray, LEFT_EYE), frame.pixels(gray, RIGHT_EYE)])
+        cheeks = np.concatenate([frame.pixels(gray, LEFT_CHEEK), frame.pixels(gray, RIGHT_CHEEK)])
+        covered = (
+            round(float(eyes.mean()) / max(float(cheeks.mean()), 1.0), 3)
+            if eyes.size and cheeks.size
+            else 1.0
+        )
+        checks.append(
+            Check(
+                "eyes_covered",
+                "fail" if covered < t.eyes_covered_ratio else "pass",
+                covered,
+                t.eyes_covered_ratio,
+                "Your eyes are visible."
+                if covered >= t.eyes_covered_ratio
+                else "Your eyes seem covered (sunglasses or tinted glasses?). Take them off for the photo.",
+            )
+        )
+        skin = _skin_share(pixels, frame)
+        checks.append(
+            Check(
+                "lower_face_covered",
+                "warn" if skin < t.lower_face_skin_min else "pass",
+                skin,
+                t.lower_face_skin_min,
+                "Your mouth and chin are visible."
+                if skin >= t.lower_face_skin_min
+                else "Something seems to cover your mouth or chin (a hand, a mask, a phone?).",
+            )
+        )
+        if face.landmarks68 is not None:
+            openness = eye_aspect_ratio(face.landmarks68)
+            status = _grade(-openness, warn=-t.eye_openness_warn, fail=-t.eye_openness_fail)
+            checks.append(
+                Check(
+                    "eyes_closed",
+                    status,
+                    openness,
+                    t.eye_openness_warn,
+                    "Your eyes are open."
+                    if status == "pass"
+                    else "Your eyes look closed or half closed. Take the photo with your eyes open.",
+                )
+            )
+        else:
+            report.not_measured["eyes_closed"] = (
+                "needs the 68-point landmark model, which is not enabled"
+            )
+        return checks
+
+
+def _grade(value: float, *, warn: float, fail: float) -> Status:
+    if value > fail:
+        return "fail"
+    return "warn" if value > warn else "pass"
+
+
+def _skin_share(pixels: np.ndarray, frame: FaceFrame) -> float:
+    """Share of the mouth-and-chin region close in colour to the person's own cheeks."""
+    cheeks = np.concatenate([frame.pixels(pixels, LEFT_CHEEK), frame.pixels(pixels, RIGHT_CHEEK)])
+    region = frame.pixels(pixels, LOWER_FACE)
+    if not cheeks.size or not region.size:
+        return 1.0
+    reference = lab(cheeks[None, :, :])[0].mean(axis=0)
+    distance = np.linalg.norm(lab(region[None, :, :])[0] - reference, axis=1)
+    return round(float((distance < 22.0).mean()), 3)

@@ -24,6 +24,7 @@ class Face:
     box: tuple[float, float, float, float]  # x0, y0, x1, y1 in image pixels
     score: float
     landmarks: np.ndarray = field(repr=False)  # 5 x 2, dlib order (see eye_centres)
+    landmarks68: np.ndarray | None = field(default=None, repr=False)  # when that model is enabled
 
     @property
     def height(self) -> float:
@@ -73,6 +74,9 @@ class DlibFaceAnalyzer:
         "landmarks": "shape_predictor_5_face_landmarks.dat",
         "embedding": "dlib_face_recognition_resnet_model_v1.dat",
     }
+    # Trained on iBUG 300-W, whose licence excludes commercial use: loaded only when
+    # the operator enables it (it lets the checks tell closed eyes).
+    landmarks68_file = "shape_predictor_68_face_landmarks.dat"
 
     def __init__(
         self,
@@ -80,7 +84,10 @@ class DlibFaceAnalyzer:
         min_detection_score: float = 0.3,
         detect_max_side: int = 1024,
         small_face_max_side: int = 800,
+        landmarks68: bool = False,
     ) -> None:
+        self.use_landmarks68 = landmarks68
+        self._landmarks68: Any = None
         # The HOG detector reports weak false hits on clothing and patterns.
         self.min_detection_score = min_detection_score
         # First pass: no upsampling at detect_max_side (finds faces of about 80 px and up
@@ -96,7 +103,10 @@ class DlibFaceAnalyzer:
         import dlib
 
         directory = Path(model_dir) if model_dir else self.default_model_dir()
-        paths = {role: directory / filename for role, filename in self.files.items()}
+        files = dict(self.files)
+        if self.use_landmarks68:
+            files["landmarks68"] = self.landmarks68_file
+        paths = {role: directory / filename for role, filename in files.items()}
         missing = [str(path) for path in paths.values() if not path.is_file()]
         if missing:
             raise ModelMissing(
@@ -107,6 +117,8 @@ class DlibFaceAnalyzer:
         self._detector = dlib.get_frontal_face_detector()
         self._landmarks = dlib.shape_predictor(str(paths["landmarks"]))
         self._embedder = dlib.face_recognition_model_v1(str(paths["embedding"]))
+        if self.use_landmarks68:
+            self._landmarks68 = dlib.shape_predictor(str(paths["landmarks68"]))
         return self
 
     @staticmethod
@@ -151,7 +163,18 @@ class DlibFaceAnalyzer:
             full = dlib.rectangle(round(x0), round(y0), round(x1), round(y1))
             shape = self._landmarks(pixels, full)
             points = np.array([(p.x, p.y) for p in shape.parts()], dtype=np.float64)
-            faces.append(Face(box=(x0, y0, x1, y1), score=float(score), landmarks=points))
+            points68 = None
+            if self._landmarks68 is not None:
+                shape68 = self._landmarks68(pixels, full)
+                points68 = np.array([(p.x, p.y) for p in shape68.parts()], dtype=np.float64)
+            faces.append(
+                Face(
+                    box=(x0, y0, x1, y1),
+                    score=float(score),
+                    landmarks=points,
+                    landmarks68=points68,
+                )
+            )
         faces.sort(key=lambda f: f.area, reverse=True)
         return faces
 

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline import attributes
 from pipeline.checks import CheckThresholds, PhotoChecker, PhotoReport
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
+from pipeline.geometry import aligned_crop
 from pipeline.identity import Enrollment, IdentityBuilder
 from pipeline.imaging import DecodedImage, decode_image, downscale, encode
 from pipeline.presets import BrandPreset
@@ -38,6 +40,7 @@ NORMALISED_MAX_SIDE = 2048
 @dataclass(frozen=True)
 class PipelineConfig:
     face_backend: str = "dlib"
+    landmarks68: bool = False
     generation_backend: str = "studio"
     model_dir: Path | None = None
     min_usable_photos: int = 4
@@ -121,7 +124,7 @@ class HeadshotPipeline:
                 f"set HEADSHOTS_GENERATION_BACKEND to one of {sorted(GENERATION_BACKENDS)}.",
                 code="backend_unknown",
             )
-        analyzer = DlibFaceAnalyzer().load(None)
+        analyzer = DlibFaceAnalyzer(landmarks68=config.landmarks68).load(None)
         return cls(analyzer, config)
 
     # 1. check photos -----------------------------------------------------------------------------
@@ -130,14 +133,20 @@ class HeadshotPipeline:
             normalised, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels
         )
         report = self.checker(decoded.pixels)
-        embedding = (
-            self.analyzer.embed(decoded.pixels, report.face)
-            if report.usable and report.face
-            else None
-        )
+        embedding = None
+        if report.usable and report.face is not None:
+            embedding = self.analyzer.embed(decoded.pixels, report.face)
+            if report.yaw is not None and abs(report.yaw) <= attributes.MAX_YAW:
+                report.attributes = attributes.measure(decoded.pixels, report.face).as_dict()
         return PhotoAnalysis(
             report=report, embedding=embedding, width=decoded.width, height=decoded.height
         )
+
+    def aligned_crops(
+        self, pixels: np.ndarray, face: Face, sizes: tuple[int, ...] = (512, 1024)
+    ) -> dict[int, np.ndarray]:
+        """Square crops with the eyes level, for the stages that want a face alone."""
+        return {size: aligned_crop(pixels, face.eye_centres(), size) for size in sizes}
 
     def load_selfie(self, key: str, normalised: bytes) -> Selfie | None:
         decoded = decode_image(

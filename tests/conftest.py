@@ -31,6 +31,12 @@ def astronaut_rgb() -> np.ndarray:
 
 
 @pytest.fixture(scope="session")
+def group(samples_dir: Path) -> np.ndarray:
+    """Six people around a table (from the insightface wheel)."""
+    return np.asarray(Image.open(samples_dir / "t1.jpg").convert("RGB"))
+
+
+@pytest.fixture(scope="session")
 def analyzer():
     from pipeline.faces import DlibFaceAnalyzer
 

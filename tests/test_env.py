@@ -68,3 +68,16 @@ def test_broker_selection(monkeypatch):
     monkeypatch.setenv("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
     with pytest.raises(ConfigurationError, match="not both"):
         dramatiq_settings()
+
+
+def test_json_object(monkeypatch):
+    from headshots_portal.env import env_json_object
+
+    monkeypatch.setenv("HS_JSON", '{"yaw_warn": 20}')
+    assert env_json_object("HS_JSON") == {"yaw_warn": 20}
+    monkeypatch.setenv("HS_JSON", "[1, 2]")
+    with pytest.raises(ConfigurationError, match="JSON object"):
+        env_json_object("HS_JSON")
+    monkeypatch.setenv("HS_JSON", "{yaw")
+    with pytest.raises(ConfigurationError, match="not valid JSON"):
+        env_json_object("HS_JSON")

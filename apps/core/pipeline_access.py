@@ -11,9 +11,27 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
+    from pipeline.checks import CheckThresholds
     from pipeline.orchestrator import HeadshotPipeline, PipelineConfig
+
+
+def check_thresholds() -> CheckThresholds:
+    """The checks' thresholds with the configured overrides; an unknown name is an error."""
+    import dataclasses
+
+    from pipeline.checks import CheckThresholds
+
+    overrides = dict(settings.HEADSHOTS["CHECK_THRESHOLDS"])
+    known = {f.name for f in dataclasses.fields(CheckThresholds)}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ImproperlyConfigured(
+            f"HEADSHOTS_CHECK_THRESHOLDS names unknown thresholds {unknown}; known: {sorted(known)}."
+        )
+    return CheckThresholds(**overrides)
 
 
 def pipeline_config() -> PipelineConfig:
@@ -22,6 +40,8 @@ def pipeline_config() -> PipelineConfig:
     conf = settings.HEADSHOTS
     return PipelineConfig(
         face_backend=conf["FACE_BACKEND"],
+        landmarks68=conf["DLIB_68_LANDMARKS"],
+        thresholds=check_thresholds(),
         generation_backend=conf["GENERATION_BACKEND"],
         model_dir=Path(conf["MODEL_DIR"]),
         min_usable_photos=conf["MIN_USABLE_PHOTOS"],

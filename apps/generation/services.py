@@ -33,6 +33,7 @@ from apps.photos.services import embedding_from_bytes, identity_profile_save
 from apps.presets.models import BrandPreset
 from apps.presets.selectors import preset_version_latest, preset_version_spec
 from apps.presets.services import brand_preset_version_lock
+from pipeline.attributes import summarise as summarise_attributes
 from pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
@@ -181,6 +182,13 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
             face_backend=pipeline.analyzer.name,
             used=[int(k) for k in enrollment.used],
             outliers=[int(k) for k in enrollment.outliers],
+            attributes=summarise_attributes(
+                [
+                    p.report["attributes"]
+                    for p in photos
+                    if str(p.pk) in enrollment.used and p.report.get("attributes")
+                ]
+            ),
         )
         identity_s = time.perf_counter() - started
         job_progress(job_id=job_id, percent=8, stage="loading selfies")

@@ -58,3 +58,5 @@ class IdentityProfile(TenantOwned):
     photo_ids = models.JSONField(default=list)
     outlier_photo_ids = models.JSONField(default=list)
     consistent = models.BooleanField(default=True)
+    # What generation must keep: skin tone (CIELAB, ITA), glasses, facial hair, hair colour.
+    attributes = models.JSONField(default=dict, blank=True)

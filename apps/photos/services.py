@@ -177,6 +177,7 @@ def identity_profile_save(
     face_backend: str,
     used: list[int],
     outliers: list[int],
+    attributes: dict[str, object],
 ) -> IdentityProfile:
     profile, _ = IdentityProfile.objects.update_or_create(
         employee=employee,
@@ -187,6 +188,7 @@ def identity_profile_save(
             "photo_ids": used,
             "outlier_photo_ids": outliers,
             "consistent": not outliers,
+            "attributes": attributes,
         },
     )
     return profile

@@ -10,6 +10,7 @@ from headshots_portal.env import (
     env_bool,
     env_choice,
     env_int,
+    env_json_object,
     env_list,
     env_optional_float,
     env_str,
@@ -147,6 +148,10 @@ HEADSHOTS = {
     # Empty: the face model's own calibrated same-person threshold.
     "IDENTITY_THRESHOLD": env_optional_float("HEADSHOTS_IDENTITY_THRESHOLD"),
     "FACE_BACKEND": env_choice("HEADSHOTS_FACE_BACKEND", "dlib", {"dlib"}),
+    # dlib's 68-point model tells closed eyes; its training data excludes commercial use.
+    "DLIB_68_LANDMARKS": env_bool("HEADSHOTS_DLIB_68_LANDMARKS", False),
+    # Overrides of pipeline.checks.CheckThresholds, e.g. {"yaw_warn": 20, "min_face_px_warn": 250}.
+    "CHECK_THRESHOLDS": env_json_object("HEADSHOTS_CHECK_THRESHOLDS"),
     "GENERATION_BACKEND": env_choice("HEADSHOTS_GENERATION_BACKEND", "studio", {"studio"}),
     "CONSENT_TEXT_VERSION": env_str("HEADSHOTS_CONSENT_TEXT_VERSION", "2026-11"),
 }

@@ -51,7 +51,11 @@ def test_job_runs_to_ranked_candidates(finished):
     assert [h.rank for h in accepted] == list(range(1, len(accepted) + 1))
     for h in accepted:
         assert h.scores["identity"] >= 0.93 and default_storage.exists(h.image.name)
-    assert c.employee.identity.consistent
+    identity = c.employee.identity
+    assert identity.consistent
+    # What later stages must keep, summarised over the agreeing photos.
+    assert identity.attributes["skin_tone"] == "light" and identity.attributes["photos"] == 4
+    assert identity.attributes["glasses"] is False and identity.attributes["hair_color"] == "brown"
     assert AuditEvent.objects.filter(action="job.succeeded", target_id=str(job.pk)).exists()
 
 

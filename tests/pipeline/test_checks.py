@@ -75,3 +75,96 @@ def test_weak_second_detection_only_warns(analyzer, selfies):
     report = check(analyzer, selfies["selfie-03-tilt.jpg"])
     assert report.usable
     assert statuses(report)["multiple_faces"] in {"pass", "warn"}
+
+
+def by_code(report):
+    return {c.code: c for c in report.checks}
+
+
+def face_alone(pixels, face, margin=1.2):
+    """A crop around one face of the group photo: a photo of that person alone."""
+    x0, y0, x1, y1 = face.box
+    w, h = x1 - x0, y1 - y0
+    top, left = max(0, int(y0 - margin * h)), max(0, int(x0 - margin * w))
+    return np.ascontiguousarray(pixels[top : int(y1 + margin * h), left : int(x1 + margin * w)])
+
+
+def test_head_turned_away_fails_and_frontal_passes(analyzer, group, astronaut_rgb):
+    frontal = by_code(PhotoChecker(analyzer)(astronaut_rgb))["head_pose"]
+    assert frontal.status == "pass" and abs(frontal.value) < 10
+    # Each person of the group photo alone; two of them look away from the camera.
+    poses = sorted(
+        (
+            by_code(PhotoChecker(analyzer)(face_alone(group, f)))["head_pose"]
+            for f in analyzer.detect(group)
+        ),
+        key=lambda c: abs(c.value),
+    )
+    assert [c.status for c in poses] == ["pass", "pass", "pass", "pass", "warn", "fail"]
+    assert abs(poses[-1].value) > 45 and "look straight" in poses[-1].message
+    assert 25 < abs(poses[-2].value) <= 45
+
+
+def test_mirrored_photo_turns_the_other_way(analyzer, astronaut_rgb):
+    yaw = by_code(PhotoChecker(analyzer)(astronaut_rgb))["head_pose"].value
+    mirrored = by_code(PhotoChecker(analyzer)(astronaut_rgb[:, ::-1].copy()))["head_pose"].value
+    assert yaw == pytest.approx(-mirrored, abs=1.5)
+
+
+def test_harsh_side_shadow_fails(analyzer, astronaut_rgb):
+    even = by_code(PhotoChecker(analyzer)(astronaut_rgb))["side_shadow"]
+    assert even.status == "pass" and even.value > 0.85
+    # Light falling off across the face: 30% on the image's left cheek, full on the right.
+    x = np.arange(astronaut_rgb.shape[1], dtype=np.float32)
+    shade = np.clip(0.3 + 0.7 * (x - 205) / 40, 0.3, 1.0)
+    shadowed = (astronaut_rgb * shade[None, :, None]).astype(np.uint8)
+    check = by_code(PhotoChecker(analyzer)(shadowed))["side_shadow"]
+    assert check.status == "fail" and check.value < 0.45 and "left side" in check.message
+
+
+def paint_ellipses(pixels, centres, axes, color):
+    out = pixels.copy()
+    for centre in centres:
+        cv2.ellipse(out, tuple(int(v) for v in centre), axes, 0, 0, 360, color, -1)
+    return out
+
+
+def test_sunglasses_fail(analyzer, astronaut_rgb):
+    face = analyzer.detect(astronaut_rgb)[0]
+    lenses = paint_ellipses(astronaut_rgb, face.eye_centres(), (14, 10), (22, 22, 28))
+    check = by_code(PhotoChecker(analyzer)(lenses))["eyes_covered"]
+    assert check.status == "fail" and "sunglasses" in check.message
+    assert by_code(PhotoChecker(analyzer)(astronaut_rgb))["eyes_covered"].status == "pass"
+
+
+def test_covered_mouth_warns(analyzer, astronaut_rgb):
+    face = analyzer.detect(astronaut_rgb)[0]
+    nose = face.landmarks[4]
+    covered = astronaut_rgb.copy()
+    hand = (70, 90, 140)  # a uniform, non-skin colour over the mouth
+    covered[int(nose[1]) + 6 : int(nose[1]) + 45, int(nose[0]) - 30 : int(nose[0]) + 30] = hand
+    check = by_code(PhotoChecker(analyzer)(covered))["lower_face_covered"]
+    assert check.status == "warn" and "mouth" in check.message
+    assert by_code(PhotoChecker(analyzer)(astronaut_rgb))["lower_face_covered"].status == "pass"
+
+
+def test_eyes_closed_needs_the_68_point_model(analyzer, astronaut_rgb, group):
+    from pipeline.faces import DlibFaceAnalyzer
+
+    report = PhotoChecker(analyzer)(astronaut_rgb)
+    assert "eyes_closed" not in by_code(report) and "68-point" in report.not_measured["eyes_closed"]
+    with68 = DlibFaceAnalyzer(landmarks68=True).load()
+    open_eyes = by_code(PhotoChecker(with68)(astronaut_rgb))["eyes_closed"]
+    assert open_eyes.status == "pass" and open_eyes.value > 0.25
+    # A laughing person in the group photo, eyes narrowed to slits.
+    squints = [
+        by_code(PhotoChecker(with68)(group, [f]))["eyes_closed"] for f in with68.detect(group)
+    ]
+    narrowed = min(squints, key=lambda c: c.value)
+    assert narrowed.status in {"warn", "fail"} and narrowed.value < 0.18
+    assert "eyes open" in narrowed.message
+
+
+def test_report_lists_what_it_could_not_measure(analyzer, astronaut_rgb):
+    report = PhotoChecker(analyzer)(astronaut_rgb).as_dict()
+    assert set(report["not_measured"]) == {"head_pitch", "eyes_closed"}

@@ -1,0 +1,72 @@
+"""`manage.py models list|verify`: the model files, their licences, and whether they are installed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from pipeline import manifest
+
+
+class Command(BaseCommand):
+    help = "List the model files with their licences (`models list`), or check their sha256 (`models verify`)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        for action in ("list", "verify"):
+            command = sub.add_parser(action)
+            command.add_argument("--json", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        verify = options["action"] == "verify"
+        model_dir = Path(settings.HEADSHOTS["MODEL_DIR"])
+        enabled = self._enabled()
+        rows = []
+        for model in manifest.load():
+            rows.append(
+                {
+                    **model.model_dump(),
+                    "enabled": model.name in enabled,
+                    "status": manifest.status(model, model_dir, verify=verify),
+                    "path": str(model.path(model_dir) or ""),
+                }
+            )
+        if options["json"]:
+            self.stdout.write(json.dumps(rows, indent=2))
+        else:
+            for row in rows:
+                commercial = "yes" if row["commercial_use"] else "NO"
+                self.stdout.write(
+                    f"{row['name']:<34} {row['status']:<18} {'enabled' if row['enabled'] else 'off':<8} "
+                    f"commercial use: {commercial:<4} {row['licence']}"
+                )
+                if row["status"] != "builtin":
+                    self.stdout.write(f"{'':<34} {row['path']}  (from {row['source']})")
+        problems = [
+            r for r in rows if r["enabled"] and r["status"] in {"missing", "checksum mismatch"}
+        ]
+        if problems:
+            raise CommandError(
+                "; ".join(
+                    f"{r['name']} is {r['status']} at {r['path']} (install: {r['source']})"
+                    for r in problems
+                )
+            )
+
+    @staticmethod
+    def _enabled() -> set[str]:
+        conf = settings.HEADSHOTS
+        names = set()
+        if conf["FACE_BACKEND"] == "dlib":
+            names |= {
+                "dlib-hog-frontal-face-detector",
+                "dlib-5-point-landmarks",
+                "dlib-resnet-face-recognition-v1",
+            }
+            if conf["DLIB_68_LANDMARKS"]:
+                names.add("dlib-68-point-landmarks")
+        return names

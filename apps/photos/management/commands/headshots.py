@@ -1,0 +1,107 @@
+"""Support tooling: `manage.py headshots check PHOTO [PHOTO ...] [--json]`.
+
+Prints, for each file, whether it is usable and why not; with two or more
+usable photos, whether they show one person. A bad file gives an error object,
+never a traceback; the exit status is non-zero only when no file was usable.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from apps.core.pipeline_access import get_pipeline, pipeline_config
+
+
+class Command(BaseCommand):
+    help = "Check selfies the way the portal does: `headshots check PHOTO [PHOTO ...] [--json]`."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        check = sub.add_parser(
+            "check", help="Run the photo checks and, for several photos, enrollment."
+        )
+        check.add_argument("photos", nargs="+", type=Path)
+        check.add_argument("--json", action="store_true", help="print one JSON document")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from pipeline.errors import NotEnoughPhotos, PipelineError
+        from pipeline.orchestrator import normalise_upload
+
+        config = pipeline_config()
+        try:
+            pipeline = get_pipeline()
+        except PipelineError as exc:
+            raise CommandError(exc.message) from exc
+        results: list[dict[str, Any]] = []
+        embeddings = {}
+        for path in options["photos"]:
+            entry: dict[str, Any] = {"file": str(path)}
+            try:
+                data = path.read_bytes()
+                normalised, _ = normalise_upload(
+                    data, max_bytes=config.max_bytes, max_pixels=config.max_pixels
+                )
+                analysis = pipeline.check_photo(normalised)
+            except OSError as exc:
+                entry.update(
+                    usable=False,
+                    error={
+                        "code": "unreadable",
+                        "message": f"Cannot read the file: {exc.strerror or exc}",
+                    },
+                )
+            except PipelineError as exc:
+                entry.update(usable=False, error={"code": exc.code, "message": exc.message})
+            else:
+                entry.update(analysis.report.as_dict())
+                if analysis.embedding is not None:
+                    embeddings[str(path)] = analysis.embedding
+            results.append(entry)
+        document: dict[str, Any] = {"face_backend": pipeline.analyzer.name, "photos": results}
+        if len(options["photos"]) >= 2:
+            enrollment: dict[str, Any] = {
+                "usable_count": len(embeddings),
+                "outliers": [],
+                "consistent": True,
+            }
+            try:
+                built = pipeline.build_identity(embeddings)
+                enrollment.update(outliers=built.outliers, consistent=built.consistent)
+            except NotEnoughPhotos as exc:
+                enrollment.update(consistent=False, message=exc.message)
+                if len(embeddings) >= 2:
+                    # Still say which photos disagree, so support staff can tell the person.
+                    from pipeline.identity import IdentityBuilder
+
+                    loose = IdentityBuilder(
+                        same_person_threshold=pipeline.analyzer.same_person_threshold, min_photos=0
+                    )(embeddings)
+                    enrollment["outliers"] = loose.outliers
+            document["enrollment"] = enrollment
+        if options["json"]:
+            self.stdout.write(json.dumps(document, indent=2, default=str))
+        else:
+            self._print_table(document)
+        if not embeddings:
+            raise CommandError("No photo was usable.")
+
+    def _print_table(self, document: dict[str, Any]) -> None:
+        for entry in document["photos"]:
+            if "error" in entry:
+                self.stdout.write(f"{entry['file']}: refused: {entry['error']['message']}")
+                continue
+            verdict = "usable" if entry["usable"] else "not usable"
+            self.stdout.write(f"{entry['file']}: {verdict} ({entry['faces']} face(s))")
+            for check in entry["checks"]:
+                if check["status"] != "pass":
+                    self.stdout.write(f"  {check['status']:<4} {check['code']}: {check['message']}")
+        enrollment = document.get("enrollment")
+        if enrollment:
+            self.stdout.write(
+                f"enrollment: {enrollment['usable_count']} usable, consistent: {enrollment['consistent']}, "
+                f"may be someone else: {', '.join(enrollment['outliers']) or 'none'}"
+            )

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from apps.core.pipeline_access import check_thresholds, pipeline_config
+
+
+def test_threshold_overrides_from_settings_apply(settings):
+    settings.HEADSHOTS = {
+        **settings.HEADSHOTS,
+        "CHECK_THRESHOLDS": {"yaw_warn": 20, "min_face_px_warn": 250},
+    }
+    thresholds = check_thresholds()
+    assert thresholds.yaw_warn == 20 and thresholds.min_face_px_warn == 250
+    assert thresholds.yaw_fail == 45.0  # the others keep their defaults
+    assert pipeline_config().thresholds == thresholds
+
+
+def test_unknown_threshold_is_refused_by_name(settings):
+    settings.HEADSHOTS = {**settings.HEADSHOTS, "CHECK_THRESHOLDS": {"yaw_wran": 20}}
+    with pytest.raises(ImproperlyConfigured, match="yaw_wran"):
+        check_thresholds()
+
+
+def test_68_point_model_is_off_unless_enabled(settings):
+    assert pipeline_config().landmarks68 is False
+    settings.HEADSHOTS = {**settings.HEADSHOTS, "DLIB_68_LANDMARKS": True}
+    assert pipeline_config().landmarks68 is True

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from pipeline import manifest
+from pipeline.faces import DlibFaceAnalyzer
+
+
+def test_manifest_lists_every_file_the_face_backend_loads():
+    listed = {Path(m.location.partition(":")[2]).name for m in manifest.load()}
+    loaded = {*DlibFaceAnalyzer.files.values(), DlibFaceAnalyzer.landmarks68_file}
+    assert loaded <= listed
+
+
+def test_every_shipped_file_matches_its_checksum():
+    for model in manifest.load():
+        assert manifest.status(model, None, verify=True) in {"installed", "builtin"}, model.name
+
+
+def test_verify_notices_a_changed_or_missing_file(tmp_path):
+    (tmp_path / "weights.bin").write_bytes(b"tampered")
+    entry = {
+        "role": "test",
+        "backend": "test",
+        "source": "a test",
+        "licence": "CC0",
+        "commercial_use": True,
+        "enabled_by": "always",
+        "sha256": "0" * 64,
+    }
+    changed = manifest.ModelFile(name="changed", location="model_dir:weights.bin", **entry)
+    gone = manifest.ModelFile(name="gone", location="model_dir:nowhere.bin", **entry)
+    assert manifest.status(changed, tmp_path, verify=True) == "checksum mismatch"
+    assert manifest.status(changed, tmp_path, verify=False) == "installed"
+    assert manifest.status(gone, tmp_path, verify=True) == "missing"
+
+
+@pytest.mark.django_db
+def test_models_command_shows_licences_and_what_is_enabled():
+    out = io.StringIO()
+    call_command("models", "list", "--json", stdout=out)
+    rows = {row["name"]: row for row in json.loads(out.getvalue())}
+    assert (
+        rows["dlib-resnet-face-recognition-v1"]["enabled"]
+        and rows["dlib-resnet-face-recognition-v1"]["commercial_use"]
+    )
+    restricted = rows["dlib-68-point-landmarks"]
+    assert not restricted["enabled"] and restricted["commercial_use"] is False
+    assert "commercial" in restricted["licence"]
+
+
+@pytest.mark.django_db
+def test_models_verify_fails_for_an_enabled_missing_file(settings, monkeypatch, tmp_path):
+    broken = tmp_path / "models.yaml"
+    broken.write_text(
+        manifest.MANIFEST.read_text().replace("shape_predictor_5_face_landmarks.dat", "gone.dat")
+    )
+    monkeypatch.setattr(manifest, "MANIFEST", broken)
+    monkeypatch.setattr(manifest.load, "__defaults__", (broken,))
+    with pytest.raises(CommandError, match="dlib-5-point-landmarks is missing"):
+        call_command("models", "verify", stdout=io.StringIO())
