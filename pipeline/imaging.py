@@ -7,6 +7,7 @@ of metadata is dropped.
 
 from __future__ import annotations
 
+import functools
 import io
 from dataclasses import dataclass
 
@@ -21,16 +22,15 @@ _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", 0, "PNG"),
     (b"WEBP", 8, "WEBP"),
 )
+# ISO-BMFF major brands of HEIC/HEIF stills (what phones write).
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 _REFUSED_NAMES: tuple[tuple[bytes, int, str], ...] = (
-    (b"ftypheic", 4, "HEIC"),
-    (b"ftypheix", 4, "HEIC"),
-    (b"ftypmif1", 4, "HEIF"),
     (b"ftypavif", 4, "AVIF"),
     (b"GIF8", 0, "GIF"),
     (b"%PDF", 0, "PDF"),
     (b"PK\x03\x04", 0, "ZIP"),
 )
-_SUPPORTED = "JPEG, PNG or WebP"
+_SUPPORTED = "JPEG, PNG, WebP or HEIC"
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,14 @@ def sniff_format(data: bytes) -> str:
     for magic, offset, name in _SIGNATURES:
         if data[offset : offset + len(magic)] == magic and (name != "WEBP" or data[:4] == b"RIFF"):
             return name
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        if not _heif_available():
+            raise ImageRejected(
+                "This is a HEIC photo and HEIC support is not installed here. "
+                "Export the photo as JPEG and try again.",
+                code="unsupported_format",
+            )
+        return "HEIF"
     for magic, offset, name in _REFUSED_NAMES:
         if data[offset : offset + len(magic)] == magic:
             raise ImageRejected(
@@ -67,6 +75,33 @@ def sniff_format(data: bytes) -> str:
     raise ImageRejected(
         f"This file is not a photo we can read; we accept {_SUPPORTED}.", code="unsupported_format"
     )
+
+
+@functools.cache
+def _heif_available() -> bool:
+    """Register the HEIF plugin once; False when it is not installed."""
+    try:
+        import pillow_heif
+    except ImportError:
+        return False
+    pillow_heif.register_heif_opener()
+    return True
+
+
+def _boxes_complete(data: bytes) -> bool:
+    position = 0
+    while position + 8 <= len(data):
+        size = int.from_bytes(data[position : position + 4], "big")
+        if size == 1:  # a 64-bit size follows the type
+            if position + 16 > len(data):
+                return False
+            size = int.from_bytes(data[position + 8 : position + 16], "big")
+        elif size == 0:  # the box runs to the end of the file
+            return True
+        if size < 8:
+            return False
+        position += size
+    return position == len(data)
 
 
 def _require_complete(data: bytes, fmt: str) -> None:
@@ -82,8 +117,10 @@ def _require_complete(data: bytes, fmt: str) -> None:
         complete = scan > 0 and data.find(b"\xff\xd9", scan) > 0
     elif fmt == "PNG":
         complete = data.rfind(b"IEND") > 8
-    else:  # WEBP: the RIFF header states the file's length
+    elif fmt == "WEBP":  # the RIFF header states the file's length
         complete = len(data) >= 8 + int.from_bytes(data[4:8], "little")
+    else:  # HEIF: the top-level boxes must add up to the file
+        complete = _boxes_complete(data)
     if not complete:
         raise ImageRejected(
             "The photo is incomplete (the file ends too early). Take or export it again.",

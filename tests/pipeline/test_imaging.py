@@ -50,7 +50,7 @@ def test_detects_format_from_content_not_name(astronaut_rgb):
         (b"<html><body>not a photo</body></html>", "unsupported_format"),
         (b"GIF89a" + b"\x00" * 50, "unsupported_format"),
         (b"%PDF-1.7\n", "unsupported_format"),
-        (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 50, "unsupported_format"),
+        (b"\x00\x00\x00\x18ftypavif" + b"\x00" * 50, "unsupported_format"),
     ],
 )
 def test_refuses_what_is_not_an_accepted_photo(data, code):
@@ -144,3 +144,45 @@ def test_refuses_animated_images():
     with pytest.raises(ImageRejected) as caught:
         decode_image(buffer.getvalue(), **LIMITS)
     assert caught.value.code == "animated"
+
+
+def heic_bytes(image: Image.Image, **options: object) -> bytes:
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    buffer = io.BytesIO()
+    image.save(buffer, "HEIF", quality=85, **options)
+    return buffer.getvalue()
+
+
+def test_decodes_heic_with_orientation_and_no_metadata(astronaut_rgb):
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    exif[0x8825] = {2: (48.0, 51.0, 0.0)}  # GPS
+    data = heic_bytes(Image.fromarray(astronaut_rgb[:, :300]), exif=exif.tobytes())
+    assert sniff_format(data) == "HEIF"
+    decoded = decode_image(data, **LIMITS)
+    assert (decoded.width, decoded.height) == (512, 300)
+    assert not Image.open(io.BytesIO(encode(decoded.pixels))).getexif()
+
+
+def test_refuses_truncated_heic(astronaut_rgb):
+    data = heic_bytes(Image.fromarray(astronaut_rgb))
+    with pytest.raises(ImageRejected) as caught:
+        decode_image(data[: len(data) - 500], **LIMITS)
+    assert caught.value.code == "truncated"
+
+
+def test_heic_without_the_plugin_gets_a_clear_answer(astronaut_rgb, monkeypatch):
+    import sys
+
+    from pipeline import imaging
+
+    data = heic_bytes(Image.fromarray(astronaut_rgb))
+    imaging._heif_available.cache_clear()
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)
+    try:
+        with pytest.raises(ImageRejected, match="Export the photo as JPEG"):
+            decode_image(data, **LIMITS)
+    finally:
+        imaging._heif_available.cache_clear()
