@@ -61,7 +61,8 @@ $(BIN)/python:
 install: system-packages $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
-	$(PIP) install --quiet -c constraints.txt ".[samples,dev]"
+	$(PIP) install --quiet -c constraints.txt ".[samples,dev,insightface]"
+	$(PIP) install --quiet --no-deps "insightface==2.1"
 	touch $@
 
 # The diffusion backend's torch: the CPU build pinned here installs from the machine's disk.
@@ -73,8 +74,8 @@ $(TORCH_STAMP): | $(STAMP)
 
 # Refresh constraints.txt (every transitive pin) after changing pyproject.toml.
 lock: $(BIN)/python
-	$(PIP) install --quiet ".[samples,dev]"
-	$(PIP) freeze | grep -v -E "^(torch|nvidia-|headshots-portal)" > constraints.txt
+	$(PIP) install --quiet ".[samples,dev,insightface]"
+	$(PIP) freeze | grep -v -E "^(torch|nvidia-|headshots-portal|insightface)" > constraints.txt
 
 clean:
 	rm -rf $(VENV) var demo-output bench/results.json

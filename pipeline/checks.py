@@ -251,7 +251,7 @@ class PhotoChecker:
     def _geometry_checks(self, pixels: np.ndarray, face: Face, report: PhotoReport) -> list[Check]:
         t = self.thresholds
         checks = []
-        pose = head_pose(face.landmarks)
+        pose = head_pose(face)
         report.yaw = pose.yaw
         yaw = abs(pose.yaw)
         status = _grade(yaw, warn=t.yaw_warn, fail=t.yaw_fail)
@@ -342,7 +342,7 @@ class PhotoChecker:
             )
         else:
             report.not_measured["eyes_closed"] = (
-                "needs the 68-point landmark model, which is not enabled"
+                "needs eye-contour landmarks: dlib's 68-point model, not enabled here"
             )
         return checks
 

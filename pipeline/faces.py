@@ -25,6 +25,9 @@ class Face:
     score: float
     landmarks: np.ndarray = field(repr=False)  # 5 x 2, dlib order (see eye_centres)
     landmarks68: np.ndarray | None = field(default=None, repr=False)  # when that model is enabled
+    # "dlib5": two corners of each eye, then the point below the nose.
+    # "arcface5": the eye centres, the nose tip, the mouth corners (SCRFD's keypoints).
+    scheme: str = "dlib5"
 
     @property
     def height(self) -> float:
@@ -40,10 +43,16 @@ class Face:
 
     def eye_centres(self) -> tuple[np.ndarray, np.ndarray]:
         """(left-in-image, right-in-image) eye centres."""
-        # dlib's 5-point model: 0-1 one eye's corners, 2-3 the other's, 4 below the nose.
-        first = self.landmarks[0:2].mean(axis=0)
-        second = self.landmarks[2:4].mean(axis=0)
+        if self.scheme == "arcface5":
+            first, second = self.landmarks[0], self.landmarks[1]
+        else:
+            first = self.landmarks[0:2].mean(axis=0)
+            second = self.landmarks[2:4].mean(axis=0)
         return (first, second) if first[0] < second[0] else (second, first)
+
+    def nose(self) -> np.ndarray:
+        """The scheme's nose point: below the nose (dlib5) or the nose tip (arcface5)."""
+        return self.landmarks[2] if self.scheme == "arcface5" else self.landmarks[4]
 
 
 class FaceAnalyzer(Protocol):

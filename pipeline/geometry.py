@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Depth of the point below the nose (subnasale) in front of the eyes, in inter-ocular
-# distances (anthropometric averages: about 22 mm against 63 mm).
-NOSE_DEPTH_IOD = 0.35
+from pipeline.faces import Face
+
+# How far the scheme's nose point sits in front of the eyes, in inter-ocular distances
+# (anthropometric averages: about 22 mm below the nose, 35 mm at the tip, against 63 mm).
+NOSE_DEPTH_IOD = {"dlib5": 0.35, "arcface5": 0.55}
 
 
 @dataclass(frozen=True)
@@ -19,26 +21,23 @@ class Pose:
     pitch: float | None  # degrees, or None where the landmarks cannot tell
 
 
-def head_pose(landmarks5: np.ndarray) -> Pose:
-    """Yaw and roll from dlib's five points.
+def head_pose(face: Face) -> Pose:
+    """Yaw and roll from five landmarks.
 
-    Roll is the eye line's angle. Yaw comes from how far the point below the nose
-    sits off the eyes' midpoint: it lies in front of the eyes, so turning the head by
-    an angle moves it sideways by depth x tan(angle). Pitch is not measured: with
+    Roll is the eye line's angle. Yaw comes from how far the nose point sits off
+    the eyes' midpoint: it lies in front of the eyes, so turning the head by an
+    angle moves it sideways by depth x tan(angle). Pitch is not measured: with
     five points a raised chin and a strongly lowered one project alike.
     """
-    first = landmarks5[0:2].mean(axis=0)
-    second = landmarks5[2:4].mean(axis=0)
-    left, right = (first, second) if first[0] < second[0] else (second, first)
-    nose = landmarks5[4]
+    left, right = face.eye_centres()
     roll = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
     distance = float(np.linalg.norm(right - left))
     if distance <= 0:
         raise ValueError("the eyes coincide")
-    offset = nose - (left + right) / 2.0
+    offset = face.nose() - (left + right) / 2.0
     angle = math.radians(roll)
     along_eye_line = offset[0] * math.cos(angle) + offset[1] * math.sin(angle)
-    yaw = math.degrees(math.atan(along_eye_line / distance / NOSE_DEPTH_IOD))
+    yaw = math.degrees(math.atan(along_eye_line / distance / NOSE_DEPTH_IOD[face.scheme]))
     return Pose(yaw=round(yaw, 1), roll=round(roll, 1), pitch=None)
 
 

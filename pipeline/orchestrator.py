@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 Progress = Callable[[int, str], None]
 
-FACE_BACKENDS = {"dlib"}
+FACE_BACKENDS = {"dlib", "insightface"}
 GENERATION_BACKENDS = {"studio"}
 NORMALISED_MAX_SIDE = 2048
 
@@ -41,6 +41,7 @@ NORMALISED_MAX_SIDE = 2048
 class PipelineConfig:
     face_backend: str = "dlib"
     landmarks68: bool = False
+    insightface_pack: str = "buffalo_l"
     generation_backend: str = "studio"
     model_dir: Path | None = None
     min_usable_photos: int = 4
@@ -124,7 +125,17 @@ class HeadshotPipeline:
                 f"set HEADSHOTS_GENERATION_BACKEND to one of {sorted(GENERATION_BACKENDS)}.",
                 code="backend_unknown",
             )
-        analyzer = DlibFaceAnalyzer(landmarks68=config.landmarks68).load(None)
+        analyzer: FaceAnalyzer
+        if config.face_backend == "insightface":
+            from pipeline.insightface_backend import InsightFaceAnalyzer
+
+            if config.model_dir is None:
+                raise PipelineError(
+                    "The insightface backend needs a model directory.", code="model_missing"
+                )
+            analyzer = InsightFaceAnalyzer(pack=config.insightface_pack).load(config.model_dir)
+        else:
+            analyzer = DlibFaceAnalyzer(landmarks68=config.landmarks68).load(None)
         return cls(analyzer, config)
 
     # 1. check photos -----------------------------------------------------------------------------

@@ -147,7 +147,9 @@ HEADSHOTS = {
     "MAX_PHOTOS_PER_EMPLOYEE": env_int("HEADSHOTS_MAX_PHOTOS_PER_EMPLOYEE", 30, minimum=1),
     # Empty: the face model's own calibrated same-person threshold.
     "IDENTITY_THRESHOLD": env_optional_float("HEADSHOTS_IDENTITY_THRESHOLD"),
-    "FACE_BACKEND": env_choice("HEADSHOTS_FACE_BACKEND", "dlib", {"dlib"}),
+    "FACE_BACKEND": env_choice("HEADSHOTS_FACE_BACKEND", "dlib", {"dlib", "insightface"}),
+    # Folder under $HEADSHOTS_MODEL_DIR/insightface/ holding the pack's .onnx files.
+    "INSIGHTFACE_PACK": env_str("HEADSHOTS_INSIGHTFACE_PACK", "buffalo_l"),
     # dlib's 68-point model tells closed eyes; its training data excludes commercial use.
     "DLIB_68_LANDMARKS": env_bool("HEADSHOTS_DLIB_68_LANDMARKS", False),
     # Overrides of pipeline.checks.CheckThresholds, e.g. {"yaw_warn": 20, "min_face_px_warn": 250}.

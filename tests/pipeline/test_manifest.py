@@ -11,15 +11,24 @@ from pipeline import manifest
 from pipeline.faces import DlibFaceAnalyzer
 
 
-def test_manifest_lists_every_file_the_face_backend_loads():
+def test_manifest_lists_every_file_the_face_backends_load():
+    from pipeline.insightface_backend import InsightFaceAnalyzer
+
     listed = {Path(m.location.partition(":")[2]).name for m in manifest.load()}
-    loaded = {*DlibFaceAnalyzer.files.values(), DlibFaceAnalyzer.landmarks68_file}
+    insightface = InsightFaceAnalyzer()
+    loaded = {
+        *DlibFaceAnalyzer.files.values(),
+        DlibFaceAnalyzer.landmarks68_file,
+        insightface.detection_file,
+        insightface.recognition_file,
+    }
     assert loaded <= listed
 
 
 def test_every_shipped_file_matches_its_checksum():
     for model in manifest.load():
-        assert manifest.status(model, None, verify=True) in {"installed", "builtin"}, model.name
+        if model.location.startswith("package:"):
+            assert manifest.status(model, None, verify=True) == "installed", model.name
 
 
 def test_verify_notices_a_changed_or_missing_file(tmp_path):

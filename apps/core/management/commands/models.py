@@ -69,4 +69,6 @@ class Command(BaseCommand):
             }
             if conf["DLIB_68_LANDMARKS"]:
                 names.add("dlib-68-point-landmarks")
+        elif conf["FACE_BACKEND"] == "insightface":
+            names |= {"insightface-buffalo_l-scrfd-10g", "insightface-buffalo_l-arcface-r50"}
         return names
