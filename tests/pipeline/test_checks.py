@@ -168,3 +168,17 @@ def test_eyes_closed_needs_the_68_point_model(analyzer, astronaut_rgb, group):
 def test_report_lists_what_it_could_not_measure(analyzer, astronaut_rgb):
     report = PhotoChecker(analyzer)(astronaut_rgb).as_dict()
     assert set(report["not_measured"]) == {"head_pitch", "eyes_closed"}
+
+
+def test_low_resolution_warns_and_full_resolution_passes(analyzer, astronaut_rgb):
+    assert by_code(PhotoChecker(analyzer)(astronaut_rgb))["resolution"].status == "pass"
+    small = cv2.resize(astronaut_rgb, (400, 400), interpolation=cv2.INTER_AREA)
+    check = by_code(PhotoChecker(analyzer)(small))["resolution"]
+    assert check.status == "warn" and check.value == 400 and "full resolution" in check.message
+
+
+def test_clipped_highlights_and_shadows_warn(analyzer, astronaut_rgb):
+    assert by_code(PhotoChecker(analyzer)(astronaut_rgb))["clipping"].status == "pass"
+    harsh = np.clip((astronaut_rgb.astype(np.float32) - 128) * 2.6 + 150, 0, 255).astype(np.uint8)
+    check = by_code(PhotoChecker(analyzer)(harsh))["clipping"]
+    assert check.status == "warn" and check.value > 0.08
