@@ -39,6 +39,8 @@ class CheckThresholds:
     clipped_share_max: float = 0.08
     yaw_warn: float = 25.0
     yaw_fail: float = 45.0
+    pitch_warn: float = 25.0  # measured with the 68-point model only
+    pitch_fail: float = 45.0
     shadow_ratio_warn: float = 0.7  # darker cheek / brighter cheek
     shadow_ratio_fail: float = 0.45
     eyes_covered_ratio: float = 0.4  # eye region / cheek brightness under this: sunglasses
@@ -266,9 +268,26 @@ class PhotoChecker:
                 else f"Your head is turned by about {yaw:.0f} degrees; look straight into the camera.",
             )
         )
-        report.not_measured["head_pitch"] = (
-            "five landmarks cannot tell a raised chin from a lowered one"
-        )
+        if pose.pitch is None:
+            report.not_measured["head_pitch"] = (
+                "needs the chin: dlib's 68-point model, not enabled here"
+            )
+        else:
+            tilt = abs(pose.pitch)
+            status = _grade(tilt, warn=t.pitch_warn, fail=t.pitch_fail)
+            direction = "down" if pose.pitch > 0 else "up"
+            checks.append(
+                Check(
+                    "head_pitch",
+                    status,
+                    pose.pitch,
+                    t.pitch_fail if status == "fail" else t.pitch_warn,
+                    "Your head is level."
+                    if status == "pass"
+                    else f"Your head is tilted {direction} by about {tilt:.0f} degrees; "
+                    "hold the camera at eye level.",
+                )
+            )
         frame = FaceFrame.of(face)
         gray = luma(pixels)
         left = (

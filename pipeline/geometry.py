@@ -22,23 +22,63 @@ class Pose:
 
 
 def head_pose(face: Face) -> Pose:
-    """Yaw and roll from five landmarks.
+    """Yaw, roll and, where mouth landmarks exist, pitch.
 
     Roll is the eye line's angle. Yaw comes from how far the nose point sits off
     the eyes' midpoint: it lies in front of the eyes, so turning the head by an
-    angle moves it sideways by depth x tan(angle). Pitch is not measured: with
-    five points a raised chin and a strongly lowered one project alike.
+    angle moves it sideways by depth x tan(angle). Pitch needs the chin (dlib's
+    68-point model): the nose tip stands further forward than the chin, so nodding
+    changes the ratio of their drops below the eye line. Without a chin it is not
+    measured: with five points a raised chin and a lowered one project alike, and
+    mouth corners move with a smile.
     """
     left, right = face.eye_centres()
     roll = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
     distance = float(np.linalg.norm(right - left))
     if distance <= 0:
         raise ValueError("the eyes coincide")
-    offset = face.nose() - (left + right) / 2.0
     angle = math.radians(roll)
-    along_eye_line = offset[0] * math.cos(angle) + offset[1] * math.sin(angle)
+    along = np.array([math.cos(angle), math.sin(angle)])
+    down = np.array([-math.sin(angle), math.cos(angle)])
+    middle = (left + right) / 2.0
+    along_eye_line = float(np.dot(face.nose() - middle, along))
     yaw = math.degrees(math.atan(along_eye_line / distance / NOSE_DEPTH_IOD[face.scheme]))
-    return Pose(yaw=round(yaw, 1), roll=round(roll, 1), pitch=None)
+    pitch = None
+    if face.landmarks68 is not None:
+        nose_drop = float(np.dot(face.landmarks68[30] - middle, down))  # nose tip
+        chin_drop = float(np.dot(face.landmarks68[8] - middle, down))
+        if chin_drop > 0:
+            pitch = round(_pitch_from_ratio(nose_drop / chin_drop), 1)
+    return Pose(yaw=round(yaw, 1), roll=round(roll, 1), pitch=pitch)
+
+
+# Average face, in inter-ocular distances below the eye line (h) and in front of it (d).
+_NOSE_TIP_H, _NOSE_TIP_D = 0.6, 0.55
+_CHIN_H, _CHIN_D = 1.75, 0.1
+
+
+def _projected_ratio(pitch_degrees: float) -> float:
+    phi = math.radians(pitch_degrees)
+    nose = _NOSE_TIP_H * math.cos(phi) + _NOSE_TIP_D * math.sin(phi)
+    chin = _CHIN_H * math.cos(phi) + _CHIN_D * math.sin(phi)
+    return nose / chin
+
+
+def _pitch_from_ratio(ratio: float) -> float:
+    """Invert the projected nose/chin drop ratio (increasing in pitch over +-70 degrees);
+    positive pitch: the chin is lowered."""
+    low, high = -70.0, 70.0
+    if ratio <= _projected_ratio(low):
+        return low
+    if ratio >= _projected_ratio(high):
+        return high
+    for _ in range(40):
+        middle = (low + high) / 2.0
+        if _projected_ratio(middle) < ratio:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2.0
 
 
 def eye_aspect_ratio(landmarks68: np.ndarray) -> float:

@@ -182,3 +182,17 @@ def test_clipped_highlights_and_shadows_warn(analyzer, astronaut_rgb):
     harsh = np.clip((astronaut_rgb.astype(np.float32) - 128) * 2.6 + 150, 0, 255).astype(np.uint8)
     check = by_code(PhotoChecker(analyzer)(harsh))["clipping"]
     assert check.status == "warn" and check.value > 0.08
+
+
+def test_head_pitch_is_measured_with_the_chin_of_the_68_point_model(analyzer, astronaut_rgb, group):
+    from pipeline.faces import DlibFaceAnalyzer
+
+    with68 = DlibFaceAnalyzer(landmarks68=True).load()
+    level = by_code(PhotoChecker(with68)(astronaut_rgb))["head_pitch"]
+    assert level.status == "pass" and abs(level.value) < 15
+    # The group's laughing men tip their heads down a little; a strict threshold catches it.
+    strict = PhotoChecker(with68, CheckThresholds(pitch_warn=8, pitch_fail=60))
+    tilts = [by_code(strict(group, [f]))["head_pitch"] for f in with68.detect(group)]
+    lowered = max(tilts, key=lambda c: c.value)
+    assert lowered.status == "warn" and lowered.value > 8 and "tilted down" in lowered.message
+    assert "head_pitch" in PhotoChecker(analyzer)(astronaut_rgb).not_measured
