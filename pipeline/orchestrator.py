@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from pipeline.identity import Enrollment, IdentityBuilder
 from pipeline.imaging import DecodedImage, decode_image, downscale, encode
 from pipeline.presets import BrandPreset
 from pipeline.provenance import xmp_packet
+from pipeline.segmentation import SelfieSegmenter
 from pipeline.selection import CandidateSelector, Scored
 from pipeline.studio import StudioRenderer
 
@@ -40,6 +42,7 @@ NORMALISED_MAX_SIDE = 2048
 @dataclass(frozen=True)
 class PipelineConfig:
     face_backend: str = "dlib"
+    segmentation: str = "mediapipe"  # or "grabcut"
     landmarks68: bool = False
     insightface_pack: str = "buffalo_l"
     generation_backend: str = "studio"
@@ -101,9 +104,17 @@ def selfie_quality(report: PhotoReport) -> float:
 
 
 class HeadshotPipeline:
-    def __init__(self, analyzer: FaceAnalyzer, config: PipelineConfig) -> None:
+    def __init__(
+        self,
+        analyzer: FaceAnalyzer,
+        config: PipelineConfig,
+        *,
+        segmenter: SelfieSegmenter | None = None,
+    ) -> None:
         self.analyzer = analyzer
         self.config = config
+        self.segmenter = segmenter
+        self._segmenter_lock = threading.Lock()
         self.checker = PhotoChecker(analyzer, config.thresholds)
         self.identity_threshold = (
             config.identity_threshold
@@ -136,7 +147,26 @@ class HeadshotPipeline:
             analyzer = InsightFaceAnalyzer(pack=config.insightface_pack).load(config.model_dir)
         else:
             analyzer = DlibFaceAnalyzer(landmarks68=config.landmarks68).load(None)
+        if config.segmentation not in {"mediapipe", "grabcut"}:
+            raise PipelineError(
+                f"Unknown segmentation {config.segmentation!r}; choose mediapipe or grabcut.",
+                code="backend_unknown",
+            )
         return cls(analyzer, config)
+
+    def studio_segmenter(self) -> SelfieSegmenter | None:
+        """The segmentation model, loaded on first use: only generation needs it, so
+        workers that only check photos never load it. None means GrabCut."""
+        if self.config.segmentation == "grabcut":
+            return None
+        with self._segmenter_lock:
+            if self.segmenter is None:
+                if self.config.model_dir is None:
+                    raise PipelineError(
+                        "MediaPipe segmentation needs a model directory.", code="model_missing"
+                    )
+                self.segmenter = SelfieSegmenter().load(self.config.model_dir)
+        return self.segmenter
 
     # 1. check photos -----------------------------------------------------------------------------
     def check_photo(self, normalised: bytes) -> PhotoAnalysis:
@@ -194,7 +224,7 @@ class HeadshotPipeline:
             raise PipelineError("No usable selfie to render from.", code="no_selfie")
         agreeing = [s for s in selfies if s.key in enrollment.used] or selfies
         ordered = sorted(agreeing, key=lambda s: s.quality, reverse=True)
-        renderer = StudioRenderer(preset)
+        renderer = StudioRenderer(preset, segmenter=self.studio_segmenter())
         variations = preset.generation.variations
         candidates: list[Candidate] = []
         timings: dict[str, float] = {}

@@ -10,15 +10,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
-import subprocess
 import sys
-import tempfile
-import zipfile
 from pathlib import Path
 
-INSIGHTFACE_WHEEL = "insightface-2.1-py3-none-any.whl"
 INSIGHTFACE_WHEEL_SHA256 = "dcd58ee79d99d689572477315f3149353afd65a36dc575f597cbb217a7bde399"
 INSIGHTFACE_IMAGES = {
     "t1.jpg": "47f682e945b659f93a9e490b9c9c4a2a864abe64dace9e1a2893845ddfd69489",
@@ -61,41 +56,16 @@ def group_photo(samples_dir: Path) -> Path:
 
 
 def install(samples_dir: Path) -> list[Path]:
-    samples_dir.mkdir(parents=True, exist_ok=True)
-    wanted = [name for name in INSIGHTFACE_IMAGES if not (samples_dir / name).is_file()]
-    if not wanted:
-        return [samples_dir / name for name in INSIGHTFACE_IMAGES]
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(  # noqa: S603 - fixed arguments
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--quiet",
-                "insightface==2.1",
-                "-d",
-                tmp,
-            ],
-            check=True,
-        )
-        wheel = Path(tmp) / INSIGHTFACE_WHEEL
-        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-        if digest != INSIGHTFACE_WHEEL_SHA256:
-            raise SampleMissing(
-                f"{INSIGHTFACE_WHEEL} has sha256 {digest}, expected {INSIGHTFACE_WHEEL_SHA256}."
-            )
-        with zipfile.ZipFile(wheel) as archive:
-            for name in wanted:
-                data = archive.read(f"insightface/data/images/{name}")
-                expected = INSIGHTFACE_IMAGES[name]
-                if expected and hashlib.sha256(data).hexdigest() != expected:
-                    raise SampleMissing(
-                        f"{name} inside the wheel does not match its recorded sha256."
-                    )
-                (samples_dir / name).write_bytes(data)
-    return [samples_dir / name for name in INSIGHTFACE_IMAGES]
+    from pipeline.wheels import extract_from_wheel
+
+    return extract_from_wheel(
+        requirement="insightface==2.1",
+        wheel_sha256=INSIGHTFACE_WHEEL_SHA256,
+        members={
+            f"insightface/data/images/{name}": (samples_dir / name, digest)
+            for name, digest in INSIGHTFACE_IMAGES.items()
+        },
+    )
 
 
 if __name__ == "__main__":

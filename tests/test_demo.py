@@ -11,8 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_demo_runs_the_journey_and_is_idempotent(tmp_path, samples_dir):
+def test_demo_runs_the_journey_and_is_idempotent(tmp_path, samples_dir, installed_models):
     env = {
+        "HEADSHOTS_MODEL_DIR": str(installed_models),
         **{
             k: v
             for k, v in os.environ.items()

@@ -41,6 +41,7 @@ def pipeline_config() -> PipelineConfig:
     return PipelineConfig(
         face_backend=conf["FACE_BACKEND"],
         landmarks68=conf["DLIB_68_LANDMARKS"],
+        segmentation=conf["SEGMENTATION"],
         insightface_pack=conf["INSIGHTFACE_PACK"],
         thresholds=check_thresholds(),
         generation_backend=conf["GENERATION_BACKEND"],

@@ -155,6 +155,9 @@ HEADSHOTS = {
     # Overrides of pipeline.checks.CheckThresholds, e.g. {"yaw_warn": 20, "min_face_px_warn": 250}.
     "CHECK_THRESHOLDS": env_json_object("HEADSHOTS_CHECK_THRESHOLDS"),
     "GENERATION_BACKEND": env_choice("HEADSHOTS_GENERATION_BACKEND", "studio", {"studio"}),
+    # How the studio renderer separates the person: the MediaPipe model (installed by
+    # `manage.py models install`) or GrabCut seeded by the face geometry (no model).
+    "SEGMENTATION": env_choice("HEADSHOTS_SEGMENTATION", "mediapipe", {"mediapipe", "grabcut"}),
     "CONSENT_TEXT_VERSION": env_str("HEADSHOTS_CONSENT_TEXT_VERSION", "2026-11"),
 }
 HEADSHOTS_INPROCESS_THREADS = env_int("HEADSHOTS_INPROCESS_THREADS", 1, minimum=1)

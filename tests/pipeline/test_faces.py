@@ -35,3 +35,12 @@ def test_detects_one_face_with_landmarks_and_unit_embedding(analyzer, astronaut_
     assert left[0] < right[0] and face.box[1] < left[1] < face.box[3]
     embedding = analyzer.embed(astronaut_rgb, face)
     assert embedding.shape == (128,) and np.linalg.norm(embedding) == pytest.approx(1.0)
+
+
+def test_missing_segmentation_model_is_named_with_how_to_install(tmp_path):
+    from pipeline.segmentation import SelfieSegmenter
+
+    with pytest.raises(ModelMissing) as caught:
+        SelfieSegmenter().load(tmp_path)
+    assert str(tmp_path / "mediapipe" / "selfie_segmentation.tflite") in caught.value.message
+    assert "manage.py models install" in caught.value.message

@@ -14,12 +14,44 @@ from pipeline.studio import StudioRenderer, fit_output, hex_to_rgb
 
 
 @pytest.fixture(scope="module")
-def rendered(analyzer, astronaut_rgb):
+def rendered(analyzer, astronaut_rgb, segmenter):
     face = analyzer.detect(astronaut_rgb)[0]
     outputs = {}
     for slug, preset in load_shipped().items():
-        outputs[slug] = (preset, StudioRenderer(preset)(astronaut_rgb, face, seed=11))
+        outputs[slug] = (
+            preset,
+            StudioRenderer(preset, segmenter=segmenter)(astronaut_rgb, face, seed=11),
+        )
     return outputs
+
+
+def test_uses_the_segmentation_model(rendered):
+    for _, result in rendered.values():
+        assert result.segmentation == "mediapipe-selfie-segmentation"
+
+
+def test_keeps_the_hair(analyzer, rendered):
+    """Above the forehead, inside the head's width, the output is hair, not backdrop."""
+    preset, result = rendered["legal-professional"]
+    backdrop = hex_to_rgb(preset.backdrop.colors[0])
+    face = analyzer.detect(result.pixels)[0]
+    left, right = face.eye_centres()
+    iod = float(right[0] - left[0])
+    centre_x = int((left[0] + right[0]) / 2)
+    top = int(left[1] - 1.3 * iod)
+    crown = result.pixels[
+        top - 10 : top + 10, centre_x - int(0.5 * iod) : centre_x + int(0.5 * iod)
+    ]
+    distance = np.linalg.norm(crown.reshape(-1, 3).astype(np.float32) - backdrop, axis=1)
+    assert (distance > 40).mean() > 0.9
+
+
+def test_grabcut_fallback_without_the_model(analyzer, astronaut_rgb):
+    preset = load_shipped()["legal-professional"]
+    result = StudioRenderer(preset)(astronaut_rgb, analyzer.detect(astronaut_rgb)[0], seed=11)
+    assert result.segmentation in {"grabcut", "geometric"}
+    corner = result.pixels[:40, :40].reshape(-1, 3).mean(axis=0)
+    assert np.abs(corner - hex_to_rgb(preset.backdrop.colors[0])).max() < 3.0
 
 
 def test_renders_the_primary_output_size(rendered):
@@ -62,10 +94,11 @@ def test_keeps_the_identity(analyzer, astronaut_rgb, rendered):
         assert cosine(source, output) > analyzer.same_person_threshold
 
 
-def test_same_seed_reproduces_and_other_seeds_vary(analyzer, astronaut_rgb):
+@pytest.mark.parametrize("with_model", [True, False])
+def test_same_seed_reproduces_and_other_seeds_vary(analyzer, astronaut_rgb, segmenter, with_model):
     preset = load_shipped()["corporate-executive"]
     face = analyzer.detect(astronaut_rgb)[0]
-    renderer = StudioRenderer(preset)
+    renderer = StudioRenderer(preset, segmenter=segmenter if with_model else None)
     first, again, other = (renderer(astronaut_rgb, face, seed=s).pixels for s in (3, 3, 4))
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)

