@@ -25,6 +25,7 @@ from pipeline.geometry import aligned_crop
 from pipeline.identity import Enrollment, IdentityBuilder
 from pipeline.imaging import DecodedImage, decode_image, downscale, encode
 from pipeline.presets import BrandPreset
+from pipeline.prompts import PromptError, build_prompt
 from pipeline.provenance import xmp_packet
 from pipeline.segmentation import SelfieSegmenter
 from pipeline.selection import CandidateSelector, Scored
@@ -78,6 +79,8 @@ class Candidate:
     pixels: np.ndarray
     encoded: bytes
     info: dict[str, object]
+    prompt: str = ""
+    negative_prompt: str = ""
 
 
 @dataclass
@@ -217,11 +220,20 @@ class HeadshotPipeline:
         selfies: list[Selfie],
         enrollment: Enrollment,
         base_seed: int,
+        attributes: dict[str, object] | None = None,
         progress: Progress | None = None,
     ) -> GenerationResult:
+        """Render the preset's variations; ``attributes`` (the enrollment's summary) shape the
+        prompt, which is stored with every candidate."""
         report = progress or (lambda percent, stage: None)
         if not selfies:
             raise PipelineError("No usable selfie to render from.", code="no_selfie")
+        try:
+            prompt = build_prompt(preset, attributes or {})
+        except PromptError as exc:
+            raise PipelineError(
+                f"The brand preset's prompt is broken: {exc}", code="preset_invalid"
+            ) from exc
         agreeing = [s for s in selfies if s.key in enrollment.used] or selfies
         ordered = sorted(agreeing, key=lambda s: s.quality, reverse=True)
         renderer = StudioRenderer(preset, segmenter=self.studio_segmenter())
@@ -252,6 +264,8 @@ class HeadshotPipeline:
                         "crop_jitter": round(rendered.crop_jitter, 4),
                         "light_strength": round(rendered.light_strength, 4),
                     },
+                    prompt=prompt.positive,
+                    negative_prompt=prompt.negative,
                 )
             )
             report(10 + round(60 * (index + 1) / variations), "rendering")
@@ -259,13 +273,19 @@ class HeadshotPipeline:
         return GenerationResult(backend=renderer.name, candidates=candidates, timings=timings)
 
     def select(
-        self, result: GenerationResult, *, preset: BrandPreset, enrollment: Enrollment
+        self,
+        result: GenerationResult,
+        *,
+        preset: BrandPreset,
+        enrollment: Enrollment,
+        attributes: dict[str, object] | None = None,
     ) -> list[Scored]:
-        """Score every candidate, gate on identity, drop near-duplicates, rank the rest."""
+        """Score every candidate, gate on identity and on what the person must keep
+        (skin tone, glasses), drop near-duplicates, rank the rest."""
         started = time.perf_counter()
         selector = CandidateSelector(self.analyzer, identity_threshold=self.identity_threshold)
         ranking = selector(
-            {c.key: c.pixels for c in result.candidates}, enrollment.embedding, preset
+            {c.key: c.pixels for c in result.candidates}, enrollment.embedding, preset, attributes
         )
         result.timings["select_s"] = round(time.perf_counter() - started, 3)
         return ranking

@@ -5,7 +5,9 @@ from __future__ import annotations
 from xml.sax.saxutils import escape, quoteattr
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-COMPOSITE = "http://cv.iptc.org/newscodes/digitalsourcetype/composite"
+# The studio renderer's output: the person's own photograph composited onto a
+# generated backdrop and relit by algorithm ("composite including synthetic elements").
+COMPOSITE_SYNTHETIC = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeSynthetic"
 
 
 def xmp_packet(

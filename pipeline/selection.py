@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from pipeline.attributes import measure as measure_attributes
 from pipeline.checks import face_region, sharpness_score
-from pipeline.faces import FaceAnalyzer, cosine
+from pipeline.faces import Face, FaceAnalyzer, cosine
 from pipeline.presets import BrandPreset
 from pipeline.studio import HEAD_PER_FACE_BOX
 
@@ -33,16 +34,56 @@ class CandidateSelector:
     weights = {"identity": 0.5, "sharpness": 0.2, "exposure": 0.15, "framing": 0.15}
 
     def __init__(
-        self, analyzer: FaceAnalyzer, *, identity_threshold: float, duplicate_distance: float = 2.0
+        self,
+        analyzer: FaceAnalyzer,
+        *,
+        identity_threshold: float,
+        duplicate_distance: float = 2.0,
+        max_skin_delta_e: float = 10.0,
     ) -> None:
         # Ideally a face model other than the one that conditioned generation;
         # the studio renderer uses no identity model, so the enrollment model is fair here.
         self.analyzer = analyzer
         self.identity_threshold = identity_threshold
         self.duplicate_distance = duplicate_distance
+        # CIE76 delta E between the candidate's cheeks and the enrolled ones; about 2 is
+        # barely visible, 10 a clearly different tone.
+        self.max_skin_delta_e = max_skin_delta_e
+
+    def _kept(
+        self, pixels: np.ndarray, face: Face, enrolled: dict[str, object]
+    ) -> tuple[dict[str, float], str]:
+        """Did the candidate keep what the person has? Scores, and a reason to reject if not."""
+        if not enrolled.get("skin_lab"):
+            return {}, ""
+        found = measure_attributes(pixels, face)
+        skin = np.asarray(enrolled["skin_lab"], dtype=float)
+        delta_e = float(np.linalg.norm(np.asarray(found.skin_lab) - skin))
+        glasses_kept = found.glasses == bool(enrolled.get("glasses"))
+        hair_kept = (
+            enrolled.get("hair_color") in (None, found.hair_color) or found.hair_color is None
+        )
+        scores = {
+            "skin_delta_e": round(delta_e, 2),
+            "glasses_kept": float(glasses_kept),
+            "hair_color_kept": float(hair_kept),
+        }
+        if delta_e > self.max_skin_delta_e:
+            return (
+                scores,
+                f"skin tone changed (delta E {delta_e:.1f}, at most {self.max_skin_delta_e:.0f})",
+            )
+        if not glasses_kept:
+            change = "removed" if enrolled.get("glasses") else "added"
+            return scores, f"glasses {change}"
+        return scores, ""
 
     def score(
-        self, pixels: np.ndarray, identity: np.ndarray, preset: BrandPreset
+        self,
+        pixels: np.ndarray,
+        identity: np.ndarray,
+        preset: BrandPreset,
+        enrolled: dict[str, object] | None = None,
     ) -> tuple[dict[str, float], str]:
         import cv2
 
@@ -73,15 +114,21 @@ class CandidateSelector:
             "eye_line": round(eye_y, 4),
             "head_height_share": round(head_share, 4),
         }
-        return scores, ""
+        kept, problem = self._kept(pixels, face, enrolled or {})
+        scores.update(kept)
+        return scores, problem
 
     def __call__(
-        self, candidates: dict[str, np.ndarray], identity: np.ndarray, preset: BrandPreset
+        self,
+        candidates: dict[str, np.ndarray],
+        identity: np.ndarray,
+        preset: BrandPreset,
+        enrolled: dict[str, object] | None = None,
     ) -> list[Scored]:
         results: list[Scored] = []
         prints: dict[str, np.ndarray] = {}
         for key, pixels in candidates.items():
-            scores, problem = self.score(pixels, identity, preset)
+            scores, problem = self.score(pixels, identity, preset, enrolled)
             item = Scored(key=key, scores=scores)
             item.total = round(sum(w * scores[name] for name, w in self.weights.items()), 4)
             if problem:

@@ -18,6 +18,7 @@ import numpy as np
 from pipeline.errors import PipelineError
 from pipeline.faces import Face
 from pipeline.presets import BrandPreset, OutputSize
+from pipeline.provenance import COMPOSITE_SYNTHETIC
 from pipeline.segmentation import SelfieSegmenter
 
 # Head height (crown to chin) per height of dlib's face box (brows to chin).
@@ -58,7 +59,7 @@ def kelvin_to_rgb(kelvin: float) -> np.ndarray:
 
 class StudioRenderer:
     name = "studio-classic-v1"
-    digital_source_type = "http://cv.iptc.org/newscodes/digitalsourcetype/composite"
+    digital_source_type = COMPOSITE_SYNTHETIC
 
     def __init__(
         self,

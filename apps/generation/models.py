@@ -89,6 +89,8 @@ class Headshot(TenantOwned):
     reason = models.CharField(max_length=300, blank=True)
     rank = models.PositiveSmallIntegerField(null=True, blank=True)
     info = models.JSONField(default=dict, blank=True)
+    prompt = models.TextField(blank=True)
+    negative_prompt = models.TextField(blank=True)
     status = models.CharField(
         max_length=16, choices=HeadshotStatus.choices, default=HeadshotStatus.CANDIDATE
     )

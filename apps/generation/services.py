@@ -176,19 +176,20 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
         )
         embeddings = {str(p.pk): embedding_from_bytes(p.embedding) for p in photos if p.embedding}
         enrollment = pipeline.build_identity(embeddings)
+        attributes = summarise_attributes(
+            [
+                p.report["attributes"]
+                for p in photos
+                if str(p.pk) in enrollment.used and p.report.get("attributes")
+            ]
+        )
         identity_profile_save(
             employee=job.employee,
             embedding=enrollment.embedding,
             face_backend=pipeline.analyzer.name,
             used=[int(k) for k in enrollment.used],
             outliers=[int(k) for k in enrollment.outliers],
-            attributes=summarise_attributes(
-                [
-                    p.report["attributes"]
-                    for p in photos
-                    if str(p.pk) in enrollment.used and p.report.get("attributes")
-                ]
-            ),
+            attributes=attributes,
         )
         identity_s = time.perf_counter() - started
         job_progress(job_id=job_id, percent=8, stage="loading selfies")
@@ -207,13 +208,14 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
             selfies=selfies,
             enrollment=enrollment,
             base_seed=job.base_seed,
+            attributes=attributes,
             progress=lambda percent, stage: job_progress(
                 job_id=job_id, percent=percent, stage=stage
             ),
         )
         # 4. select
         job_progress(job_id=job_id, percent=75, stage="ranking")
-        ranking = pipeline.select(result, preset=spec, enrollment=enrollment)
+        ranking = pipeline.select(result, preset=spec, enrollment=enrollment, attributes=attributes)
     except PipelineError as exc:
         _job_fail(job=job, reason=exc.message)
         raise
@@ -291,6 +293,8 @@ def _store_results(
                     reason=scored.reason,
                     rank=scored.rank,
                     info=candidate.info,
+                    prompt=candidate.prompt,
+                    negative_prompt=candidate.negative_prompt,
                 )
             timings["total_s"] = round(time.perf_counter() - started, 3)
             job_transition(

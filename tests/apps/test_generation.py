@@ -53,6 +53,9 @@ def test_job_runs_to_ranked_candidates(finished):
         assert h.scores["identity"] >= 0.93 and default_storage.exists(h.image.name)
     identity = c.employee.identity
     assert identity.consistent
+    best = job.headshots.get(rank=1)
+    assert "dark tailored suit" in best.prompt and "light skin tone" in best.prompt
+    assert "different skin tone" in best.negative_prompt
     # What later stages must keep, summarised over the agreeing photos.
     assert identity.attributes["skin_tone"] == "light" and identity.attributes["photos"] == 4
     assert identity.attributes["glasses"] is False and identity.attributes["hair_color"] == "brown"

@@ -9,7 +9,7 @@ from PIL import Image
 from pipeline.faces import cosine
 from pipeline.imaging import encode
 from pipeline.presets import load_shipped
-from pipeline.provenance import COMPOSITE, read_digital_source_type, xmp_packet
+from pipeline.provenance import COMPOSITE_SYNTHETIC, read_digital_source_type, xmp_packet
 from pipeline.studio import StudioRenderer, fit_output, hex_to_rgb
 
 
@@ -107,14 +107,14 @@ def test_same_seed_reproduces_and_other_seeds_vary(analyzer, astronaut_rgb, segm
 def test_output_carries_provenance_and_no_input_metadata(rendered):
     preset, result = rendered["corporate-executive"]
     xmp = xmp_packet(
-        digital_source_type=COMPOSITE,
+        digital_source_type=COMPOSITE_SYNTHETIC,
         generator=StudioRenderer.name,
         preset=preset.slug,
         preset_version=3,
         seed=11,
     )
     image = Image.open(io.BytesIO(encode(result.pixels, xmp=xmp)))
-    assert read_digital_source_type(image.info["xmp"]) == COMPOSITE
+    assert read_digital_source_type(image.info["xmp"]) == COMPOSITE_SYNTHETIC
     assert b'hs:presetVersion="3"' in image.info["xmp"]
     assert not image.getexif()
 
