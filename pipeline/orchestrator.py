@@ -88,6 +88,7 @@ class GenerationResult:
     backend: str
     candidates: list[Candidate]
     timings: dict[str, float]
+    digital_source_type: str = ""
 
 
 def normalise_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, DecodedImage]:
@@ -270,7 +271,12 @@ class HeadshotPipeline:
             )
             report(10 + round(60 * (index + 1) / variations), "rendering")
         timings["generate_s"] = round(time.perf_counter() - started, 3)
-        return GenerationResult(backend=renderer.name, candidates=candidates, timings=timings)
+        return GenerationResult(
+            backend=renderer.name,
+            candidates=candidates,
+            timings=timings,
+            digital_source_type=renderer.digital_source_type,
+        )
 
     def select(
         self,

@@ -1,8 +1,13 @@
-"""Support tooling: `manage.py headshots check PHOTO [PHOTO ...] [--json]`.
+"""Support tooling, the pipeline without the portal.
 
-Prints, for each file, whether it is usable and why not; with two or more
-usable photos, whether they show one person. A bad file gives an error object,
-never a traceback; the exit status is non-zero only when no file was usable.
+`headshots check PHOTO [PHOTO ...] [--json]` prints, for each file, whether it is
+usable and why not; with two or more photos, whether they show one person. A bad
+file gives an error object, never a traceback; the exit status is non-zero only
+when no file was usable.
+
+`headshots render --preset NAME --photos DIR --out DIR [--json]` runs checks,
+enrollment, generation with the configured backend and selection, writes the
+candidates (every output size of the preset) and `candidates.json`.
 """
 
 from __future__ import annotations
@@ -26,8 +31,21 @@ class Command(BaseCommand):
         )
         check.add_argument("photos", nargs="+", type=Path)
         check.add_argument("--json", action="store_true", help="print one JSON document")
+        render = sub.add_parser("render", help="Render headshots from a folder of selfies.")
+        render.add_argument(
+            "--preset", required=True, help="a shipped preset's slug or a preset YAML file"
+        )
+        render.add_argument("--photos", required=True, type=Path, help="a folder of selfies")
+        render.add_argument("--out", required=True, type=Path)
+        render.add_argument("--seed", type=int, default=1)
+        render.add_argument("--json", action="store_true", help="print the candidates as JSON")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "render":
+            from apps.photos.render import render_folder
+
+            render_folder(self, options)
+            return
         from pipeline.errors import NotEnoughPhotos, PipelineError
         from pipeline.orchestrator import normalise_upload
 
