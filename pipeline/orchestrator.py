@@ -238,6 +238,10 @@ class HeadshotPipeline:
         agreeing = [s for s in selfies if s.key in enrollment.used] or selfies
         ordered = sorted(agreeing, key=lambda s: s.quality, reverse=True)
         renderer = StudioRenderer(preset, segmenter=self.studio_segmenter())
+        enrolled_skin = (attributes or {}).get("skin_lab")
+        skin_target = (
+            [float(v) for v in enrolled_skin] if isinstance(enrolled_skin, list | tuple) else None
+        )
         variations = preset.generation.variations
         candidates: list[Candidate] = []
         timings: dict[str, float] = {}
@@ -245,7 +249,12 @@ class HeadshotPipeline:
         for index in range(variations):
             selfie = ordered[index % len(ordered)]
             seed = base_seed + index
-            rendered = renderer(selfie.pixels, selfie.face, seed=seed)
+            rendered = renderer(
+                selfie.pixels,
+                selfie.face,
+                seed=seed,
+                skin_target=skin_target,
+            )
             xmp = xmp_packet(
                 digital_source_type=renderer.digital_source_type,
                 generator=renderer.name,

@@ -73,7 +73,16 @@ class StudioRenderer:
         self.segmenter = segmenter
         self.presets_dir = presets_dir
 
-    def __call__(self, pixels: np.ndarray, face: Face, *, seed: int) -> Rendered:
+    def __call__(
+        self,
+        pixels: np.ndarray,
+        face: Face,
+        *,
+        seed: int,
+        skin_target: tuple[float, float, float] | list[float] | None = None,
+    ) -> Rendered:
+        """Render one headshot. ``skin_target`` (CIELAB of the enrolled cheeks) corrects a
+        selfie's colour cast, so every candidate shows the person's own skin tone."""
         import cv2
 
         rng = np.random.default_rng(seed)
@@ -91,6 +100,10 @@ class StudioRenderer:
         else:
             alpha, method = self._segment(framed, valid, out)
         person = _decontaminate(framed.astype(np.float32), alpha, out)
+        if skin_target is not None:
+            person = _match_skin(
+                person, measure_skin(pixels, face), np.asarray(skin_target, dtype=np.float32)
+            )
         # 4. relight and grade the person only: the backdrop keeps the preset's colours
         person = self._relight(person, light_strength)
         person = self._grade(person)
@@ -390,6 +403,28 @@ class StudioRenderer:
         diameter = max(5, round(face_px / 30)) | 1
         smooth = cv2.bilateralFilter(clipped, diameter, 25, diameter).astype(np.float32)
         return person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
+
+
+def measure_skin(pixels: np.ndarray, face: Face) -> np.ndarray:
+    """Mean CIELAB of the cheeks."""
+    from pipeline.regions import LEFT_CHEEK, RIGHT_CHEEK, FaceFrame, lab
+
+    frame = FaceFrame.of(face)
+    cheeks = np.concatenate([frame.pixels(pixels, LEFT_CHEEK), frame.pixels(pixels, RIGHT_CHEEK)])
+    return lab(cheeks[None, :, :])[0].mean(axis=0)
+
+
+def _match_skin(person: np.ndarray, current: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Shift the person's colours so their cheeks read as the enrolled skin: the whole
+    chroma difference (a colour cast), half the lightness difference (lighting varies)."""
+    import cv2
+
+    shift = target - current
+    shift[0] *= 0.5
+    as_lab = cv2.cvtColor(np.clip(person / 255.0, 0.0, 1.0).astype(np.float32), cv2.COLOR_RGB2LAB)
+    as_lab += shift.astype(np.float32)
+    as_lab[:, :, 0] = np.clip(as_lab[:, :, 0], 0.0, 100.0)
+    return cv2.cvtColor(as_lab, cv2.COLOR_LAB2RGB) * 255.0
 
 
 def _decontaminate(person: np.ndarray, alpha: np.ndarray, out: OutputSize) -> np.ndarray:

@@ -125,3 +125,27 @@ def test_fit_output_keeps_head_room(rendered):
     fitted = fit_output(result.pixels, square)
     assert fitted.shape == (square.height, square.width, 3)
     assert np.abs(fitted[:5].astype(int) - result.pixels[:5].astype(int)).mean() < 12
+
+
+def test_a_colour_cast_selfie_is_brought_back_to_the_enrolled_skin(
+    analyzer, astronaut_rgb, selfies, segmenter
+):
+    from pipeline.imaging import decode_image
+    from pipeline.studio import measure_skin
+
+    preset = load_shipped()["legal-professional"]
+    enrolled = measure_skin(astronaut_rgb, analyzer.detect(astronaut_rgb)[0])
+    warm = decode_image(selfies["selfie-04-warm.jpg"], max_bytes=10**8, max_pixels=10**8).pixels
+    face = analyzer.detect(warm)[0]
+    renderer = StudioRenderer(preset, segmenter=segmenter)
+
+    def skin_error(result) -> float:
+        return float(
+            np.linalg.norm(
+                measure_skin(result.pixels, analyzer.detect(result.pixels)[0]) - enrolled
+            )
+        )
+
+    uncorrected = skin_error(renderer(warm, face, seed=2))
+    corrected = skin_error(renderer(warm, face, seed=2, skin_target=list(enrolled)))
+    assert corrected < 4.0 < uncorrected
