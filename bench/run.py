@@ -18,6 +18,7 @@ import numpy as np
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 SAMPLES = Path(__file__).resolve().parent.parent / "var" / "samples"
+MODELS = Path(__file__).resolve().parent.parent / "var" / "models"
 
 
 @dataclass
@@ -111,29 +112,19 @@ def studio_pair() -> Pair:
     from pipeline import samples
     from pipeline.faces import DlibFaceAnalyzer
     from pipeline.presets import load_shipped
+    from pipeline.segmentation import SelfieSegmenter
     from pipeline.studio import StudioRenderer
 
     pixels = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
     face = DlibFaceAnalyzer().load().detect(pixels)[0]
     preset = load_shipped()["corporate-executive"]
-    renderer = StudioRenderer(preset)
-
-    class GeometricOnly(StudioRenderer):
-        def _segment(self, framed, valid, out):  # type: ignore[no-untyped-def]
-            import cv2
-
-            scale = 320 / max(out.width, out.height)
-            h, w = round(out.height * scale), round(out.width * scale)
-            eye_x, eye_y, face_px = (v * scale for v in self.target_geometry(out))
-            mask = self._geometric_mask(h, w, eye_x, eye_y, face_px, face_px * 0.85)
-            return cv2.resize(mask, (out.width, out.height)) * valid, "geometric"
-
-    geometric = GeometricOnly(preset)
+    with_model = StudioRenderer(preset, segmenter=SelfieSegmenter().load(MODELS))
+    grabcut = StudioRenderer(preset)
     return Pair(
         "studio_render",
-        "one 1024 x 1280 studio headshot (corporate-executive)",
-        lambda: renderer(pixels, face, seed=1),
-        lambda: geometric(pixels, face, seed=1),
+        "one 1024 x 1280 studio headshot (corporate-executive): MediaPipe segmentation against GrabCut",
+        lambda: with_model(pixels, face, seed=1),
+        lambda: grabcut(pixels, face, seed=1),
     )
 
 
