@@ -29,7 +29,8 @@ from pipeline.prompts import PromptError, build_prompt
 from pipeline.provenance import xmp_packet
 from pipeline.segmentation import SelfieSegmenter
 from pipeline.selection import CandidateSelector, Scored
-from pipeline.studio import StudioRenderer
+from pipeline.studio import StudioRenderer, source_region
+from pipeline.upscale import RealESRGANUpscaler
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ NORMALISED_MAX_SIDE = 2048
 class PipelineConfig:
     face_backend: str = "dlib"
     segmentation: str = "mediapipe"  # or "grabcut"
+    upscaler: str = "lanczos"  # or "realesrgan"
     landmarks68: bool = False
     insightface_pack: str = "buffalo_l"
     generation_backend: str = "studio"
@@ -119,6 +121,7 @@ class HeadshotPipeline:
         self.config = config
         self.segmenter = segmenter
         self._segmenter_lock = threading.Lock()
+        self._upscaler: RealESRGANUpscaler | None = None
         self.checker = PhotoChecker(analyzer, config.thresholds)
         self.identity_threshold = (
             config.identity_threshold
@@ -157,6 +160,39 @@ class HeadshotPipeline:
                 code="backend_unknown",
             )
         return cls(analyzer, config)
+
+    def upscaler(self) -> RealESRGANUpscaler | None:
+        """Real-ESRGAN when configured, loaded on first use; None: Lanczos in the framing."""
+        if self.config.upscaler != "realesrgan":
+            return None
+        with self._segmenter_lock:
+            if self._upscaler is None:
+                if self.config.model_dir is None:
+                    raise PipelineError(
+                        "Real-ESRGAN needs a model directory.", code="model_missing"
+                    )
+                self._upscaler = RealESRGANUpscaler().load(self.config.model_dir)
+        return self._upscaler
+
+    def _enlarged(self, selfie: Selfie, preset: BrandPreset) -> Selfie:
+        """The selfie's framed region upscaled x4 (once per selfie and job), face moved with it."""
+        upscaler = self.upscaler()
+        if upscaler is None:
+            return selfie
+        height, width = selfie.pixels.shape[:2]
+        x0, y0, x1, y1 = source_region(selfie.face, preset)
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+        offset = np.array([x0, y0], dtype=np.float64)
+        crop = np.ascontiguousarray(selfie.pixels[y0:y1, x0:x1])
+        face = selfie.face
+        moved = Face(
+            box=tuple((np.array(face.box) - np.tile(offset, 2)) * 4),  # type: ignore[arg-type]
+            score=face.score,
+            landmarks=(face.landmarks - offset) * 4,
+            landmarks68=None if face.landmarks68 is None else (face.landmarks68 - offset) * 4,
+            scheme=face.scheme,
+        )
+        return Selfie(key=selfie.key, pixels=upscaler(crop), face=moved, quality=selfie.quality)
 
     def studio_segmenter(self) -> SelfieSegmenter | None:
         """The segmentation model, loaded on first use: only generation needs it, so
@@ -236,7 +272,12 @@ class HeadshotPipeline:
                 f"The brand preset's prompt is broken: {exc}", code="preset_invalid"
             ) from exc
         agreeing = [s for s in selfies if s.key in enrollment.used] or selfies
-        ordered = sorted(agreeing, key=lambda s: s.quality, reverse=True)
+        ordered = [
+            self._enlarged(s, preset)
+            for s in sorted(agreeing, key=lambda s: s.quality, reverse=True)
+        ]
+        upscaler = self.upscaler()
+        upscaler_name = upscaler.name if upscaler is not None else "lanczos"
         renderer = StudioRenderer(preset, segmenter=self.studio_segmenter())
         enrolled_skin = (attributes or {}).get("skin_lab")
         skin_target = (
@@ -273,6 +314,7 @@ class HeadshotPipeline:
                         "segmentation": rendered.segmentation,
                         "crop_jitter": round(rendered.crop_jitter, 4),
                         "light_strength": round(rendered.light_strength, 4),
+                        "upscaler": upscaler_name,
                     },
                     prompt=prompt.positive,
                     negative_prompt=prompt.negative,

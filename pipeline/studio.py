@@ -139,8 +139,10 @@ class StudioRenderer:
         matrix[0, 2] += target_x - centre[0]
         matrix[1, 2] += target_y - centre[1]
         size = (out.width, out.height)
+        # Enlarging: Lanczos keeps more edge detail than cubic; shrinking: area-like cubic.
+        interpolation = cv2.INTER_LANCZOS4 if scale > 1.0 else cv2.INTER_CUBIC
         framed = cv2.warpAffine(
-            pixels, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+            pixels, matrix, size, flags=interpolation, borderMode=cv2.BORDER_REPLICATE
         )
         ones = np.full(pixels.shape[:2], 255, dtype=np.uint8)
         valid = cv2.warpAffine(ones, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
@@ -403,6 +405,27 @@ class StudioRenderer:
         diameter = max(5, round(face_px / 30)) | 1
         smooth = cv2.bilateralFilter(clipped, diameter, 25, diameter).astype(np.float32)
         return person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
+
+
+def source_region(
+    face: Face, preset: BrandPreset, *, margin: float = 0.15
+) -> tuple[int, int, int, int]:
+    """The part of the selfie that the framing can show (x0, y0, x1, y1, unclipped), with
+    room for the crop jitter: what is worth upscaling before rendering."""
+    out = preset.primary_output
+    _, target_y, target_face_px = StudioRenderer(preset).target_geometry(out)
+    scale = target_face_px / face.height * (1.0 - 0.06)  # the smallest zoom of a variation
+    left, right = face.eye_centres()
+    centre = (left + right) / 2.0
+    half_w = out.width / 2.0 / scale * (1.0 + margin)
+    above = target_y / scale * (1.0 + margin)
+    below = (out.height - target_y) / scale * (1.0 + margin)
+    return (
+        int(centre[0] - half_w),
+        int(centre[1] - above),
+        int(centre[0] + half_w) + 1,
+        int(centre[1] + below) + 1,
+    )
 
 
 def measure_skin(pixels: np.ndarray, face: Face) -> np.ndarray:

@@ -42,6 +42,7 @@ def pipeline_config() -> PipelineConfig:
         face_backend=conf["FACE_BACKEND"],
         landmarks68=conf["DLIB_68_LANDMARKS"],
         segmentation=conf["SEGMENTATION"],
+        upscaler=conf["UPSCALER"],
         insightface_pack=conf["INSIGHTFACE_PACK"],
         thresholds=check_thresholds(),
         generation_backend=conf["GENERATION_BACKEND"],

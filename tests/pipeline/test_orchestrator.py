@@ -51,3 +51,53 @@ def test_candidates_record_the_segmentation_used(installed_models, selfies):
     )
     assert {c.info["segmentation"] for c in result.candidates} == {"mediapipe-selfie-segmentation"}
     assert [c.seed for c in result.candidates] == [5, 6, 7, 8]
+
+
+def test_real_esrgan_before_framing_gives_sharper_headshots_of_the_same_person(
+    installed_models, astronaut_rgb
+):
+    import cv2
+
+    from pipeline import manifest
+    from pipeline.checks import CheckThresholds, face_region, sharpness_score
+    from pipeline.imaging import encode
+    from pipeline.presets import BrandPreset
+
+    manifest.install(manifest.find("realesrgan-x4plus"), installed_models)
+    small = cv2.resize(astronaut_rgb, (256, 256), interpolation=cv2.INTER_AREA)  # a 45 px face
+    data = load_shipped()["corporate-executive"].model_dump(mode="json")
+    data["generation"]["variations"] = 1
+    preset = BrandPreset.from_mapping(data)
+    results = {}
+    for upscaler in ("lanczos", "realesrgan"):
+        config = PipelineConfig(
+            min_usable_photos=1,
+            model_dir=installed_models,
+            upscaler=upscaler,
+            thresholds=CheckThresholds(min_face_px_fail=32),  # accept the small face for this test
+        )
+        pipeline = HeadshotPipeline.from_config(config)
+        normalised = encode(small)
+        analysis = pipeline.check_photo(normalised)
+        enrollment = pipeline.build_identity({"a": analysis.embedding})
+        result = pipeline.generate(
+            preset=preset,
+            preset_version=1,
+            selfies=[pipeline.load_selfie("a", normalised)],
+            enrollment=enrollment,
+            base_seed=1,
+        )
+        candidate = result.candidates[0]
+        face = pipeline.analyzer.detect(candidate.pixels)[0]
+        sharp = sharpness_score(
+            cv2.cvtColor(face_region(candidate.pixels, face), cv2.COLOR_RGB2GRAY)
+        )
+        ranking = pipeline.select(result, preset=preset, enrollment=enrollment)
+        results[upscaler] = (candidate.info["upscaler"], sharp, ranking[0])
+    assert results["lanczos"][0] == "lanczos" and results["realesrgan"][0] == "realesrgan-x4plus"
+    assert results["realesrgan"][1] > results["lanczos"][1] + 0.1
+    lanczos, esrgan = results["lanczos"][2], results["realesrgan"][2]
+    assert esrgan.accepted and esrgan.scores["identity"] > 0.93
+    assert esrgan.scores["framing"] == pytest.approx(
+        lanczos.scores["framing"], abs=0.02
+    )  # the face stays put
