@@ -50,6 +50,23 @@ class Face:
             second = self.landmarks[2:4].mean(axis=0)
         return (first, second) if first[0] < second[0] else (second, first)
 
+    def moved(self, *, offset: tuple[float, float], scale: float) -> Face:
+        """The same face in an image cropped at ``offset`` and then scaled by ``scale``."""
+        shift = np.asarray(offset, dtype=np.float64)
+        x0, y0, x1, y1 = self.box
+        return Face(
+            box=(
+                (x0 - shift[0]) * scale,
+                (y0 - shift[1]) * scale,
+                (x1 - shift[0]) * scale,
+                (y1 - shift[1]) * scale,
+            ),
+            score=self.score,
+            landmarks=(self.landmarks - shift) * scale,
+            landmarks68=None if self.landmarks68 is None else (self.landmarks68 - shift) * scale,
+            scheme=self.scheme,
+        )
+
     def nose(self) -> np.ndarray:
         """The scheme's nose point: below the nose (dlib5) or the nose tip (arcface5)."""
         return self.landmarks[2] if self.scheme == "arcface5" else self.landmarks[4]

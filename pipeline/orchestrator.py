@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -120,7 +121,7 @@ class HeadshotPipeline:
         self.analyzer = analyzer
         self.config = config
         self.segmenter = segmenter
-        self._segmenter_lock = threading.Lock()
+        self._load_lock = threading.Lock()
         self._upscaler: RealESRGANUpscaler | None = None
         self.checker = PhotoChecker(analyzer, config.thresholds)
         self.identity_threshold = (
@@ -161,18 +162,33 @@ class HeadshotPipeline:
             )
         return cls(analyzer, config)
 
+    def _load_once(self, attribute: str, what: str, load: Callable[[Path], Any]) -> Any:
+        """Load a model on first use and keep it for the process's life."""
+        with self._load_lock:
+            if getattr(self, attribute) is None:
+                if self.config.model_dir is None:
+                    raise PipelineError(f"{what} needs a model directory.", code="model_missing")
+                setattr(self, attribute, load(self.config.model_dir))
+        return getattr(self, attribute)
+
     def upscaler(self) -> RealESRGANUpscaler | None:
         """Real-ESRGAN when configured, loaded on first use; None: Lanczos in the framing."""
         if self.config.upscaler != "realesrgan":
             return None
-        with self._segmenter_lock:
-            if self._upscaler is None:
-                if self.config.model_dir is None:
-                    raise PipelineError(
-                        "Real-ESRGAN needs a model directory.", code="model_missing"
-                    )
-                self._upscaler = RealESRGANUpscaler().load(self.config.model_dir)
-        return self._upscaler
+        upscaler: RealESRGANUpscaler = self._load_once(
+            "_upscaler", "Real-ESRGAN", lambda d: RealESRGANUpscaler().load(d)
+        )
+        return upscaler
+
+    def studio_segmenter(self) -> SelfieSegmenter | None:
+        """The segmentation model, loaded on first use: only generation needs it, so
+        workers that only check photos never load it. None means GrabCut."""
+        if self.config.segmentation == "grabcut":
+            return None
+        segmenter: SelfieSegmenter = self._load_once(
+            "segmenter", "MediaPipe segmentation", lambda d: SelfieSegmenter().load(d)
+        )
+        return segmenter
 
     def _enlarged(self, selfie: Selfie, preset: BrandPreset) -> Selfie:
         """The selfie's framed region upscaled x4 (once per selfie and job), face moved with it."""
@@ -182,31 +198,9 @@ class HeadshotPipeline:
         height, width = selfie.pixels.shape[:2]
         x0, y0, x1, y1 = source_region(selfie.face, preset)
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-        offset = np.array([x0, y0], dtype=np.float64)
         crop = np.ascontiguousarray(selfie.pixels[y0:y1, x0:x1])
-        face = selfie.face
-        moved = Face(
-            box=tuple((np.array(face.box) - np.tile(offset, 2)) * 4),  # type: ignore[arg-type]
-            score=face.score,
-            landmarks=(face.landmarks - offset) * 4,
-            landmarks68=None if face.landmarks68 is None else (face.landmarks68 - offset) * 4,
-            scheme=face.scheme,
-        )
+        moved = selfie.face.moved(offset=(x0, y0), scale=4.0)
         return Selfie(key=selfie.key, pixels=upscaler(crop), face=moved, quality=selfie.quality)
-
-    def studio_segmenter(self) -> SelfieSegmenter | None:
-        """The segmentation model, loaded on first use: only generation needs it, so
-        workers that only check photos never load it. None means GrabCut."""
-        if self.config.segmentation == "grabcut":
-            return None
-        with self._segmenter_lock:
-            if self.segmenter is None:
-                if self.config.model_dir is None:
-                    raise PipelineError(
-                        "MediaPipe segmentation needs a model directory.", code="model_missing"
-                    )
-                self.segmenter = SelfieSegmenter().load(self.config.model_dir)
-        return self.segmenter
 
     # 1. check photos -----------------------------------------------------------------------------
     def check_photo(self, normalised: bytes) -> PhotoAnalysis:
