@@ -81,6 +81,15 @@ def _pitch_from_ratio(ratio: float) -> float:
     return (low + high) / 2.0
 
 
+def frontal_eye_distance(face: Face) -> float:
+    """The distance between the eye centres as it would be facing the camera: a measure of
+    face size that does not depend on a detector's box, corrected for a turned head."""
+    left, right = face.eye_centres()
+    seen = float(np.linalg.norm(right - left))
+    yaw = math.radians(min(abs(head_pose(face).yaw), 60.0))
+    return seen / math.cos(yaw)
+
+
 def eye_aspect_ratio(landmarks68: np.ndarray) -> float:
     """Mean eye openness over both eyes (68-point model): about 0.3 open, under 0.2 closed."""
 

@@ -9,8 +9,9 @@ import numpy as np
 from pipeline.attributes import measure as measure_attributes
 from pipeline.checks import face_region, sharpness_score
 from pipeline.faces import Face, FaceAnalyzer, cosine
+from pipeline.geometry import frontal_eye_distance
 from pipeline.presets import BrandPreset
-from pipeline.studio import HEAD_PER_FACE_BOX
+from pipeline.studio import HEAD_PER_EYE_DISTANCE
 
 
 @dataclass
@@ -101,7 +102,7 @@ class CandidateSelector:
         luma = float(gray.mean())
         height = pixels.shape[0]
         eye_y = float(np.mean([p[1] for p in face.eye_centres()])) / height
-        head_share = face.height * HEAD_PER_FACE_BOX / height
+        head_share = frontal_eye_distance(face) * HEAD_PER_EYE_DISTANCE / height
         framing_error = (
             abs(eye_y - preset.framing.eye_line) / 0.1
             + abs(head_share - preset.framing.head_height_share) / 0.15

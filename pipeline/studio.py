@@ -17,12 +17,16 @@ import numpy as np
 
 from pipeline.errors import PipelineError
 from pipeline.faces import Face
+from pipeline.geometry import frontal_eye_distance
 from pipeline.presets import BrandPreset, OutputSize
 from pipeline.provenance import COMPOSITE_SYNTHETIC
 from pipeline.segmentation import SelfieSegmenter
 
 # Head height (crown to chin) per height of dlib's face box (brows to chin).
 HEAD_PER_FACE_BOX = 1.55
+# Head height (crown to chin) per distance between the eye centres: the framing's size
+# measure, independent of any detector's box (about 1.55 dlib boxes of 1.93 eye distances).
+HEAD_PER_EYE_DISTANCE = 3.0
 # Where the eyes sit inside the face box (share of its height from the top).
 EYES_IN_FACE_BOX = 0.3
 
@@ -133,8 +137,11 @@ class StudioRenderer:
         left, right = face.eye_centres()
         centre = (left + right) / 2.0
         angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
-        target_x, target_y, target_face_px = self.target_geometry(out)
-        scale = zoom * target_face_px / face.height
+        target_x, target_y, _ = self.target_geometry(out)
+        target_eye_distance = (
+            self.preset.framing.head_height_share * out.height / HEAD_PER_EYE_DISTANCE
+        )
+        scale = zoom * target_eye_distance / frontal_eye_distance(face)
         matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
         matrix[0, 2] += target_x - centre[0]
         matrix[1, 2] += target_y - centre[1]
@@ -413,8 +420,9 @@ def source_region(
     """The part of the selfie that the framing can show (x0, y0, x1, y1, unclipped), with
     room for the crop jitter: what is worth upscaling before rendering."""
     out = preset.primary_output
-    _, target_y, target_face_px = StudioRenderer(preset).target_geometry(out)
-    scale = target_face_px / face.height * (1.0 - 0.06)  # the smallest zoom of a variation
+    _, target_y, _ = StudioRenderer(preset).target_geometry(out)
+    target_eye_distance = preset.framing.head_height_share * out.height / HEAD_PER_EYE_DISTANCE
+    scale = target_eye_distance / frontal_eye_distance(face) * (1.0 - 0.06)  # the smallest zoom
     left, right = face.eye_centres()
     centre = (left + right) / 2.0
     half_w = out.width / 2.0 / scale * (1.0 + margin)

@@ -149,3 +149,17 @@ def test_a_colour_cast_selfie_is_brought_back_to_the_enrolled_skin(
     uncorrected = skin_error(renderer(warm, face, seed=2))
     corrected = skin_error(renderer(warm, face, seed=2, skin_target=list(enrolled)))
     assert corrected < 4.0 < uncorrected
+
+
+def test_framing_does_not_depend_on_the_detectors_box(analyzer, astronaut_rgb, segmenter):
+    from pipeline.faces import Face
+
+    face = analyzer.detect(astronaut_rgb)[0]
+    x0, y0, x1, y1 = face.box
+    taller = Face(
+        box=(x0, y0 - 25, x1, y1 + 10), score=face.score, landmarks=face.landmarks
+    )  # as SCRFD draws it
+    renderer = StudioRenderer(load_shipped()["corporate-executive"], segmenter=segmenter)
+    assert np.array_equal(
+        renderer(astronaut_rgb, face, seed=4).pixels, renderer(astronaut_rgb, taller, seed=4).pixels
+    )
