@@ -28,22 +28,27 @@ def folder(tmp_path, selfies):
     return photos
 
 
-def test_renders_candidates_with_scores_sizes_and_provenance(folder, tmp_path):
-    out = tmp_path / "out"
+def render(preset: str, photos, out, *, as_json: bool = False) -> str:
     stdout = io.StringIO()
+    flags = ["--json"] if as_json else []
     call_command(
         "headshots",
         "render",
         "--preset",
-        "corporate-executive",
+        preset,
         "--photos",
-        str(folder),
+        str(photos),
         "--out",
         str(out),
-        "--json",
+        *flags,
         stdout=stdout,
     )
-    document = json.loads(stdout.getvalue())
+    return stdout.getvalue()
+
+
+def test_renders_candidates_with_scores_sizes_and_provenance(folder, tmp_path):
+    out = tmp_path / "out"
+    document = json.loads(render("corporate-executive", folder, out, as_json=True))
     assert document == json.loads((out / "candidates.json").read_text())
     assert document["outliers"] == ["selfie-10-someone-else.jpg"]
     assert {r["file"] for r in document["refused"]} == {"selfie-08-cat.png", "notes.txt"}
@@ -73,27 +78,9 @@ def test_renders_candidates_with_scores_sizes_and_provenance(folder, tmp_path):
 
 def test_explains_a_wrong_preset_or_folder(folder, tmp_path):
     with pytest.raises(CommandError, match="No shipped preset 'boardroom'"):
-        call_command(
-            "headshots",
-            "render",
-            "--preset",
-            "boardroom",
-            "--photos",
-            str(folder),
-            "--out",
-            str(tmp_path),
-        )
+        render("boardroom", folder, tmp_path)
     with pytest.raises(CommandError, match="is not a folder"):
-        call_command(
-            "headshots",
-            "render",
-            "--preset",
-            "corporate-executive",
-            "--photos",
-            str(tmp_path / "nope"),
-            "--out",
-            str(tmp_path),
-        )
+        render("corporate-executive", tmp_path / "nope", tmp_path)
 
 
 def test_too_few_usable_photos_is_a_clear_error(tmp_path, selfies):
@@ -101,14 +88,4 @@ def test_too_few_usable_photos_is_a_clear_error(tmp_path, selfies):
     photos.mkdir()
     (photos / "one.png").write_bytes(selfies["selfie-01.png"])
     with pytest.raises(CommandError, match="we need at least"):
-        call_command(
-            "headshots",
-            "render",
-            "--preset",
-            "corporate-executive",
-            "--photos",
-            str(photos),
-            "--out",
-            str(tmp_path / "out"),
-            stdout=io.StringIO(),
-        )
+        render("corporate-executive", photos, tmp_path / "out")
