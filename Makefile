@@ -69,11 +69,12 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	$(PIP) install --quiet --no-deps "insightface==2.1"
 	touch $@
 
-# The diffusion backend's torch: the CPU build pinned here installs from the machine's disk.
+# The diffusion backend and the upscaler: torch (the CPU build pinned here installs from the
+# machine's disk), diffusers and transformers.
 install-torch: $(TORCH_STAMP)
 
-$(TORCH_STAMP): | $(STAMP)
-	$(PIP) install --quiet -c constraints.txt "torch==2.13.0"
+$(TORCH_STAMP): pyproject.toml constraints.txt | $(STAMP)
+	$(PIP) install --quiet -c constraints.txt "torch==2.13.0" "diffusers==0.42.1" "transformers==5.23.0"
 	touch $@
 
 # Refresh constraints.txt (every transitive pin) after changing pyproject.toml.

@@ -15,8 +15,13 @@ def test_manifest_lists_every_file_the_face_backends_load():
     from pipeline.insightface_backend import InsightFaceAnalyzer
 
     listed = {Path(m.location.partition(":")[2]).name for m in manifest.load()}
+    from pipeline.diffusion import DiffusionBackend
+
     insightface = InsightFaceAnalyzer()
+    sdxl, adapter = DiffusionBackend().paths(Path("models"))
     loaded = {
+        (sdxl / "model_index.json").name,
+        adapter.name,
         *DlibFaceAnalyzer.files.values(),
         DlibFaceAnalyzer.landmarks68_file,
         insightface.detection_file,
