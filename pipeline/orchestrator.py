@@ -26,7 +26,7 @@ from pipeline.geometry import aligned_crop
 from pipeline.identity import Enrollment, IdentityBuilder
 from pipeline.imaging import DecodedImage, decode_image, downscale, encode
 from pipeline.presets import BrandPreset
-from pipeline.prompts import PromptError, build_prompt
+from pipeline.prompts import Prompt, PromptError, build_prompt
 from pipeline.provenance import xmp_packet
 from pipeline.segmentation import SelfieSegmenter
 from pipeline.selection import CandidateSelector, Scored
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 Progress = Callable[[int, str], None]
 
 FACE_BACKENDS = {"dlib", "insightface"}
-GENERATION_BACKENDS = {"studio"}
+GENERATION_BACKENDS = {"studio", "diffusion"}
 NORMALISED_MAX_SIDE = 2048
 
 
@@ -123,6 +123,7 @@ class HeadshotPipeline:
         self.segmenter = segmenter
         self._load_lock = threading.Lock()
         self._upscaler: RealESRGANUpscaler | None = None
+        self._diffusion: Any = None
         self.checker = PhotoChecker(analyzer, config.thresholds)
         self.identity_threshold = (
             config.identity_threshold
@@ -266,10 +267,18 @@ class HeadshotPipeline:
                 f"The brand preset's prompt is broken: {exc}", code="preset_invalid"
             ) from exc
         agreeing = [s for s in selfies if s.key in enrollment.used] or selfies
-        ordered = [
-            self._enlarged(s, preset)
-            for s in sorted(agreeing, key=lambda s: s.quality, reverse=True)
-        ]
+        best_first = sorted(agreeing, key=lambda s: s.quality, reverse=True)
+        if self.config.generation_backend == "diffusion":
+            return self._generate_diffusion(
+                preset=preset,
+                preset_version=preset_version,
+                prompt=prompt,
+                reference=best_first[0],
+                enrollment=enrollment,
+                base_seed=base_seed,
+                report=report,
+            )
+        ordered = [self._enlarged(s, preset) for s in best_first]
         upscaler = self.upscaler()
         upscaler_name = upscaler.name if upscaler is not None else "lanczos"
         renderer = StudioRenderer(preset, segmenter=self.studio_segmenter())
@@ -321,6 +330,70 @@ class HeadshotPipeline:
             candidates=candidates,
             timings=timings,
             digital_source_type=renderer.digital_source_type,
+        )
+
+    def _generate_diffusion(
+        self,
+        *,
+        preset: BrandPreset,
+        preset_version: int,
+        prompt: Prompt,
+        reference: Selfie,
+        enrollment: Enrollment,
+        base_seed: int,
+        report: Progress,
+    ) -> GenerationResult:
+        """The preset's variations from the diffusion backend, conditioned on the identity."""
+        from pipeline.diffusion import DiffusionBackend
+
+        backend: DiffusionBackend = self._load_once(
+            "_diffusion", "The diffusion backend", lambda d: DiffusionBackend().load(d)
+        )
+        out = preset.primary_output
+        variations = preset.generation.variations
+        candidates: list[Candidate] = []
+        started = time.perf_counter()
+        for index in range(variations):
+            seed = base_seed + index
+            (pixels,) = backend(
+                prompt=prompt.positive,
+                negative_prompt=prompt.negative,
+                identity=enrollment.embedding,
+                seeds=[seed],
+                width=out.width,
+                height=out.height,
+                steps=preset.generation.steps,
+                guidance=preset.generation.guidance,
+            )
+            xmp = xmp_packet(
+                digital_source_type=backend.digital_source_type,
+                generator=backend.name,
+                preset=preset.slug,
+                preset_version=preset_version,
+                seed=seed,
+            )
+            candidates.append(
+                Candidate(
+                    key=f"c{index + 1:02d}",
+                    source_key=reference.key,
+                    seed=seed,
+                    pixels=pixels,
+                    encoded=encode(pixels, quality=93, xmp=xmp),
+                    info={
+                        "steps": preset.generation.steps,
+                        "guidance": preset.generation.guidance,
+                        "identity_strength": backend.identity_strength,
+                    },
+                    prompt=prompt.positive,
+                    negative_prompt=prompt.negative,
+                )
+            )
+            report(10 + round(60 * (index + 1) / variations), "generating")
+        return GenerationResult(
+            backend=backend.name,
+            candidates=candidates,
+            timings={"generate_s": round(time.perf_counter() - started, 3)},
+            digital_source_type=backend.digital_source_type,
         )
 
     def select(

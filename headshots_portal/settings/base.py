@@ -154,7 +154,10 @@ HEADSHOTS = {
     "DLIB_68_LANDMARKS": env_bool("HEADSHOTS_DLIB_68_LANDMARKS", False),
     # Overrides of pipeline.checks.CheckThresholds, e.g. {"yaw_warn": 20, "min_face_px_warn": 250}.
     "CHECK_THRESHOLDS": env_json_object("HEADSHOTS_CHECK_THRESHOLDS"),
-    "GENERATION_BACKEND": env_choice("HEADSHOTS_GENERATION_BACKEND", "studio", {"studio"}),
+    # diffusion: SDXL with IP-Adapter FaceID from MODEL_DIR (GPU workers, insightface face backend).
+    "GENERATION_BACKEND": env_choice(
+        "HEADSHOTS_GENERATION_BACKEND", "studio", {"studio", "diffusion"}
+    ),
     # How the studio renderer separates the person: the MediaPipe model (installed by
     # `manage.py models install`) or GrabCut seeded by the face geometry (no model).
     "SEGMENTATION": env_choice("HEADSHOTS_SEGMENTATION", "mediapipe", {"mediapipe", "grabcut"}),

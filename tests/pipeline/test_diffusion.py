@@ -81,3 +81,60 @@ def test_missing_weights_are_named(tmp_path):
         DiffusionBackend().load(tmp_path)
     assert str(tmp_path / "sdxl" / "model_index.json") in caught.value.message
     assert "ip-adapter-faceid_sdxl.bin" in caught.value.message
+
+
+def test_the_pipeline_generates_with_diffusion_when_configured(
+    no_network, model_dir, astronaut_rgb, analyzer
+):
+    """End to end on tiny models: insightface (512-d identity) and SDXL with FaceID."""
+    from pipeline.imaging import encode
+    from pipeline.orchestrator import HeadshotPipeline, PipelineConfig
+    from pipeline.presets import BrandPreset, load_shipped
+    from pipeline.provenance import TRAINED_ALGORITHMIC_MEDIA, read_digital_source_type
+    from tests.pipeline.tiny_insightface import build_detector, build_recognizer
+
+    face = analyzer.detect(astronaut_rgb)[0]
+    left, right = face.eye_centres()
+    nose = face.landmarks[4] - [0, 8]
+    keypoints = np.array([left, right, nose, nose + [-18, 22], nose + [18, 22]]) * (640 / 512)
+    folder = model_dir / "insightface" / "buffalo_l"
+    build_detector(
+        folder / "det_10g.onnx", box=tuple(v * 640 / 512 for v in face.box), keypoints=keypoints
+    )
+    build_recognizer(folder / "w600k_r50.onnx", seed=1)
+    data = load_shipped()["corporate-executive"].model_dump(mode="json")
+    data["generation"].update(steps=2, variations=2)
+    data["outputs"] = [{"name": "tiny", "width": 64, "height": 64, "format": "jpeg"}]
+    preset = BrandPreset.from_mapping(data)
+    config = PipelineConfig(
+        face_backend="insightface",
+        generation_backend="diffusion",
+        segmentation="grabcut",
+        model_dir=model_dir,
+        min_usable_photos=1,
+    )
+    pipeline = HeadshotPipeline.from_config(config)
+    normalised = encode(astronaut_rgb)
+    analysis = pipeline.check_photo(normalised)
+    enrollment = pipeline.build_identity({"a": analysis.embedding})
+    result = pipeline.generate(
+        preset=preset,
+        preset_version=3,
+        selfies=[pipeline.load_selfie("a", normalised)],
+        enrollment=enrollment,
+        base_seed=11,
+        attributes={"skin_tone": "light"},
+    )
+    assert result.backend == "diffusion-sdxl-faceid"
+    assert [c.seed for c in result.candidates] == [11, 12]
+    assert all(
+        c.pixels.shape == (64, 64, 3) and "light skin tone" in c.prompt for c in result.candidates
+    )
+    from io import BytesIO
+
+    from PIL import Image
+
+    xmp = Image.open(BytesIO(result.candidates[0].encoded)).info["xmp"]
+    assert read_digital_source_type(xmp) == TRAINED_ALGORITHMIC_MEDIA
+    ranking = pipeline.select(result, preset=preset, enrollment=enrollment)
+    assert len(ranking) == 2 and all(r.accepted or r.reason for r in ranking)

@@ -31,7 +31,7 @@ def test_backend_names_are_checked_not_guessed(tmp_path):
         HeadshotPipeline.from_config(PipelineConfig(model_dir=tmp_path, segmentation="magic"))
     with pytest.raises(PipelineError, match="Generation backend"):
         HeadshotPipeline.from_config(
-            PipelineConfig(model_dir=tmp_path, generation_backend="diffusion")
+            PipelineConfig(model_dir=tmp_path, generation_backend="gan-magic")
         )
 
 

@@ -107,4 +107,6 @@ class Command(BaseCommand):
             names.add("mediapipe-selfie-segmentation")
         if conf["UPSCALER"] == "realesrgan":
             names.add("realesrgan-x4plus")
+        if conf["GENERATION_BACKEND"] == "diffusion":
+            names |= {"sdxl-base", "ip-adapter-faceid-sdxl"}
         return names
