@@ -62,8 +62,23 @@ class PipelineConfig:
 class PhotoAnalysis:
     report: PhotoReport
     embedding: np.ndarray | None
-    width: int
-    height: int
+    pixels: np.ndarray = field(repr=False)  # the decoded photo the checks ran on
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    def selfie(self, key: str) -> Selfie | None:
+        """The photo as a source for generation, without checking it again; None if unusable."""
+        if not self.report.usable or self.report.face is None:
+            return None
+        return Selfie(
+            key=key, pixels=self.pixels, face=self.report.face, quality=selfie_quality(self.report)
+        )
 
 
 @dataclass(frozen=True)
@@ -92,6 +107,38 @@ class GenerationResult:
     candidates: list[Candidate]
     timings: dict[str, float]
     digital_source_type: str = ""
+
+
+def _candidate(
+    *,
+    index: int,
+    seed: int,
+    pixels: np.ndarray,
+    source_key: str,
+    generator: Any,
+    preset: BrandPreset,
+    preset_version: int,
+    prompt: Prompt,
+    info: dict[str, object],
+) -> Candidate:
+    """A generated image with its provenance: encoded with the XMP that says what made it."""
+    xmp = xmp_packet(
+        digital_source_type=generator.digital_source_type,
+        generator=generator.name,
+        preset=preset.slug,
+        preset_version=preset_version,
+        seed=seed,
+    )
+    return Candidate(
+        key=f"c{index + 1:02d}",
+        source_key=source_key,
+        seed=seed,
+        pixels=pixels,
+        encoded=encode(pixels, quality=93, xmp=xmp),
+        info=info,
+        prompt=prompt.positive,
+        negative_prompt=prompt.negative,
+    )
 
 
 def normalise_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, DecodedImage]:
@@ -214,9 +261,7 @@ class HeadshotPipeline:
             embedding = self.analyzer.embed(decoded.pixels, report.face)
             if report.yaw is not None and abs(report.yaw) <= attributes.MAX_YAW:
                 report.attributes = attributes.measure(decoded.pixels, report.face).as_dict()
-        return PhotoAnalysis(
-            report=report, embedding=embedding, width=decoded.width, height=decoded.height
-        )
+        return PhotoAnalysis(report=report, embedding=embedding, pixels=decoded.pixels)
 
     def aligned_crops(
         self, pixels: np.ndarray, face: Face, sizes: tuple[int, ...] = (512, 1024)
@@ -225,15 +270,12 @@ class HeadshotPipeline:
         return {size: aligned_crop(pixels, face.eye_centres(), size) for size in sizes}
 
     def load_selfie(self, key: str, normalised: bytes) -> Selfie | None:
+        """A stored photo as a source for generation (checks again, skips the embedding)."""
         decoded = decode_image(
             normalised, max_bytes=self.config.max_bytes, max_pixels=self.config.max_pixels
         )
         report = self.checker(decoded.pixels)
-        if not report.usable or report.face is None:
-            return None
-        return Selfie(
-            key=key, pixels=decoded.pixels, face=report.face, quality=selfie_quality(report)
-        )
+        return PhotoAnalysis(report=report, embedding=None, pixels=decoded.pixels).selfie(key)
 
     # 2. identity ---------------------------------------------------------------------------------
     def build_identity(self, embeddings: dict[str, np.ndarray]) -> Enrollment:
@@ -299,28 +341,22 @@ class HeadshotPipeline:
                 seed=seed,
                 skin_target=skin_target,
             )
-            xmp = xmp_packet(
-                digital_source_type=renderer.digital_source_type,
-                generator=renderer.name,
-                preset=preset.slug,
-                preset_version=preset_version,
-                seed=seed,
-            )
             candidates.append(
-                Candidate(
-                    key=f"c{index + 1:02d}",
-                    source_key=selfie.key,
+                _candidate(
+                    index=index,
                     seed=seed,
                     pixels=rendered.pixels,
-                    encoded=encode(rendered.pixels, quality=93, xmp=xmp),
+                    source_key=selfie.key,
+                    generator=renderer,
+                    preset=preset,
+                    preset_version=preset_version,
+                    prompt=prompt,
                     info={
                         "segmentation": rendered.segmentation,
                         "crop_jitter": round(rendered.crop_jitter, 4),
                         "light_strength": round(rendered.light_strength, 4),
                         "upscaler": upscaler_name,
                     },
-                    prompt=prompt.positive,
-                    negative_prompt=prompt.negative,
                 )
             )
             report(10 + round(60 * (index + 1) / variations), "rendering")
@@ -365,27 +401,21 @@ class HeadshotPipeline:
                 steps=preset.generation.steps,
                 guidance=preset.generation.guidance,
             )
-            xmp = xmp_packet(
-                digital_source_type=backend.digital_source_type,
-                generator=backend.name,
-                preset=preset.slug,
-                preset_version=preset_version,
-                seed=seed,
-            )
             candidates.append(
-                Candidate(
-                    key=f"c{index + 1:02d}",
-                    source_key=reference.key,
+                _candidate(
+                    index=index,
                     seed=seed,
                     pixels=pixels,
-                    encoded=encode(pixels, quality=93, xmp=xmp),
+                    source_key=reference.key,
+                    generator=backend,
+                    preset=preset,
+                    preset_version=preset_version,
+                    prompt=prompt,
                     info={
                         "steps": preset.generation.steps,
                         "guidance": preset.generation.guidance,
                         "identity_strength": backend.identity_strength,
                     },
-                    prompt=prompt.positive,
-                    negative_prompt=prompt.negative,
                 )
             )
             report(10 + round(60 * (index + 1) / variations), "generating")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ModelMissing, PipelineError
+from tests.pipeline.helpers import generate_from_one_photo
 
 pytest.importorskip("diffusers", reason="diffusers is not installed (make install adds it)")
 pytest.importorskip(
@@ -114,14 +115,11 @@ def test_the_pipeline_generates_with_diffusion_when_configured(
         min_usable_photos=1,
     )
     pipeline = HeadshotPipeline.from_config(config)
-    normalised = encode(astronaut_rgb)
-    analysis = pipeline.check_photo(normalised)
-    enrollment = pipeline.build_identity({"a": analysis.embedding})
-    result = pipeline.generate(
-        preset=preset,
+    result, enrollment = generate_from_one_photo(
+        pipeline,
+        encode(astronaut_rgb),
+        preset,
         preset_version=3,
-        selfies=[pipeline.load_selfie("a", normalised)],
-        enrollment=enrollment,
         base_seed=11,
         attributes={"skin_tone": "light"},
     )

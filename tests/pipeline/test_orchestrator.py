@@ -5,6 +5,7 @@ import pytest
 from pipeline.errors import ModelMissing, PipelineError
 from pipeline.orchestrator import HeadshotPipeline, PipelineConfig, normalise_upload
 from pipeline.presets import load_shipped
+from tests.pipeline.helpers import generate_from_one_photo
 
 LIMITS = {"max_bytes": 50_000_000, "max_pixels": 50_000_000}
 
@@ -40,14 +41,8 @@ def test_candidates_record_the_segmentation_used(installed_models, selfies):
         PipelineConfig(min_usable_photos=1, model_dir=installed_models)
     )
     normalised, _ = normalise_upload(selfies["selfie-01.png"], **LIMITS)
-    analysis = pipeline.check_photo(normalised)
-    enrollment = pipeline.build_identity({"a": analysis.embedding})
-    result = pipeline.generate(
-        preset=load_shipped()["legal-professional"],
-        preset_version=2,
-        selfies=[pipeline.load_selfie("a", normalised)],
-        enrollment=enrollment,
-        base_seed=5,
+    result, _ = generate_from_one_photo(
+        pipeline, normalised, load_shipped()["legal-professional"], preset_version=2, base_seed=5
     )
     assert {c.info["segmentation"] for c in result.candidates} == {"mediapipe-selfie-segmentation"}
     assert [c.seed for c in result.candidates] == [5, 6, 7, 8]
@@ -77,16 +72,7 @@ def test_real_esrgan_before_framing_gives_sharper_headshots_of_the_same_person(
             thresholds=CheckThresholds(min_face_px_fail=32),  # accept the small face for this test
         )
         pipeline = HeadshotPipeline.from_config(config)
-        normalised = encode(small)
-        analysis = pipeline.check_photo(normalised)
-        enrollment = pipeline.build_identity({"a": analysis.embedding})
-        result = pipeline.generate(
-            preset=preset,
-            preset_version=1,
-            selfies=[pipeline.load_selfie("a", normalised)],
-            enrollment=enrollment,
-            base_seed=1,
-        )
+        result, enrollment = generate_from_one_photo(pipeline, encode(small), preset)
         candidate = result.candidates[0]
         face = pipeline.analyzer.detect(candidate.pixels)[0]
         sharp = sharpness_score(
