@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.pipeline_access import get_pipeline, pipeline_config
+from apps.photos.cli import check_file, load_pipeline
 
 
 def _preset(name: str) -> Any:
@@ -39,7 +39,6 @@ def render_folder(command: BaseCommand, options: dict[str, Any]) -> None:
     from pipeline.attributes import summarise
     from pipeline.errors import PipelineError
     from pipeline.imaging import encode
-    from pipeline.orchestrator import normalise_upload
     from pipeline.provenance import xmp_packet
     from pipeline.studio import fit_output
 
@@ -47,33 +46,26 @@ def render_folder(command: BaseCommand, options: dict[str, Any]) -> None:
     folder: Path = options["photos"]
     if not folder.is_dir():
         raise CommandError(f"{folder} is not a folder.")
-    config = pipeline_config()
-    try:
-        pipeline = get_pipeline()
-    except PipelineError as exc:
-        raise CommandError(exc.message) from exc
+    pipeline = load_pipeline()
     files = sorted(p for p in folder.iterdir() if p.is_file())
     embeddings, attributes, selfies, refused = {}, [], [], []
     for index, path in enumerate(files):
         _bar(round(30 * index / max(len(files), 1)), "checking photos")
-        try:
-            normalised, _ = normalise_upload(
-                path.read_bytes(), max_bytes=config.max_bytes, max_pixels=config.max_pixels
+        analysis, error = check_file(pipeline, path)
+        if analysis is None:
+            refused.append(
+                {"file": path.name, "error": error["message"] if error else "not readable"}
             )
-            analysis = pipeline.check_photo(normalised)
-        except (OSError, PipelineError) as exc:
-            refused.append({"file": path.name, "error": getattr(exc, "message", str(exc))})
             continue
-        if analysis.embedding is None:
+        selfie = analysis.selfie(path.name)
+        if analysis.embedding is None or selfie is None:
             problems = [c.message for c in analysis.report.checks if c.status == "fail"]
             refused.append({"file": path.name, "error": " ".join(problems) or "not usable"})
             continue
         embeddings[path.name] = analysis.embedding
+        selfies.append(selfie)
         if analysis.report.attributes:
             attributes.append(analysis.report.attributes)
-        selfie = pipeline.load_selfie(path.name, normalised)
-        if selfie is not None:
-            selfies.append(selfie)
     try:
         enrollment = pipeline.build_identity(embeddings)
         summary = summarise(attributes)

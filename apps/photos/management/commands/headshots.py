@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from apps.core.pipeline_access import get_pipeline, pipeline_config
+from apps.photos.cli import check_file, load_pipeline
 
 
 class Command(BaseCommand):
@@ -46,34 +46,16 @@ class Command(BaseCommand):
 
             render_folder(self, options)
             return
-        from pipeline.errors import NotEnoughPhotos, PipelineError
-        from pipeline.orchestrator import normalise_upload
+        from pipeline.errors import NotEnoughPhotos
 
-        config = pipeline_config()
-        try:
-            pipeline = get_pipeline()
-        except PipelineError as exc:
-            raise CommandError(exc.message) from exc
+        pipeline = load_pipeline()
         results: list[dict[str, Any]] = []
         embeddings = {}
         for path in options["photos"]:
             entry: dict[str, Any] = {"file": str(path)}
-            try:
-                data = path.read_bytes()
-                normalised, _ = normalise_upload(
-                    data, max_bytes=config.max_bytes, max_pixels=config.max_pixels
-                )
-                analysis = pipeline.check_photo(normalised)
-            except OSError as exc:
-                entry.update(
-                    usable=False,
-                    error={
-                        "code": "unreadable",
-                        "message": f"Cannot read the file: {exc.strerror or exc}",
-                    },
-                )
-            except PipelineError as exc:
-                entry.update(usable=False, error={"code": exc.code, "message": exc.message})
+            analysis, error = check_file(pipeline, path)
+            if analysis is None:
+                entry.update(usable=False, error=error)
             else:
                 entry.update(analysis.report.as_dict())
                 if analysis.embedding is not None:
