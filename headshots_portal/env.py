@@ -82,6 +82,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_subset(name: str, choices: set[str]) -> tuple[str, ...]:
+    """A comma-separated subset of ``choices`` (empty when unset), in the given order."""
+    values = env_list(name, [])
+    unknown = [value for value in values if value not in choices]
+    if unknown:
+        raise ConfigurationError(
+            f"{name} names {', '.join(unknown)}; each item must be one of {', '.join(sorted(choices))}."
+        )
+    return tuple(dict.fromkeys(values))
+
+
 def env_choice(name: str, default: str, choices: set[str]) -> str:
     value = env_str(name, default)
     if value not in choices:

@@ -25,12 +25,12 @@ from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
 from pipeline.geometry import aligned_crop
 from pipeline.identity import Enrollment, IdentityBuilder
 from pipeline.imaging import DecodedImage, decode_image, downscale, encode
-from pipeline.presets import BrandPreset
+from pipeline.presets import BrandPreset, OutputSize
 from pipeline.prompts import Prompt, PromptError, build_prompt
 from pipeline.provenance import xmp_packet
 from pipeline.segmentation import SelfieSegmenter
-from pipeline.selection import CandidateSelector, Scored
-from pipeline.studio import StudioRenderer, source_region
+from pipeline.selection import CandidateSelector, IdentityCheck, Scored
+from pipeline.studio import StudioRenderer, fit_output, framing_matrix, source_region
 from pipeline.upscale import RealESRGANUpscaler
 
 logger = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ class PipelineConfig:
     landmarks68: bool = False
     insightface_pack: str = "buffalo_l"
     generation_backend: str = "studio"
+    controlnets: tuple[str, ...] = ()  # diffusion: "keypoints", "pose"
+    diffusion_batch: int = 0  # 0: from free GPU memory
+    diffusion_native_side: int = 1024
     model_dir: Path | None = None
     min_usable_photos: int = 4
     identity_threshold: float | None = None  # None: the face model's own calibrated threshold
@@ -107,6 +110,9 @@ class GenerationResult:
     candidates: list[Candidate]
     timings: dict[str, float]
     digital_source_type: str = ""
+    # A face model other than the one that conditioned generation, with the person's
+    # reference from it, for an independent identity gate (diffusion only).
+    identity_check: IdentityCheck | None = None
 
 
 def _candidate(
@@ -171,6 +177,7 @@ class HeadshotPipeline:
         self._load_lock = threading.Lock()
         self._upscaler: RealESRGANUpscaler | None = None
         self._diffusion: Any = None
+        self._check_analyzer: DlibFaceAnalyzer | None = None
         self.checker = PhotoChecker(analyzer, config.thresholds)
         self.identity_threshold = (
             config.identity_threshold
@@ -315,7 +322,7 @@ class HeadshotPipeline:
                 preset=preset,
                 preset_version=preset_version,
                 prompt=prompt,
-                reference=best_first[0],
+                selfies=best_first,
                 enrollment=enrollment,
                 base_seed=base_seed,
                 report=report,
@@ -374,56 +381,161 @@ class HeadshotPipeline:
         preset: BrandPreset,
         preset_version: int,
         prompt: Prompt,
-        reference: Selfie,
+        selfies: list[Selfie],
         enrollment: Enrollment,
         base_seed: int,
         report: Progress,
     ) -> GenerationResult:
-        """The preset's variations from the diffusion backend, conditioned on the identity."""
-        from pipeline.diffusion import DiffusionBackend
+        """The preset's variations from the diffusion backend, conditioned on the identity
+        (and, where configured, on the best selfie's keypoints and pose), generated at the
+        model's native size and upscaled to the preset's largest output."""
+        from pipeline.diffusion import DiffusionBackend, generation_size
 
+        config = self.config
         backend: DiffusionBackend = self._load_once(
-            "_diffusion", "The diffusion backend", lambda d: DiffusionBackend().load(d)
+            "_diffusion",
+            "The diffusion backend",
+            lambda d: DiffusionBackend(
+                controlnets=config.controlnets,
+                batch_size=config.diffusion_batch,
+                native_side=config.diffusion_native_side,
+            ).load(d),
         )
+        settings = preset.generation
+        reference = selfies[0]
         out = preset.primary_output
-        variations = preset.generation.variations
-        candidates: list[Candidate] = []
+        width, height = generation_size(out.width, out.height, backend.native_side)
+        control = self._control_images(backend, reference, preset, width, height)
+        upscaler = self.upscaler()
+        upscaler_name = upscaler.name if upscaler is not None else "lanczos"
+        seeds = [base_seed + index for index in range(settings.variations)]
         started = time.perf_counter()
-        for index in range(variations):
-            seed = base_seed + index
-            (pixels,) = backend(
-                prompt=prompt.positive,
-                negative_prompt=prompt.negative,
-                identity=enrollment.embedding,
-                seeds=[seed],
-                width=out.width,
-                height=out.height,
-                steps=preset.generation.steps,
-                guidance=preset.generation.guidance,
-            )
+        images = backend(
+            prompt=prompt.positive,
+            negative_prompt=prompt.negative,
+            identity=enrollment.embedding,
+            seeds=seeds,
+            width=width,
+            height=height,
+            steps=settings.steps,
+            guidance=settings.guidance,
+            scheduler=settings.scheduler,
+            identity_strength=settings.identity_strength,
+            control=control,
+            done=lambda count: report(10 + round(55 * count / len(seeds)), "generating"),
+        )
+        generated_s = time.perf_counter() - started
+        candidates: list[Candidate] = []
+        for index, (seed, pixels) in enumerate(zip(seeds, images, strict=True)):
             candidates.append(
                 _candidate(
                     index=index,
                     seed=seed,
-                    pixels=pixels,
+                    pixels=self._to_output(pixels, out, upscaler),
                     source_key=reference.key,
                     generator=backend,
                     preset=preset,
                     preset_version=preset_version,
                     prompt=prompt,
                     info={
-                        "steps": preset.generation.steps,
-                        "guidance": preset.generation.guidance,
-                        "identity_strength": backend.identity_strength,
+                        "steps": settings.steps,
+                        "guidance": settings.guidance,
+                        "scheduler": settings.scheduler,
+                        "identity_strength": settings.identity_strength,
+                        "controlnets": {name: weight for name, (_, weight) in control.items()},
+                        "generated_size": [width, height],
+                        "upscaler": upscaler_name
+                        if (width, height) != (out.width, out.height)
+                        else None,
                     },
                 )
             )
-            report(10 + round(60 * (index + 1) / variations), "generating")
+        report(70, "checking identity")
         return GenerationResult(
             backend=backend.name,
             candidates=candidates,
-            timings={"generate_s": round(time.perf_counter() - started, 3)},
+            timings={
+                "generate_s": round(generated_s, 3),
+                "upscale_s": round(time.perf_counter() - started - generated_s, 3),
+            },
             digital_source_type=backend.digital_source_type,
+            identity_check=self._identity_check(selfies),
+        )
+
+    def _control_images(
+        self, backend: Any, reference: Selfie, preset: BrandPreset, width: int, height: int
+    ) -> dict[str, tuple[np.ndarray, float]]:
+        """A control image and its weight for every configured ControlNet, drawn from the
+        best selfie where the preset's framing puts the face."""
+        from pipeline.conditioning import keypoint_image, pose_image
+
+        settings = preset.generation
+        if settings.spatial_control > 0 and "pose" not in backend.controlnets:
+            raise PipelineError(
+                f"The preset {preset.slug!r} asks for spatial control (weight "
+                f"{settings.spatial_control}), which needs the pose ControlNet: install it in "
+                "MODEL_DIR/controlnet/pose/ and add 'pose' to HEADSHOTS_CONTROLNETS, or set the "
+                "preset's generation.spatial_control to 0.",
+                code="model_missing",
+            )
+        size = OutputSize(name="generation", width=width, height=height)
+        matrix = framing_matrix(reference.face, preset, size)
+        control: dict[str, tuple[np.ndarray, float]] = {}
+        if "keypoints" in backend.controlnets:
+            keypoints = keypoint_image(reference.face, matrix, width, height)
+            control["keypoints"] = (keypoints, settings.identity_strength)
+        if "pose" in backend.controlnets:
+            pose = pose_image(reference.face, matrix, width, height)
+            control["pose"] = (pose, settings.spatial_control)
+        return control
+
+    def _to_output(
+        self, pixels: np.ndarray, out: OutputSize, upscaler: RealESRGANUpscaler | None
+    ) -> np.ndarray:
+        """A generated image at the preset's largest output size (Real-ESRGAN x4 then an
+        area resize when configured and needed, Lanczos otherwise)."""
+        height, width = pixels.shape[:2]
+        if (width, height) == (out.width, out.height):
+            return pixels
+        if upscaler is not None and (out.width > width or out.height > height):
+            pixels = upscaler(pixels)
+        return fit_output(pixels, out)
+
+    def _identity_check(self, selfies: list[Selfie]) -> IdentityCheck | None:
+        """The enrolled selfies seen by dlib's face model, when generation was conditioned on
+        another model's embedding: a gate that the conditioning model cannot flatter."""
+        if self.analyzer.name == DlibFaceAnalyzer.name:
+            return None
+        with self._load_lock:
+            if self._check_analyzer is None:
+                self._check_analyzer = DlibFaceAnalyzer().load(None)
+        checker = self._check_analyzer
+        vectors = []
+        for selfie in selfies:
+            faces = checker.detect(selfie.pixels)
+            if not faces:
+                continue
+            x0, y0, x1, y1 = selfie.face.box
+            centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+            nearest = min(
+                faces,
+                key=lambda f: float(
+                    np.hypot(
+                        *(np.array([(f.box[0] + f.box[2]) / 2, (f.box[1] + f.box[3]) / 2]) - centre)
+                    )
+                ),
+            )
+            vectors.append(checker.embed(selfie.pixels, nearest))
+        if not vectors:
+            logger.warning(
+                "the second face model finds no face in the selfies: no second identity check"
+            )
+            return None
+        reference = np.mean(vectors, axis=0)
+        return IdentityCheck(
+            analyzer=checker,
+            reference=reference / np.linalg.norm(reference),
+            threshold=checker.same_person_threshold,
         )
 
     def select(
@@ -437,7 +549,9 @@ class HeadshotPipeline:
         """Score every candidate, gate on identity and on what the person must keep
         (skin tone, glasses), drop near-duplicates, rank the rest."""
         started = time.perf_counter()
-        selector = CandidateSelector(self.analyzer, identity_threshold=self.identity_threshold)
+        selector = CandidateSelector(
+            self.analyzer, identity_threshold=self.identity_threshold, check=result.identity_check
+        )
         ranking = selector(
             {c.key: c.pixels for c in result.candidates}, enrollment.embedding, preset, attributes
         )

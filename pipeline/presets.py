@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import string
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -89,10 +89,24 @@ class Prompt(_Strict):
         return self
 
 
+Scheduler = Literal["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_karras", "ddim", "unipc"]
+SCHEDULERS: tuple[str, ...] = get_args(Scheduler)
+
+
 class Generation(_Strict):
     steps: int = Field(ge=1, le=150)
     guidance: float = Field(ge=0.0, le=30.0)
     variations: int = Field(ge=1, le=16)
+    scheduler: Scheduler = Field("dpmpp_2m_karras", description="the diffusion sampler")
+    identity_strength: float = Field(
+        0.7, ge=0.0, le=1.5, description="weight of the identity conditioning"
+    )
+    spatial_control: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.5,
+        description="weight of the pose ControlNet (head pose and framing from the best selfie); 0 is off",
+    )
 
 
 class OutputSize(_Strict):

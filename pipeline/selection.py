@@ -24,6 +24,16 @@ class Scored:
     rank: int | None = None
 
 
+@dataclass(frozen=True)
+class IdentityCheck:
+    """An independent identity gate: a second face model, the person's reference vector
+    from it, and that model's same-person threshold."""
+
+    analyzer: FaceAnalyzer
+    reference: np.ndarray
+    threshold: float
+
+
 def _thumbprint(pixels: np.ndarray) -> np.ndarray:
     import cv2
 
@@ -41,10 +51,13 @@ class CandidateSelector:
         identity_threshold: float,
         duplicate_distance: float = 2.0,
         max_skin_delta_e: float = 10.0,
+        check: IdentityCheck | None = None,
     ) -> None:
-        # Ideally a face model other than the one that conditioned generation;
-        # the studio renderer uses no identity model, so the enrollment model is fair here.
+        # The enrollment's model scores every candidate. When it also conditioned generation
+        # (diffusion), ``check`` adds a second model's verdict, which generation did not see;
+        # the studio renderer uses no identity model, so the first score is fair there.
         self.analyzer = analyzer
+        self.check = check
         self.identity_threshold = identity_threshold
         self.duplicate_distance = duplicate_distance
         # CIE76 delta E between the candidate's cheeks and the enrolled ones; about 2 is
@@ -117,7 +130,25 @@ class CandidateSelector:
         }
         kept, problem = self._kept(pixels, face, enrolled or {})
         scores.update(kept)
+        if self.check is not None:
+            scores["identity_check"], check_problem = self._second_opinion(pixels)
+            problem = problem or check_problem
         return scores, problem
+
+    def _second_opinion(self, pixels: np.ndarray) -> tuple[float, str]:
+        assert self.check is not None
+        model = self.check.analyzer
+        faces = model.detect(pixels)
+        if not faces:
+            return 0.0, f"the second face model ({model.name}) finds no face in the result"
+        face = max(faces, key=lambda f: f.area)
+        similarity = round(cosine(model.embed(pixels, face), self.check.reference), 4)
+        if similarity < self.check.threshold:
+            return similarity, (
+                f"identity similarity {similarity:.3f} from a second face model ({model.name}) is "
+                f"under its threshold {self.check.threshold:.3f}: it may not look like you"
+            )
+        return similarity, ""
 
     def __call__(
         self,

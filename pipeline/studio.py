@@ -134,17 +134,8 @@ class StudioRenderer:
     ) -> tuple[np.ndarray, np.ndarray]:
         import cv2
 
-        left, right = face.eye_centres()
-        centre = (left + right) / 2.0
-        angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
-        target_x, target_y, _ = self.target_geometry(out)
-        target_eye_distance = (
-            self.preset.framing.head_height_share * out.height / HEAD_PER_EYE_DISTANCE
-        )
-        scale = zoom * target_eye_distance / frontal_eye_distance(face)
-        matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
-        matrix[0, 2] += target_x - centre[0]
-        matrix[1, 2] += target_y - centre[1]
+        matrix = framing_matrix(face, self.preset, out, zoom)
+        scale = float(np.hypot(matrix[0, 0], matrix[0, 1]))
         size = (out.width, out.height)
         # Enlarging: Lanczos keeps more edge detail than cubic; shrinking: area-like cubic.
         interpolation = cv2.INTER_LANCZOS4 if scale > 1.0 else cv2.INTER_CUBIC
@@ -412,6 +403,26 @@ class StudioRenderer:
         diameter = max(5, round(face_px / 30)) | 1
         smooth = cv2.bilateralFilter(clipped, diameter, 25, diameter).astype(np.float32)
         return person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
+
+
+def framing_matrix(
+    face: Face, preset: BrandPreset, out: OutputSize, zoom: float = 1.0
+) -> np.ndarray:
+    """The 2x3 affine map from selfie to output pixels that levels the eyes and puts them
+    where the preset's framing says, at the head size it asks for."""
+    import cv2
+
+    left, right = face.eye_centres()
+    centre = (left + right) / 2.0
+    angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
+    target_x = out.width / 2.0
+    target_y = preset.framing.eye_line * out.height
+    target_eye_distance = preset.framing.head_height_share * out.height / HEAD_PER_EYE_DISTANCE
+    scale = zoom * target_eye_distance / frontal_eye_distance(face)
+    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
+    matrix[0, 2] += target_x - centre[0]
+    matrix[1, 2] += target_y - centre[1]
+    return matrix
 
 
 def source_region(

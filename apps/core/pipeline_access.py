@@ -46,6 +46,8 @@ def pipeline_config() -> PipelineConfig:
         insightface_pack=conf["INSIGHTFACE_PACK"],
         thresholds=check_thresholds(),
         generation_backend=conf["GENERATION_BACKEND"],
+        controlnets=tuple(conf["CONTROLNETS"]),
+        diffusion_batch=conf["DIFFUSION_BATCH"],
         model_dir=Path(conf["MODEL_DIR"]),
         min_usable_photos=conf["MIN_USABLE_PHOTOS"],
         identity_threshold=conf["IDENTITY_THRESHOLD"],

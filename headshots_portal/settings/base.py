@@ -14,6 +14,7 @@ from headshots_portal.env import (
     env_list,
     env_optional_float,
     env_str,
+    env_subset,
 )
 from headshots_portal.settings.queue import dramatiq_settings
 
@@ -158,6 +159,11 @@ HEADSHOTS = {
     "GENERATION_BACKEND": env_choice(
         "HEADSHOTS_GENERATION_BACKEND", "studio", {"studio", "diffusion"}
     ),
+    # Diffusion only: ControlNets to load from MODEL_DIR/controlnet/<name>/ ("keypoints":
+    # InstantID-style facial keypoints; "pose": OpenPose, weighted by the preset).
+    "CONTROLNETS": env_subset("HEADSHOTS_CONTROLNETS", {"keypoints", "pose"}),
+    # Diffusion only: images per batch; 0 chooses from free GPU memory.
+    "DIFFUSION_BATCH": env_int("HEADSHOTS_DIFFUSION_BATCH", 0, minimum=0),
     # How the studio renderer separates the person: the MediaPipe model (installed by
     # `manage.py models install`) or GrabCut seeded by the face geometry (no model).
     "SEGMENTATION": env_choice("HEADSHOTS_SEGMENTATION", "mediapipe", {"mediapipe", "grabcut"}),

@@ -15,8 +15,20 @@ pytest.importorskip("diffusers", reason="diffusers is not installed (make instal
 pytest.importorskip(
     "torch", reason="torch is not installed (make install-torch adds the CPU build)"
 )
-from pipeline.diffusion import DiffusionBackend  # noqa: E402
-from tests.pipeline.tiny_sdxl import build_faceid_adapter, build_sdxl  # noqa: E402
+import torch  # noqa: E402
+
+from pipeline.diffusion import (  # noqa: E402
+    SCHEDULER_CLASSES,
+    DiffusionBackend,
+    batch_size_for,
+    generation_size,
+)
+from pipeline.presets import SCHEDULERS  # noqa: E402
+from tests.pipeline.tiny_sdxl import (  # noqa: E402
+    build_controlnet,
+    build_faceid_adapter,
+    build_sdxl,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +36,8 @@ def model_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("diffusion-models")
     sdxl = build_sdxl(folder)
     build_faceid_adapter(folder / "ip-adapter" / "ip-adapter-faceid_sdxl.bin", sdxl)
+    build_controlnet(folder / "controlnet" / "keypoints", sdxl, seed=3)
+    build_controlnet(folder / "controlnet" / "pose", sdxl, seed=4)
     return folder
 
 
@@ -39,7 +53,12 @@ def no_network(monkeypatch):
 
 @pytest.fixture
 def backend(no_network, model_dir):
-    return DiffusionBackend(identity_strength=1.0).load(model_dir)
+    return DiffusionBackend().load(model_dir)
+
+
+@pytest.fixture
+def controlled(no_network, model_dir):
+    return DiffusionBackend(controlnets=("keypoints", "pose"), batch_size=2).load(model_dir)
 
 
 def identity(seed: int) -> np.ndarray:
@@ -47,17 +66,32 @@ def identity(seed: int) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def run(backend, who: np.ndarray, seed: int) -> np.ndarray:
+def run(backend, who: np.ndarray, seed: int, **options) -> np.ndarray:
+    return runs(backend, who, [seed], **options)[0]
+
+
+def runs(backend, who: np.ndarray, seeds: list[int], **options) -> list[np.ndarray]:
+    options = {"identity_strength": 1.0, "scheduler": "euler", **options}
     return backend(
         prompt="portrait of a person",
         negative_prompt="blurry",
         identity=who,
-        seeds=[seed],
+        seeds=seeds,
         width=64,
         height=64,
         steps=2,
         guidance=5.0,
-    )[0]
+        **options,
+    )
+
+
+def differs(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(int) - b.astype(int)).mean())
+
+
+BLACK = np.zeros((64, 64, 3), dtype=np.uint8)
+SQUARE = BLACK.copy()
+SQUARE[20:40, 24:40] = 255
 
 
 def test_two_steps_on_the_cpu_give_an_image(backend):
@@ -68,8 +102,88 @@ def test_two_steps_on_the_cpu_give_an_image(backend):
 def test_same_seed_reproduces_and_the_identity_changes_the_image(backend):
     first, again = run(backend, identity(0), 7), run(backend, identity(0), 7)
     assert np.array_equal(first, again)
-    other = run(backend, identity(1), 7)
-    assert np.abs(first.astype(int) - other.astype(int)).mean() > 0.5
+    assert differs(first, run(backend, identity(1), 7)) > 0.5
+    assert differs(first, run(backend, identity(0), 7, identity_strength=0.2)) > 0.5
+
+
+def test_every_preset_scheduler_is_known_and_changes_the_sampling(backend):
+    assert set(SCHEDULERS) == set(SCHEDULER_CLASSES)
+    images = {name: run(backend, identity(0), 7, scheduler=name) for name in SCHEDULERS}
+    assert differs(images["euler"], images["dpmpp_2m_karras"]) > 0.5
+    assert differs(images["euler"], images["ddim"]) > 0.5
+    run(backend, identity(0), 7, scheduler="dpmpp_2m_karras")
+    scheduler = backend._pipe.scheduler
+    assert type(scheduler).__name__ == "DPMSolverMultistepScheduler"
+    assert scheduler.config.use_karras_sigmas
+
+
+def test_the_keypoint_image_steers_the_result_and_a_zero_weight_pose_does_not(controlled):
+    base = run(
+        controlled, identity(0), 7, control={"keypoints": (BLACK, 1.0), "pose": (BLACK, 0.0)}
+    )
+    moved = run(
+        controlled, identity(0), 7, control={"keypoints": (SQUARE, 1.0), "pose": (BLACK, 0.0)}
+    )
+    idle = run(
+        controlled, identity(0), 7, control={"keypoints": (BLACK, 1.0), "pose": (SQUARE, 0.0)}
+    )
+    posed = run(
+        controlled, identity(0), 7, control={"keypoints": (BLACK, 1.0), "pose": (SQUARE, 1.0)}
+    )
+    assert differs(base, moved) > 0.5 and differs(base, posed) > 0.5
+    assert np.array_equal(base, idle)
+
+
+def test_control_images_must_match_the_configured_controlnets(controlled):
+    with pytest.raises(PipelineError, match="configured ControlNets"):
+        run(controlled, identity(0), 7, control={"keypoints": (BLACK, 1.0)})
+
+
+def test_a_batch_gives_the_images_of_its_seeds_one_by_one(controlled):
+    control = {"keypoints": (SQUARE, 0.8), "pose": (BLACK, 0.0)}
+    batched = runs(controlled, identity(0), [7, 8, 9], control=control)
+    alone = [run(controlled, identity(0), seed, control=control) for seed in (7, 8, 9)]
+    assert len(batched) == 3
+    for together, single in zip(batched, alone, strict=True):
+        assert differs(together, single) < 0.5
+
+
+def test_out_of_memory_splits_the_batch_instead_of_failing(controlled, monkeypatch):
+    pipe = controlled._pipe
+    calls = []
+
+    class TightMemory:
+        def __getattr__(self, name):
+            return getattr(pipe, name)
+
+        def __setattr__(self, name, value):
+            setattr(pipe, name, value)
+
+        def __call__(self, **kwargs):
+            calls.append(kwargs["num_images_per_prompt"])
+            if kwargs["num_images_per_prompt"] > 1:
+                raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+            return pipe(**kwargs)
+
+    monkeypatch.setattr(controlled, "_pipe", TightMemory())
+    control = {"keypoints": (SQUARE, 0.8), "pose": (BLACK, 0.0)}
+    images = runs(controlled, identity(0), [7, 8], control=control)
+    assert calls == [2, 1, 1] and len(images) == 2
+
+
+def test_batch_size_follows_free_memory():
+    gib = 2**30
+    assert batch_size_for(80 * gib, 1024, 1024) == 8
+    assert batch_size_for(8 * gib, 1024, 1024) == 4
+    assert batch_size_for(3 * gib, 1024, 1024) == 1
+    assert batch_size_for(1 * gib, 1024, 1024) == 1  # never zero: the split handles the rest
+    assert batch_size_for(8 * gib, 512, 512) == 8
+
+
+def test_generation_size_keeps_the_aspect_and_the_native_resolution():
+    assert generation_size(2048, 2048, 1024) == (1024, 1024)
+    assert generation_size(1600, 2000, 1024) == (832, 1024)
+    assert generation_size(512, 640, 1024) == (512, 640)
 
 
 def test_a_128_d_dlib_embedding_is_refused_with_a_reason(backend):
@@ -84,14 +198,22 @@ def test_missing_weights_are_named(tmp_path):
     assert "ip-adapter-faceid_sdxl.bin" in caught.value.message
 
 
-def test_the_pipeline_generates_with_diffusion_when_configured(
-    no_network, model_dir, astronaut_rgb, analyzer
-):
-    """End to end on tiny models: insightface (512-d identity) and SDXL with FaceID."""
-    from pipeline.imaging import encode
-    from pipeline.orchestrator import HeadshotPipeline, PipelineConfig
-    from pipeline.presets import BrandPreset, load_shipped
-    from pipeline.provenance import TRAINED_ALGORITHMIC_MEDIA, read_digital_source_type
+def test_a_configured_controlnet_that_is_missing_is_named(model_dir, tmp_path):
+    import shutil
+
+    shutil.copytree(model_dir / "sdxl", tmp_path / "sdxl")
+    shutil.copytree(model_dir / "ip-adapter", tmp_path / "ip-adapter")
+    with pytest.raises(ModelMissing) as caught:
+        DiffusionBackend(controlnets=("pose",)).load(tmp_path)
+    assert str(tmp_path / "controlnet" / "pose" / "config.json") in caught.value.message
+    assert "HEADSHOTS_CONTROLNETS" in caught.value.message
+    with pytest.raises(PipelineError, match="Unknown ControlNet"):
+        DiffusionBackend(controlnets=("depth",))
+
+
+@pytest.fixture
+def insightface_pack(model_dir, astronaut_rgb, analyzer):
+    """Tiny SCRFD and ArcFace models that find the astronaut's face (512-d identity)."""
     from tests.pipeline.tiny_insightface import build_detector, build_recognizer
 
     face = analyzer.detect(astronaut_rgb)[0]
@@ -103,18 +225,51 @@ def test_the_pipeline_generates_with_diffusion_when_configured(
         folder / "det_10g.onnx", box=tuple(v * 640 / 512 for v in face.box), keypoints=keypoints
     )
     build_recognizer(folder / "w600k_r50.onnx", seed=1)
+    return folder
+
+
+def tiny_preset(**generation):
+    from pipeline.presets import BrandPreset, load_shipped
+
     data = load_shipped()["corporate-executive"].model_dump(mode="json")
-    data["generation"].update(steps=2, variations=2)
-    data["outputs"] = [{"name": "tiny", "width": 64, "height": 64, "format": "jpeg"}]
-    preset = BrandPreset.from_mapping(data)
+    data["generation"].update(steps=2, variations=2, scheduler="euler", **generation)
+    data["outputs"] = [
+        {"name": "print", "width": 128, "height": 128, "format": "jpeg"},
+        {"name": "tiny", "width": 64, "height": 64, "format": "jpeg"},
+    ]
+    return BrandPreset.from_mapping(data)
+
+
+def diffusion_pipeline(model_dir, **options):
+    from pipeline.orchestrator import HeadshotPipeline, PipelineConfig
+
     config = PipelineConfig(
         face_backend="insightface",
         generation_backend="diffusion",
         segmentation="grabcut",
         model_dir=model_dir,
         min_usable_photos=1,
+        diffusion_native_side=64,
+        **options,
     )
-    pipeline = HeadshotPipeline.from_config(config)
+    return HeadshotPipeline.from_config(config)
+
+
+def test_the_pipeline_generates_with_diffusion_when_configured(
+    no_network, model_dir, insightface_pack, astronaut_rgb
+):
+    """End to end on tiny models: insightface (512-d identity), SDXL with FaceID, the
+    keypoint and pose ControlNets, generation at the native size, then upscaling."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    from pipeline.imaging import encode
+    from pipeline.provenance import TRAINED_ALGORITHMIC_MEDIA, read_digital_source_type
+
+    preset = tiny_preset(spatial_control=0.5, identity_strength=0.9)
+    pipeline = diffusion_pipeline(model_dir, controlnets=("keypoints", "pose"))
+    stages = []
     result, enrollment = generate_from_one_photo(
         pipeline,
         encode(astronaut_rgb),
@@ -122,17 +277,36 @@ def test_the_pipeline_generates_with_diffusion_when_configured(
         preset_version=3,
         base_seed=11,
         attributes={"skin_tone": "light"},
+        progress=lambda percent, stage: stages.append((percent, stage)),
     )
     assert result.backend == "diffusion-sdxl-faceid"
     assert [c.seed for c in result.candidates] == [11, 12]
-    assert all(
-        c.pixels.shape == (64, 64, 3) and "light skin tone" in c.prompt for c in result.candidates
-    )
-    from io import BytesIO
-
-    from PIL import Image
-
-    xmp = Image.open(BytesIO(result.candidates[0].encoded)).info["xmp"]
+    first = result.candidates[0]
+    assert first.pixels.shape == (128, 128, 3) and "light skin tone" in first.prompt
+    assert first.info["generated_size"] == [64, 64] and first.info["upscaler"] == "lanczos"
+    assert first.info["controlnets"] == {"keypoints": 0.9, "pose": 0.5}
+    assert first.info["scheduler"] == "euler"
+    assert [stage for _, stage in stages][-1] == "checking identity"
+    assert [percent for percent, _ in stages] == sorted(percent for percent, _ in stages)
+    xmp = Image.open(BytesIO(first.encoded)).info["xmp"]
     assert read_digital_source_type(xmp) == TRAINED_ALGORITHMIC_MEDIA
+    # generation was conditioned on ArcFace: dlib gives the second, independent opinion
+    assert result.identity_check is not None
+    assert result.identity_check.analyzer.name == "dlib-resnet-v1"
     ranking = pipeline.select(result, preset=preset, enrollment=enrollment)
-    assert len(ranking) == 2 and all(r.accepted or r.reason for r in ranking)
+    assert len(ranking) == 2
+    for item in ranking:
+        assert "identity_check" in item.scores
+        # tiny random models draw no face: the second model says so
+        assert not item.accepted and item.reason
+
+
+def test_a_preset_asking_for_spatial_control_needs_the_pose_controlnet(
+    no_network, model_dir, insightface_pack, astronaut_rgb
+):
+    from pipeline.imaging import encode
+
+    pipeline = diffusion_pipeline(model_dir, controlnets=("keypoints",))
+    with pytest.raises(PipelineError, match="pose ControlNet") as caught:
+        generate_from_one_photo(pipeline, encode(astronaut_rgb), tiny_preset(spatial_control=0.6))
+    assert caught.value.code == "model_missing"

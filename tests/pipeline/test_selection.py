@@ -86,3 +86,46 @@ def test_near_duplicates_are_dropped(analyzer, astronaut_rgb, portrait, render, 
     ranking = selector(analyzer)({"a": same, "b": same.copy()}, identity, preset, enrolled)
     assert [r.accepted for r in ranking] == [True, False]
     assert "near-duplicate" in ranking[1].reason
+
+
+class Flattering:
+    """A conditioning model that rates every face as the person: the reason for a second opinion."""
+
+    name = "flattering"
+    same_person_threshold = 0.5
+
+    def __init__(self, analyzer, identity):
+        self.analyzer, self.identity = analyzer, identity
+
+    def detect(self, pixels):
+        return self.analyzer.detect(pixels)
+
+    def embed(self, pixels, face):
+        return self.identity
+
+
+def test_a_second_face_model_rejects_what_the_conditioning_model_flatters(
+    analyzer, astronaut_rgb, group, portrait, render, preset
+):
+    from pipeline.selection import IdentityCheck
+
+    face, identity, _ = portrait
+    stranger = max(analyzer.detect(group), key=lambda f: f.area)
+    candidates = {
+        "same": render(astronaut_rgb, face, 1),
+        "other": render(group, stranger, 1),
+    }
+    check = IdentityCheck(
+        analyzer=analyzer, reference=identity, threshold=analyzer.same_person_threshold
+    )
+    flattering = Flattering(analyzer, identity)
+    alone = CandidateSelector(flattering, identity_threshold=0.5)(candidates, identity, preset)
+    assert all(item.accepted for item in alone)  # the conditioning model alone is fooled
+    ranking = CandidateSelector(flattering, identity_threshold=0.5, check=check)(
+        candidates, identity, preset
+    )
+    verdicts = {item.key: item for item in ranking}
+    assert verdicts["same"].accepted and verdicts["same"].scores["identity_check"] >= 0.93
+    assert not verdicts["other"].accepted
+    assert "second face model (dlib-resnet-v1)" in verdicts["other"].reason
+    assert verdicts["other"].scores["identity"] == 1.0

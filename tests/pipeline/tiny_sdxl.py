@@ -144,3 +144,21 @@ def build_faceid_adapter(
     path.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"image_proj": image_proj, "ip_adapter": adapter}, path)
     return path
+
+
+def build_controlnet(folder: Path, sdxl: Path, *, seed: int) -> Path:
+    """A ControlNet made from the tiny UNet (its weights, as diffusers does for training),
+    with the zero convolutions given random values so the control image matters."""
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel.from_pretrained(str(sdxl), subfolder="unet")
+    # The VAE halves the image once, so one downsampling step brings the control image
+    # to the latent size.
+    controlnet = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(4, 8))
+    with torch.no_grad():
+        for name, parameter in controlnet.named_parameters():
+            if "zero_conv" in name or "controlnet_" in name or "conv_out" in name:
+                parameter.normal_(0.0, 0.3)
+    controlnet.save_pretrained(str(folder))
+    return folder
