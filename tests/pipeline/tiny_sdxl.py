@@ -8,6 +8,8 @@ from pathlib import Path
 
 import torch
 
+from bench.sdxl_models import TINY_UNET, TINY_VAE, faceid_adapter_state
+
 
 def _tokenizer(folder: Path) -> None:
     from transformers import CLIPTokenizer
@@ -49,33 +51,8 @@ def build_sdxl(folder: Path) -> Path:
     )
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        block_out_channels=(8, 16),
-        layers_per_block=1,
-        sample_size=8,
-        in_channels=4,
-        out_channels=4,
-        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        attention_head_dim=(2, 4),
-        use_linear_projection=True,
-        addition_embed_type="text_time",
-        addition_time_embed_dim=8,
-        transformer_layers_per_block=(1, 1),
-        projection_class_embeddings_input_dim=80,
-        cross_attention_dim=64,
-        norm_num_groups=4,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=[8, 16],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
-        up_block_types=["UpDecoderBlock2D", "UpDecoderBlock2D"],
-        latent_channels=4,
-        norm_num_groups=4,
-        sample_size=32,
-    )
+    unet = UNet2DConditionModel(**TINY_UNET)
+    vae = AutoencoderKL(**TINY_VAE)
     text = CLIPTextConfig(
         bos_token_id=0,
         eos_token_id=1,
@@ -109,40 +86,13 @@ def build_sdxl(folder: Path) -> Path:
     return folder / "sdxl"
 
 
-def build_faceid_adapter(
-    path: Path, unet_folder: Path, *, id_dim: int = 512, tokens: int = 4
-) -> Path:
-    """An IP-Adapter FaceID state dict shaped for the tiny UNet (random, seeded)."""
+def build_faceid_adapter(path: Path, unet_folder: Path) -> Path:
+    """An IP-Adapter FaceID checkpoint shaped for the tiny UNet (random, seeded)."""
     from diffusers import UNet2DConditionModel
 
-    torch.manual_seed(1)
     unet = UNet2DConditionModel.from_pretrained(str(unet_folder), subfolder="unet")
-    cross = unet.config.cross_attention_dim
-    channels = list(unet.config.block_out_channels)
-    image_proj = {
-        "proj.0.weight": torch.randn(id_dim * 2, id_dim) * 0.02,
-        "proj.0.bias": torch.zeros(id_dim * 2),
-        "proj.2.weight": torch.randn(cross * tokens, id_dim * 2) * 0.02,
-        "proj.2.bias": torch.zeros(cross * tokens),
-        "norm.weight": torch.ones(cross),
-        "norm.bias": torch.zeros(cross),
-    }
-    adapter = {}
-    key = 1
-    for name in unet.attn_processors:
-        if name.endswith("attn1.processor"):
-            continue
-        if name.startswith("mid_block"):
-            hidden = channels[-1]
-        elif name.startswith("up_blocks"):
-            hidden = list(reversed(channels))[int(name[len("up_blocks.")])]
-        else:
-            hidden = channels[int(name[len("down_blocks.")])]
-        adapter[f"{key}.to_k_ip.weight"] = torch.randn(hidden, cross) * 0.5
-        adapter[f"{key}.to_v_ip.weight"] = torch.randn(hidden, cross) * 0.5
-        key += 2
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"image_proj": image_proj, "ip_adapter": adapter}, path)
+    torch.save(faceid_adapter_state(unet, seed=1), path)
     return path
 
 
