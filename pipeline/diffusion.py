@@ -101,6 +101,7 @@ class DiffusionBackend:
         self._base_scheduler: Any = None
         self._lock = threading.Lock()
         self.identity_dim: int | None = None
+        self.precision = ""
 
     def paths(self, model_dir: Path) -> tuple[Path, Path]:
         return Path(model_dir) / "sdxl", Path(model_dir) / "ip-adapter" / self.adapter_file
@@ -140,7 +141,12 @@ class DiffusionBackend:
                 code="model_missing",
             ) from exc
         device = self.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = torch.float16 if device == "cuda" else torch.float32
+        if device == "cuda":
+            # bf16 keeps fp32's range (no NaNs from the SDXL VAE); fp16 on older GPUs.
+            dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        else:
+            dtype = torch.float32
+        self.precision = str(dtype).removeprefix("torch.")
         if self.controlnets:
             models = [
                 ControlNetModel.from_pretrained(

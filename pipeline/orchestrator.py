@@ -20,6 +20,7 @@ import numpy as np
 
 from pipeline import attributes
 from pipeline.checks import CheckThresholds, PhotoChecker, PhotoReport
+from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
 from pipeline.geometry import aligned_crop
@@ -59,6 +60,9 @@ class PipelineConfig:
     max_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 50_000_000
     thresholds: CheckThresholds = field(default_factory=CheckThresholds)
+    # C2PA signing (PEM); both empty: no Content Credentials, the XMP provenance only.
+    c2pa_cert_chain: str = field(default="", repr=False)
+    c2pa_private_key: str = field(default="", repr=False)
 
 
 @dataclass
@@ -126,8 +130,10 @@ def _candidate(
     preset_version: int,
     prompt: Prompt,
     info: dict[str, object],
+    credentials: ContentCredentials | None = None,
 ) -> Candidate:
-    """A generated image with its provenance: encoded with the XMP that says what made it."""
+    """A generated image with its provenance: encoded with the XMP that says what made it
+    and, when a signing key is configured, a signed C2PA manifest saying the same."""
     xmp = xmp_packet(
         digital_source_type=generator.digital_source_type,
         generator=generator.name,
@@ -135,12 +141,23 @@ def _candidate(
         preset_version=preset_version,
         seed=seed,
     )
+    key = f"c{index + 1:02d}"
+    encoded = encode(pixels, quality=93, xmp=xmp)
+    if credentials is not None:
+        encoded = credentials.sign(
+            encoded,
+            title=f"{preset.slug}-{key}.jpg",
+            digital_source_type=generator.digital_source_type,
+            generator=generator.name,
+            details={"preset": preset.slug, "preset_version": preset_version, "seed": seed},
+        )
+        info = {**info, "content_credentials": credentials.subject}
     return Candidate(
-        key=f"c{index + 1:02d}",
+        key=key,
         source_key=source_key,
         seed=seed,
         pixels=pixels,
-        encoded=encode(pixels, quality=93, xmp=xmp),
+        encoded=encoded,
         info=info,
         prompt=prompt.positive,
         negative_prompt=prompt.negative,
@@ -178,6 +195,15 @@ class HeadshotPipeline:
         self._upscaler: RealESRGANUpscaler | None = None
         self._diffusion: Any = None
         self._check_analyzer: DlibFaceAnalyzer | None = None
+        self.credentials: ContentCredentials | None = None
+        if config.c2pa_cert_chain or config.c2pa_private_key:
+            if not (config.c2pa_cert_chain and config.c2pa_private_key):
+                raise PipelineError(
+                    "C2PA signing needs both the certificate chain and the private key "
+                    "(HEADSHOTS_C2PA_CERT_CHAIN and HEADSHOTS_C2PA_PRIVATE_KEY, or their _FILE forms).",
+                    code="c2pa_invalid",
+                )
+            self.credentials = ContentCredentials(config.c2pa_cert_chain, config.c2pa_private_key)
         self.checker = PhotoChecker(analyzer, config.thresholds)
         self.identity_threshold = (
             config.identity_threshold
@@ -358,6 +384,7 @@ class HeadshotPipeline:
                     preset=preset,
                     preset_version=preset_version,
                     prompt=prompt,
+                    credentials=self.credentials,
                     info={
                         "segmentation": rendered.segmentation,
                         "crop_jitter": round(rendered.crop_jitter, 4),
@@ -437,10 +464,12 @@ class HeadshotPipeline:
                     preset=preset,
                     preset_version=preset_version,
                     prompt=prompt,
+                    credentials=self.credentials,
                     info={
                         "steps": settings.steps,
                         "guidance": settings.guidance,
                         "scheduler": settings.scheduler,
+                        "precision": backend.precision,
                         "identity_strength": settings.identity_strength,
                         "controlnets": {name: weight for name, (_, weight) in control.items()},
                         "generated_size": [width, height],

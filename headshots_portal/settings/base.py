@@ -170,6 +170,10 @@ HEADSHOTS = {
     # Real-ESRGAN on GPU workers (weights from `manage.py models install realesrgan-x4plus`);
     # Lanczos needs no weights and suits CPU-only installs.
     "UPSCALER": env_choice("HEADSHOTS_UPSCALER", "lanczos", {"lanczos", "realesrgan"}),
+    # C2PA Content Credentials in every generated JPEG: the signing certificate chain and
+    # its private key, PEM (or HEADSHOTS_C2PA_CERT_CHAIN_FILE / HEADSHOTS_C2PA_PRIVATE_KEY_FILE).
+    "C2PA_CERT_CHAIN": env_str("HEADSHOTS_C2PA_CERT_CHAIN", ""),
+    "C2PA_PRIVATE_KEY": env_str("HEADSHOTS_C2PA_PRIVATE_KEY", ""),
     "CONSENT_TEXT_VERSION": env_str("HEADSHOTS_CONSENT_TEXT_VERSION", "2026-11"),
 }
 HEADSHOTS_INPROCESS_THREADS = env_int("HEADSHOTS_INPROCESS_THREADS", 1, minimum=1)

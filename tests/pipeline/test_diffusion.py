@@ -285,7 +285,7 @@ def test_the_pipeline_generates_with_diffusion_when_configured(
     assert first.pixels.shape == (128, 128, 3) and "light skin tone" in first.prompt
     assert first.info["generated_size"] == [64, 64] and first.info["upscaler"] == "lanczos"
     assert first.info["controlnets"] == {"keypoints": 0.9, "pose": 0.5}
-    assert first.info["scheduler"] == "euler"
+    assert first.info["scheduler"] == "euler" and first.info["precision"] == "float32"
     assert [stage for _, stage in stages][-1] == "checking identity"
     assert [percent for percent, _ in stages] == sorted(percent for percent, _ in stages)
     xmp = Image.open(BytesIO(first.encoded)).info["xmp"]
