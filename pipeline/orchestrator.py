@@ -54,6 +54,7 @@ class PipelineConfig:
     controlnets: tuple[str, ...] = ()  # diffusion: "keypoints", "pose"
     diffusion_batch: int = 0  # 0: from free GPU memory
     diffusion_native_side: int = 1024
+    diffusion_compile: bool = False  # torch.compile the UNet on CUDA (minutes of warm-up per process)
     model_dir: Path | None = None
     min_usable_photos: int = 4
     identity_threshold: float | None = None  # None: the face model's own calibrated threshold
@@ -426,6 +427,7 @@ class HeadshotPipeline:
                 controlnets=config.controlnets,
                 batch_size=config.diffusion_batch,
                 native_side=config.diffusion_native_side,
+                compile_unet=config.diffusion_compile,
             ).load(d),
         )
         settings = preset.generation

@@ -10,6 +10,7 @@ from headshots_portal.env import (
     env_list,
     env_optional_float,
     env_str,
+    env_subset,
 )
 from headshots_portal.settings.queue import dramatiq_settings
 
@@ -81,3 +82,13 @@ def test_json_object(monkeypatch):
     monkeypatch.setenv("HS_JSON", "{yaw")
     with pytest.raises(ConfigurationError, match="not valid JSON"):
         env_json_object("HS_JSON")
+
+
+def test_subset_keeps_order_drops_repeats_and_names_unknown_items(monkeypatch):
+    monkeypatch.delenv("HS_NETS", raising=False)
+    assert env_subset("HS_NETS", {"keypoints", "pose"}) == ()
+    monkeypatch.setenv("HS_NETS", "pose, keypoints,pose")
+    assert env_subset("HS_NETS", {"keypoints", "pose"}) == ("pose", "keypoints")
+    monkeypatch.setenv("HS_NETS", "pose,depth")
+    with pytest.raises(ConfigurationError, match="HS_NETS names depth"):
+        env_subset("HS_NETS", {"keypoints", "pose"})

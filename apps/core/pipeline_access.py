@@ -48,6 +48,7 @@ def pipeline_config() -> PipelineConfig:
         generation_backend=conf["GENERATION_BACKEND"],
         controlnets=tuple(conf["CONTROLNETS"]),
         diffusion_batch=conf["DIFFUSION_BATCH"],
+        diffusion_compile=conf["DIFFUSION_COMPILE"],
         c2pa_cert_chain=conf["C2PA_CERT_CHAIN"],
         c2pa_private_key=conf["C2PA_PRIVATE_KEY"],
         model_dir=Path(conf["MODEL_DIR"]),

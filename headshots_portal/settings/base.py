@@ -164,6 +164,8 @@ HEADSHOTS = {
     "CONTROLNETS": env_subset("HEADSHOTS_CONTROLNETS", {"keypoints", "pose"}),
     # Diffusion only: images per batch; 0 chooses from free GPU memory.
     "DIFFUSION_BATCH": env_int("HEADSHOTS_DIFFUSION_BATCH", 0, minimum=0),
+    # Diffusion on CUDA only: torch.compile the UNet (faster steps after a long first job).
+    "DIFFUSION_COMPILE": env_bool("HEADSHOTS_DIFFUSION_COMPILE", False),
     # How the studio renderer separates the person: the MediaPipe model (installed by
     # `manage.py models install`) or GrabCut seeded by the face geometry (no model).
     "SEGMENTATION": env_choice("HEADSHOTS_SEGMENTATION", "mediapipe", {"mediapipe", "grabcut"}),

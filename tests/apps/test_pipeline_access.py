@@ -27,3 +27,18 @@ def test_68_point_model_is_off_unless_enabled(settings):
     assert pipeline_config().landmarks68 is False
     settings.HEADSHOTS = {**settings.HEADSHOTS, "DLIB_68_LANDMARKS": True}
     assert pipeline_config().landmarks68 is True
+
+
+def test_diffusion_and_signing_settings_reach_the_pipeline(settings):
+    settings.HEADSHOTS = {
+        **settings.HEADSHOTS,
+        "CONTROLNETS": ("keypoints", "pose"),
+        "DIFFUSION_BATCH": 3,
+        "DIFFUSION_COMPILE": True,
+        "C2PA_CERT_CHAIN": "chain",
+        "C2PA_PRIVATE_KEY": "key",
+    }
+    config = pipeline_config()
+    assert config.controlnets == ("keypoints", "pose") and config.diffusion_batch == 3
+    assert config.diffusion_compile is True
+    assert (config.c2pa_cert_chain, config.c2pa_private_key) == ("chain", "key")

@@ -78,3 +78,24 @@ def test_models_verify_fails_for_an_enabled_missing_file(settings, monkeypatch, 
     monkeypatch.setattr(manifest.load, "__defaults__", (broken,))
     with pytest.raises(CommandError, match="dlib-5-point-landmarks is missing"):
         call_command("models", "verify", stdout=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_configured_controlnets_are_enabled_and_their_absence_is_named(settings, tmp_path):
+    settings.HEADSHOTS = {
+        **settings.HEADSHOTS,
+        "MODEL_DIR": str(tmp_path),
+        "FACE_BACKEND": "insightface",
+        "GENERATION_BACKEND": "diffusion",
+        "CONTROLNETS": ("pose",),
+    }
+    out = io.StringIO()
+    with pytest.raises(CommandError) as caught:
+        call_command("models", "list", "--json", stdout=out)
+    rows = {row["name"]: row for row in json.loads(out.getvalue())}
+    assert rows["controlnet-pose"]["enabled"] and not rows["controlnet-keypoints"]["enabled"]
+    assert rows["dlib-resnet-face-recognition-v1"]["enabled"]  # the second identity opinion
+    assert (
+        f"controlnet-pose is missing at {tmp_path / 'controlnet' / 'pose' / 'config.json'}"
+        in str(caught.value)
+    )

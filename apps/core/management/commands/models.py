@@ -93,12 +93,13 @@ class Command(BaseCommand):
     def _enabled() -> set[str]:
         conf = settings.HEADSHOTS
         names = set()
+        dlib_models = {
+            "dlib-hog-frontal-face-detector",
+            "dlib-5-point-landmarks",
+            "dlib-resnet-face-recognition-v1",
+        }
         if conf["FACE_BACKEND"] == "dlib":
-            names |= {
-                "dlib-hog-frontal-face-detector",
-                "dlib-5-point-landmarks",
-                "dlib-resnet-face-recognition-v1",
-            }
+            names |= dlib_models
             if conf["DLIB_68_LANDMARKS"]:
                 names.add("dlib-68-point-landmarks")
         elif conf["FACE_BACKEND"] == "insightface":
@@ -109,4 +110,6 @@ class Command(BaseCommand):
             names.add("realesrgan-x4plus")
         if conf["GENERATION_BACKEND"] == "diffusion":
             names |= {"sdxl-base", "ip-adapter-faceid-sdxl"}
+            names |= {f"controlnet-{name}" for name in conf["CONTROLNETS"]}
+            names |= dlib_models  # the second opinion on identity
         return names
