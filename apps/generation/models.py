@@ -21,7 +21,8 @@ JOB_TRANSITIONS: dict[str, frozenset[str]] = {
         {JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.QUEUED}
     ),
     JobStatus.SUCCEEDED: frozenset(),
-    JobStatus.FAILED: frozenset(),
+    # FAILED -> QUEUED: an administrator's requeue (generation_job_requeue).
+    JobStatus.FAILED: frozenset({JobStatus.QUEUED}),
     JobStatus.CANCELLED: frozenset(),
 }
 ACTIVE_JOB_STATES = (JobStatus.QUEUED, JobStatus.RUNNING)
@@ -47,6 +48,12 @@ class GenerationJob(TenantOwned):
     timings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Sent to the GPU queue (at most a few per company at a time: see generation_jobs_dispatch).
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    # The run's lease: the worker that holds it renews heartbeat_at while it works; a run
+    # whose heartbeat is older than the lease was abandoned (worker killed) and is taken over.
+    worker = models.CharField(max_length=120, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -62,6 +69,7 @@ class GenerationJob(TenantOwned):
                 name="one_active_job",
             ),
         ]
+        indexes = [models.Index(fields=["status", "dispatched_at"], name="job_dispatch_idx")]
 
 
 class HeadshotStatus(models.TextChoices):

@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import secrets
+import socket
+import threading
 import time
+from collections.abc import Iterator
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F, Min
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -57,9 +63,16 @@ def job_transition(*, job_id: int, source: str, target: str, **fields: Any) -> b
 
 
 def job_progress(*, job_id: int, percent: int, stage: str) -> None:
-    GenerationJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
-        progress=max(0, min(100, percent)), stage=stage, updated_at=timezone.now()
-    )
+    """Record the stage; a job cancelled (or taken over) meanwhile stops here."""
+    now = timezone.now()
+    if not GenerationJob.objects.filter(
+        pk=job_id, status=JobStatus.RUNNING, worker=worker_name()
+    ).update(progress=max(0, min(100, percent)), stage=stage, updated_at=now, heartbeat_at=now):
+        raise JobStopped(job_id)
+
+
+class JobStopped(Exception):
+    """The job is no longer this worker's to run (cancelled, or taken over)."""
 
 
 # -- requesting and cancelling --------------------------------------------------------------------------
@@ -109,7 +122,7 @@ def generation_job_create(
                 target=job,
                 data={"preset": preset.slug, "version": version.number},
             )
-            enqueue(generation_job_run_task, job.pk)
+            generation_jobs_dispatch(organization_id=organization.pk)
     except IntegrityError as exc:  # the one-active-job constraint, under a race
         raise StateConflict("A generation is already queued or running for this person.") from exc
     return job
@@ -137,15 +150,128 @@ def generation_job_cancel(
     else:
         job.refresh_from_db()
         raise StateConflict(f"This generation has already {job.status}; it cannot be cancelled.")
+    generation_jobs_dispatch(organization_id=organization.pk)
     job.refresh_from_db()
     return job
+
+
+def generation_job_requeue(
+    *, organization: Organization, actor: AbstractBaseUser, job: GenerationJob
+) -> GenerationJob:
+    """An administrator sends a failed job round again (after fixing a missing model, say)."""
+    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    if job.organization_id != organization.pk:
+        raise NotFound("Not found.")
+    try:
+        with transaction.atomic():
+            if not job_transition(
+                job_id=job.pk,
+                source=JobStatus.FAILED,
+                target=JobStatus.QUEUED,
+                attempts=0,
+                progress=0,
+                stage="queued",
+                error="",
+                dispatched_at=None,
+                worker="",
+                heartbeat_at=None,
+                finished_at=None,
+            ):
+                job.refresh_from_db()
+                raise StateConflict(
+                    f"This generation is {job.status}; only a failed one can be requeued."
+                )
+            audit_record(organization=organization, actor=actor, action="job.requeued", target=job)
+            generation_jobs_dispatch(organization_id=organization.pk)
+    except IntegrityError as exc:
+        raise StateConflict(
+            "Another generation is already queued or running for this person."
+        ) from exc
+    job.refresh_from_db()
+    return job
+
+
+# -- dispatching: fair shares of the GPU queue ----------------------------------------------------------
+def generation_jobs_dispatch(*, organization_id: int | None = None) -> int:
+    """Send queued jobs to the GPU queue, at most HEADSHOTS_GPU_JOBS_PER_COMPANY in flight per
+    company, companies served oldest waiting first: one company's 500 new hires wait behind
+    their own jobs, not in front of another company's one. Returns how many were sent."""
+    limit = settings.HEADSHOTS["GPU_JOBS_PER_COMPANY"]
+    waiting = GenerationJob.objects.filter(status=JobStatus.QUEUED, dispatched_at__isnull=True)
+    if organization_id is not None:
+        waiting = waiting.filter(organization_id=organization_id)
+    companies = (
+        waiting.values("organization_id").annotate(oldest=Min("created_at")).order_by("oldest")
+    )
+    sent = 0
+    for row in list(companies):
+        with transaction.atomic():
+            # One dispatcher per company at a time, so two cannot both fill the last slot.
+            Organization.objects.select_for_update().filter(pk=row["organization_id"]).first()
+            in_flight = GenerationJob.objects.filter(
+                organization_id=row["organization_id"],
+                status__in=ACTIVE_JOB_STATES,
+                dispatched_at__isnull=False,
+            ).count()
+            free = limit - in_flight
+            if free <= 0:
+                continue
+            ids = list(
+                GenerationJob.objects.filter(
+                    organization_id=row["organization_id"],
+                    status=JobStatus.QUEUED,
+                    dispatched_at__isnull=True,
+                )
+                .order_by("created_at", "pk")
+                .values_list("pk", flat=True)[:free]
+            )
+            now = timezone.now()
+            for job_id in ids:
+                if GenerationJob.objects.filter(pk=job_id, dispatched_at__isnull=True).update(
+                    dispatched_at=now, updated_at=now
+                ):
+                    enqueue(generation_job_run_task, job_id)
+                    sent += 1
+    return sent
+
+
+def generation_jobs_sweep() -> dict[str, int]:
+    """The scheduler's safety net: runs whose worker died are put back in the queue (or
+    failed after the last attempt), dispatched jobs whose message was lost are sent again,
+    and free slots are filled."""
+    now = timezone.now()
+    lease = timedelta(seconds=settings.HEADSHOTS["JOB_LEASE_S"])
+    stuck_after = timedelta(seconds=settings.HEADSHOTS["JOB_STUCK_AFTER_S"])
+    counts = {"abandoned": 0, "redispatched": 0, "failed": 0, "dispatched": 0}
+    for job in GenerationJob.objects.filter(
+        status=JobStatus.RUNNING, heartbeat_at__lt=now - lease
+    ).select_related("organization"):
+        if job.attempts >= MAX_JOB_ATTEMPTS:
+            _job_fail(
+                job=job,
+                reason=f"This generation stopped {MAX_JOB_ATTEMPTS} times before it could finish. "
+                "Try again later; the administrators have been told.",
+            )
+            counts["failed"] += 1
+        elif GenerationJob.objects.filter(
+            pk=job.pk, status=JobStatus.RUNNING, heartbeat_at__lt=now - lease
+        ).update(
+            status=JobStatus.QUEUED, stage="waiting to resume", dispatched_at=None, updated_at=now
+        ):
+            logger.warning("job %s: worker %s stopped answering; job put back", job.pk, job.worker)
+            counts["abandoned"] += 1
+    counts["redispatched"] = GenerationJob.objects.filter(
+        status=JobStatus.QUEUED,
+        dispatched_at__lt=now - stuck_after,
+        updated_at__lt=now - stuck_after,
+    ).update(dispatched_at=None, updated_at=now)
+    counts["dispatched"] = generation_jobs_dispatch()
+    return counts
 
 
 # -- running (worker side) -----------------------------------------------------------------------------
 def generation_job_run(*, job_id: int) -> GenerationJob | None:
     """Run a queued job to the end. Safe to call twice: only one call wins the start."""
-    from apps.core.pipeline_access import get_pipeline
-
     job = (
         GenerationJob.objects.select_related("employee", "preset_version", "organization")
         .filter(pk=job_id)
@@ -154,17 +280,93 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
     if job is None:
         logger.info("job %s vanished before it ran; skipping", job_id)
         return None
-    if not job_transition(
-        job_id=job_id,
+    if not _job_claim(job):
+        return job
+    job.refresh_from_db()
+    if job.attempts > MAX_JOB_ATTEMPTS:
+        _job_fail(
+            job=job,
+            reason=f"This generation stopped {MAX_JOB_ATTEMPTS} times before it could finish. "
+            "Try again later; the administrators have been told.",
+        )
+        return job
+    try:
+        with _lease_kept(job_id):
+            return _job_run_claimed(job)
+    finally:
+        generation_jobs_dispatch(organization_id=job.organization_id)
+
+
+def worker_name() -> str:
+    """This process, as job leases name it (the pid changes after a fork, so it is read each time)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _job_claim(job: GenerationJob) -> bool:
+    """Take the job: queued -> running, or a running job whose lease ran out (its worker was
+    killed) taken over. Exactly one caller wins; a redelivered message finds nothing to do."""
+    now = timezone.now()
+    lease = _job_lease_fields(now)
+    if job_transition(
+        job_id=job.pk,
         source=JobStatus.QUEUED,
         target=JobStatus.RUNNING,
-        started_at=timezone.now(),
+        started_at=now,
         attempts=F("attempts") + 1,
         progress=2,
         stage="identity",
+        **lease,
     ):
-        logger.info("job %s is %s, not queued; nothing to do", job_id, job.status)
-        return job
+        return True
+    abandoned_before = now - timedelta(seconds=settings.HEADSHOTS["JOB_LEASE_S"])
+    if GenerationJob.objects.filter(
+        pk=job.pk, status=JobStatus.RUNNING, heartbeat_at__lt=abandoned_before
+    ).update(attempts=F("attempts") + 1, progress=2, stage="resuming", updated_at=now, **lease):
+        logger.warning("job %s: its worker stopped answering; this worker takes it over", job.pk)
+        return True
+    logger.info("job %s is %s and held by a live worker; nothing to do", job.pk, job.status)
+    return False
+
+
+def _job_lease_fields(now: Any) -> dict[str, Any]:
+    return {"worker": worker_name(), "heartbeat_at": now}
+
+
+@contextlib.contextmanager
+def _lease_kept(job_id: int) -> Iterator[None]:
+    """Renew the job's lease from a side thread while the run works (model loading and
+    native inference do not report progress often enough to do it themselves)."""
+    from django.db import connection
+
+    stop = threading.Event()
+    me = worker_name()
+    interval = max(0.2, settings.HEADSHOTS["JOB_LEASE_S"] / 3)
+
+    def renew() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    GenerationJob.objects.filter(
+                        pk=job_id, status=JobStatus.RUNNING, worker=me
+                    ).update(heartbeat_at=timezone.now())
+                except DatabaseError as exc:  # busy or briefly unreachable: try again next time
+                    logger.warning("job %s: lease not renewed this time: %s", job_id, exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=renew, name=f"lease-job-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _job_run_claimed(job: GenerationJob) -> GenerationJob:
+    from apps.core.pipeline_access import get_pipeline
+
+    job_id = job.pk
     started = time.perf_counter()
     try:
         pipeline = get_pipeline()
@@ -216,6 +418,10 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
         # 4. select
         job_progress(job_id=job_id, percent=75, stage="ranking")
         ranking = pipeline.select(result, preset=spec, enrollment=enrollment, attributes=attributes)
+    except JobStopped:
+        logger.info("job %s stopped: no longer this worker's to run", job_id)
+        job.refresh_from_db()
+        return job
     except PipelineError as exc:
         _job_fail(job=job, reason=exc.message)
         raise
@@ -265,9 +471,12 @@ def _store_results(
     try:
         with transaction.atomic():
             locked = GenerationJob.objects.select_for_update().get(pk=job.pk)
-            if locked.status != JobStatus.RUNNING:
+            if locked.status != JobStatus.RUNNING or locked.worker != worker_name():
                 logger.info(
-                    "job %s became %s while running; results discarded", job.pk, locked.status
+                    "job %s became %s (held by %s) while running; results discarded",
+                    job.pk,
+                    locked.status,
+                    locked.worker,
                 )
                 raise _Discard
             stale = list(Headshot.objects.filter(job=job).values_list("image", flat=True))

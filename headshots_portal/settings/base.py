@@ -176,6 +176,13 @@ HEADSHOTS = {
     # its private key, PEM (or HEADSHOTS_C2PA_CERT_CHAIN_FILE / HEADSHOTS_C2PA_PRIVATE_KEY_FILE).
     "C2PA_CERT_CHAIN": env_str("HEADSHOTS_C2PA_CERT_CHAIN", ""),
     "C2PA_PRIVATE_KEY": env_str("HEADSHOTS_C2PA_PRIVATE_KEY", ""),
+    # A running job's lease: its worker renews it every third of this; a job whose worker
+    # stopped renewing for this long was abandoned (worker killed) and is run again.
+    "JOB_LEASE_S": env_int("HEADSHOTS_JOB_LEASE_S", 90, minimum=1),
+    # A dispatched job that has not started for this long had its message lost: sent again.
+    "JOB_STUCK_AFTER_S": env_int("HEADSHOTS_JOB_STUCK_AFTER_S", 1800, minimum=1),
+    # Fair shares of the GPU queue: at most this many jobs of one company in flight.
+    "GPU_JOBS_PER_COMPANY": env_int("HEADSHOTS_GPU_JOBS_PER_COMPANY", 2, minimum=1),
     "CONSENT_TEXT_VERSION": env_str("HEADSHOTS_CONSENT_TEXT_VERSION", "2026-11"),
 }
 HEADSHOTS_INPROCESS_THREADS = env_int("HEADSHOTS_INPROCESS_THREADS", 1, minimum=1)
