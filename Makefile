@@ -8,15 +8,17 @@ TORCH_STAMP := $(VENV)/.installed-torch
 SAMPLES := var/samples
 # The CI machine runs PostgreSQL on loopback with trust auth and a database `test`.
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+# The integration tests create (and drop) a database of their own through this one.
+TEST_DATABASE_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test test-sqlite test-postgres serve worker bench install install-torch system-packages samples models \
+.PHONY: demo test test-sqlite test-postgres test-integration serve worker worker-cpu worker-gpu scheduler bench install install-torch system-packages samples models \
         migrate lint lock clean
 
 demo: install install-torch samples models migrate
 	$(BIN)/python manage.py demo --out demo-output --samples $(SAMPLES)
 
 # The suite runs in the environment `make demo` builds, torch included.
-test: install install-torch samples models test-sqlite test-postgres
+test: install install-torch samples models test-sqlite test-postgres test-integration
 
 test-sqlite:
 	env -u DATABASE_URL -u REDIS_URL -u RABBITMQ_URL $(BIN)/python -m pytest
@@ -29,6 +31,16 @@ test-postgres:
 		echo "== PostgreSQL is not answering at $(TEST_DATABASE_URL): the PostgreSQL run is skipped"; \
 	fi
 
+# Worker processes against real Redis and RabbitMQ on loopback, killed and restarted
+# (needs PostgreSQL for the shared database; each broker that does not answer is skipped).
+test-integration:
+	@if $(BIN)/python scripts/pg_available.py "$(TEST_DATABASE_ADMIN_URL)"; then \
+		env -u DATABASE_URL -u REDIS_URL -u RABBITMQ_URL TEST_DATABASE_ADMIN_URL="$(TEST_DATABASE_ADMIN_URL)" \
+			$(BIN)/python -m pytest -m integration tests/integration; \
+	else \
+		echo "== PostgreSQL is not answering at $(TEST_DATABASE_ADMIN_URL): the integration tests are skipped"; \
+	fi
+
 serve: install samples models migrate
 	@if [ -n "$$REDIS_URL$$RABBITMQ_URL" ]; then \
 		$(BIN)/python manage.py rundramatiq --processes 1 --threads 2 & \
@@ -37,6 +49,17 @@ serve: install samples models migrate
 
 worker: install
 	$(BIN)/python manage.py rundramatiq --processes 1 --threads 2
+
+# Production splits the queues: CPU workers (checks, enrollment, publishing) and GPU
+# workers (generation: one process per GPU, models loaded once at boot).
+worker-cpu: install
+	$(BIN)/python manage.py rundramatiq --queues cpu --processes 2 --threads 2
+
+worker-gpu: install
+	$(BIN)/python manage.py rundramatiq --queues gpu --processes 1 --threads 1
+
+scheduler: install
+	$(BIN)/python manage.py runscheduler
 
 bench: install samples models
 	$(BIN)/python -m bench.run

@@ -8,6 +8,7 @@ package (real weights shipped in a registry package). Another backend
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -124,6 +125,9 @@ class DlibFaceAnalyzer:
         self._detector: Any = None
         self._landmarks: Any = None
         self._embedder: Any = None
+        # dlib's networks keep working buffers inside the object: two threads calling one
+        # at once corrupt its memory. Parallelism comes from worker processes instead.
+        self._native = threading.Lock()
 
     def load(self, model_dir: str | Path | None = None) -> DlibFaceAnalyzer:
         import dlib
@@ -170,11 +174,15 @@ class DlibFaceAnalyzer:
             raise RuntimeError("DlibFaceAnalyzer.load() must be called first")
 
     def detect(self, pixels: np.ndarray) -> list[Face]:
+        self._require_loaded()
+        with self._native:
+            return self._detect(pixels)
+
+    def _detect(self, pixels: np.ndarray) -> list[Face]:
         import dlib
 
         from pipeline.imaging import downscale
 
-        self._require_loaded()
         small, scale = downscale(pixels, self.detect_max_side)
         rects, scores, _ = self._detector.run(small, 0, 0.0)
         if not any(score >= self.min_detection_score for score in scores):
@@ -209,6 +217,7 @@ class DlibFaceAnalyzer:
 
         self._require_loaded()
         rect = dlib.rectangle(*(round(v) for v in face.box))
-        shape = self._landmarks(pixels, rect)
-        descriptor = self._embedder.compute_face_descriptor(pixels, shape)
+        with self._native:
+            shape = self._landmarks(pixels, rect)
+            descriptor = self._embedder.compute_face_descriptor(pixels, shape)
         return normalise(np.asarray(descriptor, dtype=np.float64))

@@ -54,7 +54,9 @@ class PipelineConfig:
     controlnets: tuple[str, ...] = ()  # diffusion: "keypoints", "pose"
     diffusion_batch: int = 0  # 0: from free GPU memory
     diffusion_native_side: int = 1024
-    diffusion_compile: bool = False  # torch.compile the UNet on CUDA (minutes of warm-up per process)
+    diffusion_compile: bool = (
+        False  # torch.compile the UNet on CUDA (minutes of warm-up per process)
+    )
     model_dir: Path | None = None
     min_usable_photos: int = 4
     identity_threshold: float | None = None  # None: the face model's own calibrated threshold
@@ -262,6 +264,47 @@ class HeadshotPipeline:
         )
         return upscaler
 
+    def diffusion_backend(self) -> Any:
+        """The diffusion pipeline, loaded on first use and kept for the process's life."""
+        from pipeline.diffusion import DiffusionBackend
+
+        config = self.config
+        return self._load_once(
+            "_diffusion",
+            "The diffusion backend",
+            lambda d: DiffusionBackend(
+                controlnets=config.controlnets,
+                batch_size=config.diffusion_batch,
+                native_side=config.diffusion_native_side,
+                compile_unet=config.diffusion_compile,
+            ).load(d),
+        )
+
+    def warm(self, *, generation: bool) -> list[str]:
+        """Load now what generation will need (a worker does this once, at boot), so the
+        first job does not pay for it. Returns what was loaded."""
+        loaded = [self.analyzer.name]
+        if generation:
+            if self.config.generation_backend == "diffusion":
+                loaded.append(self.diffusion_backend().name)
+            elif (segmenter := self.studio_segmenter()) is not None:
+                loaded.append(segmenter.name)
+            if (upscaler := self.upscaler()) is not None:
+                loaded.append(upscaler.name)
+        return loaded
+
+    def release(self) -> None:
+        """Drop the loaded models (a worker shutting down gives back GPU memory)."""
+        with self._load_lock:
+            self._diffusion = None
+            self._upscaler = None
+            self.segmenter = None
+        import sys
+
+        torch = sys.modules.get("torch")  # never imported here just to release memory
+        if torch is not None and torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
     def studio_segmenter(self) -> SelfieSegmenter | None:
         """The segmentation model, loaded on first use: only generation needs it, so
         workers that only check photos never load it. None means GrabCut."""
@@ -417,19 +460,9 @@ class HeadshotPipeline:
         """The preset's variations from the diffusion backend, conditioned on the identity
         (and, where configured, on the best selfie's keypoints and pose), generated at the
         model's native size and upscaled to the preset's largest output."""
-        from pipeline.diffusion import DiffusionBackend, generation_size
+        from pipeline.diffusion import generation_size
 
-        config = self.config
-        backend: DiffusionBackend = self._load_once(
-            "_diffusion",
-            "The diffusion backend",
-            lambda d: DiffusionBackend(
-                controlnets=config.controlnets,
-                batch_size=config.diffusion_batch,
-                native_side=config.diffusion_native_side,
-                compile_unet=config.diffusion_compile,
-            ).load(d),
-        )
+        backend = self.diffusion_backend()
         settings = preset.generation
         reference = selfies[0]
         out = preset.primary_output

@@ -64,3 +64,10 @@ def get_pipeline() -> HeadshotPipeline:
     from pipeline.orchestrator import HeadshotPipeline
 
     return HeadshotPipeline.from_config(pipeline_config())
+
+
+def release_pipeline() -> None:
+    """Give back the loaded models (a worker shutting down); the next use loads again."""
+    if get_pipeline.cache_info().currsize:
+        get_pipeline().release()
+    get_pipeline.cache_clear()

@@ -59,3 +59,32 @@ def wait_until_idle(timeout_s: float = 900.0) -> None:
         worker.join()
         if all(broker.queues[name].unfinished_tasks == 0 for name in broker.queues):
             return
+
+
+def queue_depths() -> dict[str, int]:
+    """Messages waiting per queue (delayed retries included), whatever the broker."""
+    broker = dramatiq.get_broker()
+    queues = sorted(q for q in broker.get_declared_queues() if not q.endswith((".DQ", ".XQ")))
+    depths: dict[str, int] = {}
+    for name in queues:
+        if settings.HEADSHOTS_QUEUE_MODE == "redis":
+            client, prefix = broker.client, f"{broker.namespace}:{name}"
+            depths[name] = int(client.llen(prefix)) + int(client.llen(f"{prefix}.DQ"))
+        elif settings.HEADSHOTS_QUEUE_MODE == "rabbitmq":
+            ready, delayed, _ = broker.get_queue_message_counts(name)
+            depths[name] = int(ready) + int(delayed)
+        else:
+            stub_queues = broker.queues
+            depths[name] = sum(
+                stub_queues[q].qsize() for q in (name, f"{name}.DQ") if q in stub_queues
+            )
+    return depths
+
+
+# Actors whose failed work needs more than the message sent again (a job row to reset):
+# the owning app registers how to requeue it.
+REQUEUE_HOOKS: dict[str, Any] = {}
+
+
+def register_requeue(actor_name: str, hook: Any) -> None:
+    REQUEUE_HOOKS[actor_name] = hook

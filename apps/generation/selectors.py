@@ -55,3 +55,28 @@ def headshot_approved_latest(
         .order_by("-decided_at")
         .first()
     )
+
+
+def job_counts_by_state() -> dict[str, int]:
+    """All companies' jobs by state: for the operators' health page and metrics only."""
+    from django.db.models import Count
+
+    from apps.generation.models import JobStatus
+
+    counts = dict.fromkeys(JobStatus.values, 0)
+    for row in GenerationJob.objects.values("status").annotate(n=Count("pk")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def job_durations_since(since) -> list[float]:  # type: ignore[no-untyped-def]
+    """Seconds from start to end of the jobs that succeeded since ``since`` (all companies)."""
+    from apps.generation.models import JobStatus
+
+    durations = []
+    for timings in GenerationJob.objects.filter(
+        status=JobStatus.SUCCEEDED, finished_at__gte=since
+    ).values_list("timings", flat=True):
+        if isinstance(timings, dict) and "total_s" in timings:
+            durations.append(float(timings["total_s"]))
+    return durations

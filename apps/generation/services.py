@@ -158,10 +158,29 @@ def generation_job_cancel(
 def generation_job_requeue(
     *, organization: Organization, actor: AbstractBaseUser, job: GenerationJob
 ) -> GenerationJob:
-    """An administrator sends a failed job round again (after fixing a missing model, say)."""
+    """HR sends a failed job round again (after the operators fixed a missing model, say)."""
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if job.organization_id != organization.pk:
         raise NotFound("Not found.")
+    return _job_requeue(job=job, actor=actor)
+
+
+def generation_job_requeue_dead_letter(job_id: int) -> None:
+    """The operators' dead-letter requeue of a generation message (no company actor)."""
+    job = GenerationJob.objects.select_related("organization").filter(pk=job_id).first()
+    if job is None:
+        raise NotFound("This generation job no longer exists.")
+    if job.status == JobStatus.FAILED:
+        _job_requeue(job=job, actor=None)
+    elif job.status == JobStatus.QUEUED:
+        GenerationJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(dispatched_at=None)
+        generation_jobs_dispatch(organization_id=job.organization_id)
+    else:
+        raise StateConflict(f"This generation is {job.status}; there is nothing to requeue.")
+
+
+def _job_requeue(*, job: GenerationJob, actor: AbstractBaseUser | None) -> GenerationJob:
+    organization = job.organization
     try:
         with transaction.atomic():
             if not job_transition(
@@ -324,8 +343,23 @@ def _job_claim(job: GenerationJob) -> bool:
     ).update(attempts=F("attempts") + 1, progress=2, stage="resuming", updated_at=now, **lease):
         logger.warning("job %s: its worker stopped answering; this worker takes it over", job.pk)
         return True
-    logger.info("job %s is %s and held by a live worker; nothing to do", job.pk, job.status)
+    held = GenerationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).first()
+    if held is not None and held.heartbeat_at is not None:
+        # Its worker renewed the lease lately: alive and working, or killed a moment ago.
+        # Look again when the lease would have run out.
+        remaining = (held.heartbeat_at - abandoned_before).total_seconds()
+        raise JobBusy(job.pk, retry_in_s=max(1.0, remaining + 1.0))
+    logger.info("job %s is %s; nothing to do", job.pk, job.status)
     return False
+
+
+class JobBusy(Exception):
+    """A running job's lease is still fresh: the message must come back after it runs out,
+    for the case where its worker was killed a moment ago."""
+
+    def __init__(self, job_id: int, *, retry_in_s: float) -> None:
+        super().__init__(f"job {job_id} is held by a live lease; look again in {retry_in_s:.0f} s")
+        self.retry_in_s = retry_in_s
 
 
 def _job_lease_fields(now: Any) -> dict[str, Any]:

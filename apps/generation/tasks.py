@@ -4,16 +4,35 @@ import dramatiq
 
 from pipeline.errors import PipelineError
 
+MAX_RETRIES = 2
+
+
+def _retry_when(retries: int, exception: BaseException) -> bool:
+    """Waiting for a lease to run out is not a failure: it never uses up the retries."""
+    return isinstance(exception, dramatiq.Retry) or retries < MAX_RETRIES
+
 
 @dramatiq.actor(
     actor_name="generation_job_run",
     queue_name="gpu",
-    max_retries=2,
+    retry_when=_retry_when,
     min_backoff=5000,
     time_limit=3_600_000,
     throws=(PipelineError,),
 )
 def generation_job_run_task(job_id: int) -> None:
-    from apps.generation.services import generation_job_run
+    from apps.generation.services import JobBusy, generation_job_run
 
-    generation_job_run(job_id=job_id)
+    try:
+        generation_job_run(job_id=job_id)
+    except JobBusy as busy:
+        raise dramatiq.Retry(str(busy), delay=int(busy.retry_in_s * 1000)) from busy
+
+
+@dramatiq.actor(
+    actor_name="generation_jobs_sweep", queue_name="cpu", max_retries=0, time_limit=300_000
+)
+def generation_jobs_sweep_task() -> None:
+    from apps.generation.services import generation_jobs_sweep
+
+    generation_jobs_sweep()

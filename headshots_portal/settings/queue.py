@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from headshots_portal.env import ConfigurationError, env_str
+from headshots_portal.env import ConfigurationError, env_int, env_str
 
 QUEUE_MIDDLEWARE = [
     "dramatiq.middleware.AgeLimit",
     "dramatiq.middleware.TimeLimit",
     "dramatiq.middleware.Callbacks",
+    # Before Retries: "after" hooks run in reverse order, so this one sees the message
+    # after Retries has marked it failed.
+    "apps.core.workers.DeadLetters",
     "dramatiq.middleware.Retries",
     "django_dramatiq.middleware.DbConnectionsMiddleware",
+    "apps.core.workers.WorkerHealth",
+    "apps.core.workers.Watchdog",
 ]
 
 
@@ -30,7 +35,18 @@ def dramatiq_settings() -> dict[str, Any]:
     if redis_url:
         broker: dict[str, Any] = {
             "BROKER": "dramatiq.brokers.redis.RedisBroker",
-            "OPTIONS": {"url": redis_url},
+            "OPTIONS": {
+                "url": redis_url,
+                # A worker that stops beating for this long is dead: another worker puts
+                # its unacknowledged messages back during maintenance, which runs on a
+                # broker command with this chance in a million.
+                "heartbeat_timeout": env_int(
+                    "HEADSHOTS_REDIS_HEARTBEAT_TIMEOUT_MS", 60_000, minimum=1000
+                ),
+                "maintenance_chance": env_int(
+                    "HEADSHOTS_REDIS_MAINTENANCE_CHANCE", 1000, minimum=1
+                ),
+            },
         }
         mode = "redis"
     elif rabbitmq_url:

@@ -4,17 +4,13 @@ import tempfile
 
 from headshots_portal.settings.base import *  # noqa: F403
 from headshots_portal.settings.base import HEADSHOTS
+from headshots_portal.settings.queue import QUEUE_MIDDLEWARE
 
 # The suite never uses a real broker unless a test asks for one explicitly.
 DRAMATIQ_BROKER = {  # noqa: F405
     "BROKER": "dramatiq.brokers.stub.StubBroker",
     "OPTIONS": {},
-    "MIDDLEWARE": [
-        "dramatiq.middleware.AgeLimit",
-        "dramatiq.middleware.TimeLimit",
-        "dramatiq.middleware.Callbacks",
-        "dramatiq.middleware.Retries",
-    ],
+    "MIDDLEWARE": list(QUEUE_MIDDLEWARE),
 }
 HEADSHOTS_QUEUE_MODE = "inprocess"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

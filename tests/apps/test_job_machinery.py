@@ -50,10 +50,17 @@ def test_a_redelivered_message_takes_over_a_run_whose_worker_died(ready, stub_br
     assert job.worker == worker_name() and job.headshots.count() == 4
 
 
-def test_a_run_held_by_a_live_worker_is_left_alone(ready, stub_broker):
+def test_a_run_held_by_a_live_lease_is_left_alone_and_looked_at_again_later(ready, stub_broker):
+    import dramatiq
+
+    from apps.generation.tasks import _retry_when, generation_job_run_task
+
     job = start_job(ready)
-    abandon(job, seconds_ago=1)  # its worker renewed the lease a second ago
-    generation_job_run(job_id=job.pk)
+    abandon(job, seconds_ago=1)  # its worker renewed the 90 s lease a second ago
+    with pytest.raises(dramatiq.Retry) as retry:
+        generation_job_run_task.fn(job.pk)
+    assert 85_000 <= retry.value.delay <= 95_000  # when the lease would have run out
+    assert _retry_when(50, retry.value) and not _retry_when(2, RuntimeError())
     job.refresh_from_db()
     assert job.status == JobStatus.RUNNING and job.worker == "gone-host:4242"
     assert job.headshots.count() == 0
