@@ -6,7 +6,7 @@ process's life (face models take a second to load).
 
 from __future__ import annotations
 
-import functools
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -59,15 +59,26 @@ def pipeline_config() -> PipelineConfig:
     )
 
 
-@functools.cache
+_pipeline: HeadshotPipeline | None = None
+_pipeline_lock = threading.Lock()
+
+
 def get_pipeline() -> HeadshotPipeline:
+    """The process's pipeline, built on first use and kept."""
+    global _pipeline
     from pipeline.orchestrator import HeadshotPipeline
 
-    return HeadshotPipeline.from_config(pipeline_config())
+    with _pipeline_lock:
+        if _pipeline is None:
+            _pipeline = HeadshotPipeline.from_config(pipeline_config())
+        return _pipeline
 
 
 def release_pipeline() -> None:
-    """Give back the loaded models (a worker shutting down); the next use loads again."""
-    if get_pipeline.cache_info().currsize:
-        get_pipeline().release()
-    get_pipeline.cache_clear()
+    """Give back the loaded models (a worker shutting down, or settings changed); the next
+    use builds the pipeline again."""
+    global _pipeline
+    with _pipeline_lock:
+        pipeline, _pipeline = _pipeline, None
+    if pipeline is not None:
+        pipeline.release()
