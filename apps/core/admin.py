@@ -17,6 +17,22 @@ class WorkerHeartbeatAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):  # type: ignore[no-untyped-def]
+        """The worker list, under a table of queue depths and live workers per queue."""
+        from apps.core.health import worker_status
+
+        status = worker_status()
+        rows = [
+            {
+                "name": queue,
+                "depth": depth,
+                "workers": sum(1 for w in status["workers"] if w["alive"] and queue in w["queues"]),
+            }
+            for queue, depth in sorted(status["queues"].items())
+        ]
+        context = {**(extra_context or {}), "worker_status": status, "queue_rows": rows}
+        return super().changelist_view(request, extra_context=context)
+
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(admin.ModelAdmin):

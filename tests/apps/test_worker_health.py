@@ -185,3 +185,24 @@ def test_the_scheduler_command_runs_one_tick(db, stub_broker):
     out = io.StringIO()
     call_command("runscheduler", "--once", stdout=out)
     assert "generation_jobs_sweep" in out.getvalue()
+
+
+def test_the_admin_worker_page_shows_queue_depths_and_dead_letters(admin_client, acme, stub_broker):
+    from apps.generation.services import generation_jobs_dispatch
+    from tests.apps.test_job_machinery import queued_job, sent
+
+    queued_job(acme, acme.employee)
+    generation_jobs_dispatch()
+    sent(stub_broker)
+    page = admin_client.get("/admin/core/workerheartbeat/").content.decode()
+    assert "<td>gpu</td><td>1</td><td>0</td>" in page
+    assert "no live worker consumes it" in page
+    DeadLetter.objects.create(
+        message_id="m-9",
+        queue_name="cpu",
+        actor_name="photo_check",
+        args=[5],
+        failed_at=timezone.now(),
+    )
+    listing = admin_client.get("/admin/core/deadletter/").content.decode()
+    assert "photo_check" in listing and "Requeue the selected messages" in listing
