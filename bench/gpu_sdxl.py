@@ -20,14 +20,13 @@ Without CUDA it prints "no GPU" and records that, measuring nothing.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 from typing import Any
 
+from bench.run import RESULTS, save
 from bench.sdxl_models import SDXL_UNET, SDXL_VAE, TINY_UNET, TINY_VAE, faceid_adapter_state
 
-RESULTS = Path(__file__).resolve().parent / "results.json"
 TEXT_TOKENS = 77
 
 
@@ -199,9 +198,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{optimised:.3f} s ({str(fast)[6:]}, batch {batch}{', compiled' if args.compile else ''}), "
             f"x{baseline / optimised:.2f}"
         )
-    results = json.loads(args.results.read_text()) if args.results.is_file() else {}
-    results["gpu_sdxl"] = record
-    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    save("gpu_sdxl", record, args.results)
     return record
 
 

@@ -26,8 +26,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from bench.run import RESULTS, save
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results.json"
 
 
 class NoImageWork:
@@ -231,9 +232,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         redis.Redis.from_url(redis_url).flushdb()
     print(json.dumps(record, indent=2))
-    results = json.loads(args.results.read_text()) if args.results.is_file() else {}
-    results["job_machinery"] = record
-    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    save("job_machinery", record, args.results)
     return record
 
 

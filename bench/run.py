@@ -30,6 +30,13 @@ class Pair:
     items: int = 1  # how many items (photos, images) one call processes
 
 
+def save(name: str, record: object, path: Path = RESULTS) -> None:
+    """Put one benchmark's record into the results file, keeping the others'."""
+    results = json.loads(path.read_text()) if path.is_file() else {}
+    results[name] = record
+    path.write_text(json.dumps(results, indent=2) + "\n")
+
+
 def median_seconds(fn: Callable[[], object], repeat: int) -> float:
     fn()  # warm-up: caches, lazy imports, model loading
     times = []

@@ -68,9 +68,9 @@ class Stack:
         self.manage("migrate", "--noinput", "-v0")
 
     # -- processes -----------------------------------------------------------------------------
-    def manage(self, *args: str) -> str:
+    def _run(self, argv: list[str], what: str) -> str:
         result = subprocess.run(
-            [sys.executable, "manage.py", *args],
+            [sys.executable, *argv],
             cwd=ROOT,
             env=self.env,
             capture_output=True,
@@ -78,22 +78,16 @@ class Stack:
             timeout=300,
         )
         if result.returncode:
-            raise AssertionError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+            raise AssertionError(f"{what} failed:\n{result.stderr[-3000:]}")
         return result.stdout
+
+    def manage(self, *args: str) -> str:
+        return self._run(["manage.py", *args], f"manage.py {' '.join(args)}")
 
     def script(self, code: str) -> Any:
         """Run Python with Django set up in this deployment; the last stdout line is JSON."""
-        result = subprocess.run(
-            [sys.executable, "-c", PRELUDE + code],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        if result.returncode:
-            raise AssertionError(f"script failed:\n{result.stderr[-3000:]}")
-        lines = [line for line in result.stdout.splitlines() if line.strip()]
+        output = self._run(["-c", PRELUDE + code], "script")
+        lines = [line for line in output.splitlines() if line.strip()]
         return json.loads(lines[-1]) if lines else None
 
     def start_worker(self, *queues: str) -> subprocess.Popen[bytes]:
