@@ -234,3 +234,31 @@ def encode(
     else:
         raise ValueError(f"unknown output format {fmt!r}")
     return buffer.getvalue()
+
+
+def fit_jpeg(
+    pixels: np.ndarray,
+    *,
+    max_bytes: int,
+    max_side: int,
+    qualities: tuple[int, ...] = (92, 86, 80, 72, 64),
+    min_side: int = 64,
+) -> tuple[bytes, int, int]:
+    """The best square-cropped JPEG under ``max_bytes``: the largest side first, at the
+    highest quality that fits, smaller sides only when no quality fits. Returns
+    (jpeg, side, quality); no metadata is written."""
+    import cv2
+
+    height, width = pixels.shape[:2]
+    side = min(max_side, height, width)
+    crop = min(height, width)
+    x0 = (width - crop) // 2
+    square = np.ascontiguousarray(pixels[:crop, x0 : x0 + crop])  # keep the head room: top
+    while side >= min_side:
+        resized = cv2.resize(square, (side, side), interpolation=cv2.INTER_AREA)
+        for quality in qualities:
+            data = encode(resized, quality=quality)
+            if len(data) <= max_bytes:
+                return data, side, quality
+        side = int(side * 0.85)
+    raise ValueError(f"no JPEG of at least {min_side} px fits in {max_bytes} bytes")

@@ -3,9 +3,10 @@
 #   libldap2-dev libsasl2-dev   build python-ldap
 #   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core   WeasyPrint and card fonts
 #   poppler-utils zbar-tools    the tests check PDFs and QR codes with them
+#   slapd ldap-utils            the tests start an OpenLDAP server of their own
 set -euo pipefail
 packages=(libldap2-dev libsasl2-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
-          poppler-utils zbar-tools)
+          poppler-utils zbar-tools slapd ldap-utils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -1,0 +1,250 @@
+"""Live LDAP / Active Directory photo sync with python-ldap.
+
+People are found in batches (one search per ``batch`` people, every value escaped with
+``escape_filter_chars``), their current photo is read back, and only entries whose photo
+differs are written: a second run writes nothing. A person not found is reported, not
+fatal; an entry the server refuses (Active Directory's 100 KB limit on thumbnailPhoto,
+say) is reported and the rest go on; a lost connection is retried once, then the rest
+are reported as not reached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+logger = logging.getLogger(__name__)
+
+MATCH_ATTRIBUTES = ("mail", "userPrincipalName", "uid", "sAMAccountName")
+PHOTO_ATTRIBUTES = ("jpegPhoto", "thumbnailPhoto")
+AD_THUMBNAIL_MAX_BYTES = 102_400
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class DirectoryError(Exception):
+    """The directory cannot be used: bad settings, refused bind, unreachable server."""
+
+
+@dataclass(frozen=True)
+class DirectorySettings:
+    uri: str
+    bind_dn: str
+    bind_password: str = field(repr=False)
+    base_dn: str
+    start_tls: bool = True
+    user_filter: str = "(objectClass=inetOrgPerson)"
+    match_attribute: str = "mail"
+    photo_attribute: str = "jpegPhoto"
+    timeout_s: float = 10.0
+    batch: int = 50
+
+    def problems(self) -> list[str]:
+        found = []
+        parsed = urlparse(self.uri)
+        if parsed.scheme not in {"ldap", "ldaps"} or not parsed.hostname:
+            found.append("the URI must be ldap://host or ldaps://host")
+        elif parsed.scheme == "ldap" and not self.start_tls and parsed.hostname not in LOOPBACK:
+            found.append(
+                "ldap:// needs StartTLS (or use ldaps://): the bind password must not travel in clear"
+            )
+        if self.match_attribute not in MATCH_ATTRIBUTES:
+            found.append(f"the match attribute must be one of {', '.join(MATCH_ATTRIBUTES)}")
+        if self.photo_attribute not in PHOTO_ATTRIBUTES:
+            found.append(f"the photo attribute must be one of {', '.join(PHOTO_ATTRIBUTES)}")
+        if not (self.user_filter.startswith("(") and self.user_filter.endswith(")")):
+            found.append("the user filter must be an LDAP filter in parentheses")
+        return found
+
+
+@dataclass(frozen=True)
+class Wanted:
+    key: str  # the employee, as the caller knows them
+    match_value: str  # e.g. their e-mail address
+    photo: bytes | None  # None: they left, remove the photo
+
+
+@dataclass
+class Outcome:
+    key: str
+    match_value: str
+    action: str  # write, remove, unchanged, not_found, failed
+    dn: str = ""
+    photo_sha256: str = ""
+    error: str = ""
+    done: bool = False  # written (or removed) in a real run
+
+
+class DirectoryClient:
+    def __init__(self, settings: DirectorySettings) -> None:
+        problems = settings.problems()
+        if problems:
+            raise DirectoryError("; ".join(problems))
+        self.settings = settings
+        self._conn: Any = None
+
+    def connect(self) -> None:
+        import ldap
+
+        s = self.settings
+        conn = ldap.initialize(s.uri)
+        conn.set_option(ldap.OPT_PROTOCOL_VERSION, 3)
+        conn.set_option(ldap.OPT_REFERRALS, 0)
+        conn.set_option(ldap.OPT_NETWORK_TIMEOUT, s.timeout_s)
+        conn.set_option(ldap.OPT_TIMEOUT, s.timeout_s)
+        try:
+            if s.start_tls and s.uri.startswith("ldap://"):
+                conn.set_option(ldap.OPT_X_TLS_NEWCTX, 0)
+                conn.start_tls_s()
+            conn.simple_bind_s(s.bind_dn, s.bind_password)
+        except ldap.INVALID_CREDENTIALS as exc:
+            raise DirectoryError(f"the directory refused the bind as {s.bind_dn}") from exc
+        except ldap.SERVER_DOWN as exc:
+            raise DirectoryError(f"the directory at {s.uri} does not answer") from exc
+        except ldap.LDAPError as exc:
+            raise DirectoryError(f"the directory refused the connection: {_describe(exc)}") from exc
+        self._conn = conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            import ldap
+
+            with contextlib.suppress(ldap.LDAPError):  # closing a connection that died
+                self._conn.unbind_s()
+            self._conn = None
+
+    def test(self) -> str:
+        """For the settings page's "test connection" button."""
+        import ldap
+
+        self.connect()
+        try:
+            self._conn.search_s(self.settings.base_dn, ldap.SCOPE_BASE, "(objectClass=*)", ["1.1"])
+        except ldap.NO_SUCH_OBJECT as exc:
+            raise DirectoryError(f"the base DN {self.settings.base_dn} does not exist") from exc
+        finally:
+            self.close()
+        return f"Connected to {self.settings.uri} as {self.settings.bind_dn}; base DN found."
+
+    def find(self, values: list[str]) -> dict[str, tuple[str, bytes | None]]:
+        """Entries by lower-cased match value: (DN, current photo or None)."""
+        import ldap
+        from ldap.filter import escape_filter_chars
+
+        s = self.settings
+        found: dict[str, tuple[str, bytes | None]] = {}
+        for start in range(0, len(values), s.batch):
+            chunk = values[start : start + s.batch]
+            alternatives = "".join(f"({s.match_attribute}={escape_filter_chars(v)})" for v in chunk)
+            query = f"(&{s.user_filter}(|{alternatives}))"
+            results = self._conn.search_s(
+                s.base_dn, ldap.SCOPE_SUBTREE, query, [s.match_attribute, s.photo_attribute]
+            )
+            for dn, attributes in results:
+                if dn is None:  # a referral
+                    continue
+                photos = attributes.get(s.photo_attribute) or [None]
+                for value in attributes.get(s.match_attribute, []):
+                    found[value.decode("utf-8").lower()] = (dn, photos[0])
+        return found
+
+    def replace_photo(self, dn: str, data: bytes) -> None:
+        import ldap
+
+        self._conn.modify_s(dn, [(ldap.MOD_REPLACE, self.settings.photo_attribute, [data])])
+
+    def remove_photo(self, dn: str) -> None:
+        import ldap
+
+        self._conn.modify_s(dn, [(ldap.MOD_DELETE, self.settings.photo_attribute, None)])
+
+
+def _describe(exc: Exception) -> str:
+    detail = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+    text = detail.get("desc", type(exc).__name__)
+    if detail.get("info"):
+        text += f": {detail['info']}"
+    return str(text)
+
+
+def sha256(data: bytes | None) -> str:
+    return hashlib.sha256(data).hexdigest() if data else ""
+
+
+def sync(
+    client: DirectoryClient,
+    wanted: list[Wanted],
+    *,
+    dry_run: bool,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Outcome]:
+    """Plan (and, unless ``dry_run``, apply) each person's photo change."""
+    import ldap
+
+    try:
+        client.connect()
+        found = client.find([w.match_value for w in wanted])
+    except ldap.LDAPError as exc:
+        raise DirectoryError(f"the directory search failed: {_describe(exc)}") from exc
+    outcomes = []
+    for person in wanted:
+        entry = found.get(person.match_value.lower())
+        outcome = Outcome(key=person.key, match_value=person.match_value, action="not_found")
+        if entry is not None:
+            dn, current = entry
+            outcome.dn, outcome.photo_sha256 = dn, sha256(person.photo)
+            if person.photo is None:
+                outcome.action = "remove" if current else "unchanged"
+            else:
+                outcome.action = "unchanged" if current == person.photo else "write"
+        outcomes.append(outcome)
+    if not dry_run:
+        _apply(client, wanted, outcomes, progress)
+    client.close()
+    return outcomes
+
+
+def _apply(
+    client: DirectoryClient,
+    wanted: list[Wanted],
+    outcomes: list[Outcome],
+    progress: Callable[[int, int], None] | None,
+) -> None:
+    import ldap
+
+    photos = {w.key: w.photo for w in wanted}
+    reconnected = False
+    unreachable = ""
+    for index, outcome in enumerate(outcomes):
+        if outcome.action in {"write", "remove"}:
+            if unreachable:
+                outcome.action, outcome.error = "failed", unreachable
+                continue
+            for attempt in (1, 2):
+                try:
+                    if outcome.action == "write":
+                        client.replace_photo(outcome.dn, photos[outcome.key] or b"")
+                    else:
+                        client.remove_photo(outcome.dn)
+                    outcome.done = True
+                    break
+                except ldap.SERVER_DOWN:
+                    if attempt == 1 and not reconnected:
+                        reconnected = True
+                        try:
+                            client.connect()
+                            continue
+                        except DirectoryError:
+                            pass
+                    unreachable = "the directory stopped answering during the sync"
+                    outcome.action, outcome.error = "failed", unreachable
+                    break
+                except ldap.LDAPError as exc:
+                    outcome.action, outcome.error = "failed", _describe(exc)
+                    break
+        if progress is not None:
+            progress(index + 1, len(outcomes))
