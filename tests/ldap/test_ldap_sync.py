@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ldap
 import numpy as np
-from ldap.dn import str2dn
 import pytest
+from ldap.dn import str2dn
 
 from apps.publishing.ldap_sync import (
     AD_THUMBNAIL_MAX_BYTES,
