@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ldap
 import numpy as np
 import pytest
@@ -63,10 +64,8 @@ def photos(astronaut_rgb):
 def clear(server, attribute="jpegPhoto"):
     conn = server.connect()
     for dn in server.dns.values():
-        try:
+        with contextlib.suppress(ldap.NO_SUCH_ATTRIBUTE):
             conn.modify_s(dn, [(ldap.MOD_DELETE, attribute, None)])
-        except ldap.NO_SUCH_ATTRIBUTE:
-            pass
     conn.unbind_s()
 
 
