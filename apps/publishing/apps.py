@@ -5,3 +5,20 @@ class PublishingConfig(AppConfig):
     name = "apps.publishing"
     label = "publishing"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from datetime import timedelta
+
+        from apps.core import scheduler
+
+        def sync_directories() -> None:
+            from apps.core.queue import enqueue
+            from apps.publishing.models import DirectoryConnection
+            from apps.publishing.tasks import directory_sync_task
+
+            for organization_id in DirectoryConnection.objects.filter(enabled=True).values_list(
+                "organization_id", flat=True
+            ):
+                enqueue(directory_sync_task, organization_id)
+
+        scheduler.register("directory_sync", timedelta(hours=1), sync_directories)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 
 from apps.core.models import TenantOwned
@@ -8,6 +9,7 @@ from apps.core.models import TenantOwned
 class PublicationTarget(models.TextChoices):
     BUSINESS_CARD = "business_card", "Business card PDF"
     DIRECTORY_EXPORT = "directory_export", "Directory export (LDIF)"
+    DIRECTORY_LDAP = "directory_ldap", "Directory photo (LDAP / Active Directory)"
 
 
 class PublicationStatus(models.TextChoices):
@@ -43,3 +45,53 @@ class Publication(TenantOwned):
                 fields=["employee", "target"], name="one_publication_per_target"
             )
         ]
+
+
+class MatchField(models.TextChoices):
+    EMAIL = "email", "E-mail address"
+    DIRECTORY_UID = "directory_uid", "Directory identifier"
+
+
+class DirectoryConnection(TenantOwned):
+    """A company's LDAP / Active Directory, where approved headshots are published."""
+
+    enabled = models.BooleanField(default=True)
+    uri = models.CharField(max_length=300, help_text="ldaps://host or ldap://host with StartTLS")
+    start_tls = models.BooleanField(default=True)
+    bind_dn = models.CharField(max_length=500)
+    # The password is never stored here: the name of the environment variable (or of its
+    # _FILE form, for a secret store's mounted file) that holds it.
+    bind_secret_env = models.CharField(
+        max_length=100,
+        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{2,99}$", "an environment variable name")],
+    )
+    base_dn = models.CharField(max_length=500)
+    user_filter = models.CharField(max_length=500, default="(objectClass=inetOrgPerson)")
+    match_attribute = models.CharField(
+        max_length=40,
+        choices=[(a, a) for a in ("mail", "userPrincipalName", "uid", "sAMAccountName")],
+        default="mail",
+    )
+    match_field = models.CharField(
+        max_length=20, choices=MatchField.choices, default=MatchField.EMAIL
+    )
+    photo_attribute = models.CharField(
+        max_length=40,
+        choices=[
+            ("jpegPhoto", "jpegPhoto"),
+            ("thumbnailPhoto", "thumbnailPhoto (Active Directory)"),
+        ],
+        default="jpegPhoto",
+    )
+    max_bytes = models.PositiveIntegerField(default=102_400)
+    max_side = models.PositiveSmallIntegerField(default=648)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_report = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="one_directory_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return self.uri

@@ -8,3 +8,19 @@ def publication_run_task(publication_id: int) -> None:
     from apps.publishing.services import publication_run
 
     publication_run(publication_id=publication_id)
+
+
+@dramatiq.actor(
+    actor_name="directory_sync",
+    queue_name="cpu",
+    max_retries=5,
+    min_backoff=30_000,
+    time_limit=1_800_000,
+)
+def directory_sync_task(organization_id: int) -> None:
+    from apps.organizations.models import Organization
+    from apps.publishing.directory_sync import directory_sync
+
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is not None:
+        directory_sync(organization=organization, dry_run=False)

@@ -163,18 +163,20 @@ def test_two_schedulers_in_the_same_slot_send_each_task_once(db, stub_broker):
     from apps.core.models import ScheduledRun
 
     at = datetime(2026, 11, 22, 10, 0, 12, tzinfo=UTC)
-    assert scheduler.tick(scheduler="a:1", now=at) == ["generation_jobs_sweep"]
+    assert set(scheduler.tick(scheduler="a:1", now=at)) == {
+        "generation_jobs_sweep",
+        "directory_sync",
+    }
     assert scheduler.tick(scheduler="b:2", now=at + timedelta(seconds=30)) == []
+    # a minute later the sweep is due again; the hourly directory sync is not
     assert scheduler.tick(scheduler="b:2", now=at + timedelta(seconds=60)) == [
         "generation_jobs_sweep"
     ]
     release_on_commit_hooks()
     sent = [dramatiq.Message.decode(m).actor_name for m in stub_broker.queues["cpu"].queue]
-    assert sent == ["generation_jobs_sweep", "generation_jobs_sweep"]
-    assert list(ScheduledRun.objects.values_list("scheduler", flat=True).order_by("slot")) == [
-        "a:1",
-        "b:2",
-    ]
+    assert sent == ["generation_jobs_sweep", "generation_jobs_sweep"]  # no directory configured
+    runs = ScheduledRun.objects.filter(task="generation_jobs_sweep").order_by("slot")
+    assert list(runs.values_list("scheduler", flat=True)) == ["a:1", "b:2"]
 
 
 def test_the_scheduler_command_runs_one_tick(db, stub_broker):

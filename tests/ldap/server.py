@@ -4,7 +4,9 @@ limit enforced by the constraint overlay."""
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import ldap
@@ -71,3 +73,14 @@ class Directory(SlapdObject):
             conn.unbind_s()
         values = attributes.get(attribute)
         return values[0] if values else None
+
+
+@contextlib.contextmanager
+def running_directory() -> Iterator[Directory]:
+    directory = Directory()
+    directory.start()
+    try:
+        directory.seed()
+        yield directory
+    finally:
+        directory.stop()

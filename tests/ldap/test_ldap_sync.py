@@ -19,7 +19,7 @@ from apps.publishing.ldap_sync import (
     sync,
 )
 from pipeline.imaging import fit_jpeg
-from tests.ldap.server import Directory
+from tests.ldap.server import Directory, running_directory
 
 pytestmark = pytest.mark.skipif(
     Directory.SCHEMADIR is None, reason="OpenLDAP's slapd is not installed (make test installs it)"
@@ -35,12 +35,11 @@ PEOPLE = {
 
 @pytest.fixture(scope="module")
 def server():
-    directory = Directory()
-    directory.start()
-    directory.seed()
-    directory.dns = {key: directory.add_person(name, mail) for key, (name, mail) in PEOPLE.items()}
-    yield directory
-    directory.stop()
+    with running_directory() as directory:
+        directory.dns = {
+            key: directory.add_person(name, mail) for key, (name, mail) in PEOPLE.items()
+        }
+        yield directory
 
 
 def settings_for(server, **options) -> DirectorySettings:

@@ -1,0 +1,89 @@
+"""HR's directory sync, through the services, against a real slapd started by the test."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.audit.models import AuditEvent
+from apps.core.errors import ValidationFailed
+from apps.organizations.models import EmployeeStatus
+from apps.publishing.directory_sync import directory_connection_test, directory_sync
+from apps.publishing.models import (
+    DirectoryConnection,
+    Publication,
+    PublicationStatus,
+    PublicationTarget,
+)
+from tests.ldap.server import Directory, running_directory
+
+pytestmark = pytest.mark.skipif(
+    Directory.SCHEMADIR is None, reason="OpenLDAP's slapd is not installed (make test installs it)"
+)
+
+
+@pytest.fixture
+def directory(approved, monkeypatch):
+    c, headshot = approved
+    with running_directory() as server:
+        server.pat = server.add_person("Pat O'Brien", c.employee.email)
+        monkeypatch.setenv("ACME_DIRECTORY_PASSWORD", server.root_pw)
+        DirectoryConnection.objects.create(
+            organization=c.org,
+            uri=server.ldap_uri,
+            start_tls=False,
+            bind_dn=server.root_dn,
+            bind_secret_env="ACME_DIRECTORY_PASSWORD",
+            base_dn=f"ou=people,{server.suffix}",
+            photo_attribute="thumbnailPhoto",
+        )
+        yield c, headshot, server
+
+
+def publication(c) -> Publication:
+    return Publication.objects.get(employee=c.employee, target=PublicationTarget.DIRECTORY_LDAP)
+
+
+def test_dry_run_then_sync_then_nothing_to_do(directory):
+    c, headshot, server = directory
+    assert "base DN found" in directory_connection_test(organization=c.org)
+    preview = directory_sync(organization=c.org, dry_run=True)
+    assert preview["counts"] == {"write": 1} and server.read(server.pat, "thumbnailPhoto") is None
+    assert not Publication.objects.filter(target=PublicationTarget.DIRECTORY_LDAP).exists()
+    report = directory_sync(organization=c.org, dry_run=False)
+    assert report["counts"] == {"write": 1}
+    photo = server.read(server.pat, "thumbnailPhoto")
+    assert photo is not None and len(photo) <= 102_400 and photo[:2] == b"\xff\xd8"
+    row = publication(c)
+    assert row.status == PublicationStatus.SUCCEEDED and row.headshot == headshot
+    assert row.external_id.startswith("cn=Pat O'Brien,") and row.content_hash
+    assert directory_sync(organization=c.org, dry_run=False)["counts"] == {"unchanged": 1}
+    assert AuditEvent.objects.filter(action="directory.synced").count() == 2
+
+
+def test_a_person_who_leaves_has_their_photo_removed(directory):
+    c, _, server = directory
+    directory_sync(organization=c.org, dry_run=False)
+    c.employee.status = EmployeeStatus.LEFT
+    c.employee.save(update_fields=["status"])
+    assert directory_sync(organization=c.org, dry_run=False)["counts"] == {"remove": 1}
+    assert server.read(server.pat, "thumbnailPhoto") is None
+    assert publication(c).status == PublicationStatus.WITHDRAWN
+
+
+def test_the_password_comes_from_the_environment_and_is_named_when_missing(directory, monkeypatch):
+    c, _, _ = directory
+    monkeypatch.delenv("ACME_DIRECTORY_PASSWORD")
+    with pytest.raises(ValidationFailed, match="ACME_DIRECTORY_PASSWORD"):
+        directory_sync(organization=c.org, dry_run=True)
+
+
+def test_a_person_missing_from_the_directory_is_reported(directory):
+    c, _, _ = directory
+    c.employee.email = "someone-else@acme.example"
+    c.employee.save(update_fields=["email"])
+    assert directory_sync(organization=c.org, dry_run=False)["counts"] == {"not_found": 1}
+    row = publication(c)
+    assert (
+        row.status == PublicationStatus.FAILED
+        and "mail=someone-else@acme.example" in row.last_error
+    )
