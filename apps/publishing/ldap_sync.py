@@ -41,7 +41,8 @@ class DirectorySettings:
     match_attribute: str = "mail"
     photo_attribute: str = "jpegPhoto"
     timeout_s: float = 10.0
-    batch: int = 50
+    batch: int = 50  # people per search
+    window: int = 32  # modify requests in flight at once on the connection
 
     def problems(self) -> list[str]:
         found = []
@@ -152,15 +153,47 @@ class DirectoryClient:
                     found[value.decode("utf-8").lower()] = (dn, photos[0])
         return found
 
-    def replace_photo(self, dn: str, data: bytes) -> None:
+    def apply(
+        self,
+        outcomes: list[Outcome],
+        photos: dict[str, bytes | None],
+        on_done: Callable[[Outcome], None],
+    ) -> None:
+        """Send the photo changes pipelined (``window`` requests in flight), collect each
+        answer into its outcome. A lost connection raises ldap.SERVER_DOWN; the outcomes
+        answered so far are marked."""
         import ldap
 
-        self._conn.modify_s(dn, [(ldap.MOD_REPLACE, self.settings.photo_attribute, [data])])
+        attribute = self.settings.photo_attribute
+        pending: dict[int, Outcome] = {}
 
-    def remove_photo(self, dn: str) -> None:
-        import ldap
+        def collect() -> None:
+            try:
+                _, _, msgid, _ = self._conn.result3(
+                    ldap.RES_ANY, all=1, timeout=self.settings.timeout_s
+                )
+                outcome = pending.pop(msgid)
+                outcome.done = True
+            except ldap.SERVER_DOWN:
+                raise
+            except ldap.LDAPError as exc:
+                detail = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
+                if detail.get("msgid") not in pending:  # a timeout, or an answer to nothing sent
+                    raise ldap.SERVER_DOWN({"desc": f"no usable answer: {_describe(exc)}"}) from exc
+                outcome = pending.pop(detail["msgid"])
+                outcome.action, outcome.error = "failed", _describe(exc)
+            on_done(outcome)
 
-        self._conn.modify_s(dn, [(ldap.MOD_DELETE, self.settings.photo_attribute, None)])
+        for outcome in outcomes:
+            if outcome.action == "write":
+                changes = [(ldap.MOD_REPLACE, attribute, [photos[outcome.key] or b""])]
+            else:
+                changes = [(ldap.MOD_DELETE, attribute, None)]
+            pending[self._conn.modify(outcome.dn, changes)] = outcome
+            if len(pending) >= self.settings.window:
+                collect()
+        while pending:
+            collect()
 
 
 def _describe(exc: Exception) -> str:
@@ -217,34 +250,30 @@ def _apply(
     import ldap
 
     photos = {w.key: w.photo for w in wanted}
-    reconnected = False
-    unreachable = ""
-    for index, outcome in enumerate(outcomes):
-        if outcome.action in {"write", "remove"}:
-            if unreachable:
-                outcome.action, outcome.error = "failed", unreachable
-                continue
-            for attempt in (1, 2):
-                try:
-                    if outcome.action == "write":
-                        client.replace_photo(outcome.dn, photos[outcome.key] or b"")
-                    else:
-                        client.remove_photo(outcome.dn)
-                    outcome.done = True
-                    break
-                except ldap.SERVER_DOWN:
-                    if attempt == 1 and not reconnected:
-                        reconnected = True
-                        try:
-                            client.connect()
-                            continue
-                        except DirectoryError:
-                            pass
-                    unreachable = "the directory stopped answering during the sync"
-                    outcome.action, outcome.error = "failed", unreachable
-                    break
-                except ldap.LDAPError as exc:
-                    outcome.action, outcome.error = "failed", _describe(exc)
-                    break
+    total = len(outcomes)
+    finished = [sum(1 for o in outcomes if o.action not in {"write", "remove"})]
+
+    def on_done(outcome: Outcome) -> None:
+        finished[0] += 1
         if progress is not None:
-            progress(index + 1, len(outcomes))
+            progress(finished[0], total)
+
+    todo = [o for o in outcomes if o.action in {"write", "remove"}]
+    for attempt in (1, 2):
+        try:
+            client.apply(todo, photos, on_done)
+            break
+        except ldap.SERVER_DOWN:
+            todo = [o for o in todo if not o.done and o.action != "failed"]
+            if attempt == 1:
+                try:
+                    client.connect()  # once: a restarted server or a dropped connection
+                    continue
+                except DirectoryError:
+                    pass
+            for outcome in todo:
+                outcome.action = "failed"
+                outcome.error = "the directory stopped answering during the sync"
+            break
+    if progress is not None:
+        progress(total, total)

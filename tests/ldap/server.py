@@ -23,10 +23,19 @@ class Directory(SlapdObject):
     root_pw = "directory-secret"
     slapd_loglevel = "0"
     TMPDIR = tempfile.gettempdir()  # not the working directory
-    slapd_conf_template = SLAPD_CONF_TEMPLATE.replace(
-        "olcModuleLoad: back_%(database)s",
-        "olcModuleLoad: back_%(database)s\nolcModuleLoad: constraint",
-    ).replace("dn: olcDatabase=%(database)s,cn=config", "dn: olcDatabase={1}%(database)s,cn=config")
+    slapd_conf_template = (
+        SLAPD_CONF_TEMPLATE.replace(
+            "olcModuleLoad: back_%(database)s",
+            "olcModuleLoad: back_%(database)s\nolcModuleLoad: constraint",
+        )
+        .replace(
+            "dn: olcDatabase=%(database)s,cn=config", "dn: olcDatabase={1}%(database)s,cn=config"
+        )
+        .replace(
+            "olcDbDirectory: %(directory)s",
+            "olcDbDirectory: %(directory)s\nolcDbMaxSize: 1073741824",  # room for many photos
+        )
+    )
     openldap_schema_files = (
         "core.ldif",
         "cosine.ldif",

@@ -162,7 +162,7 @@ def test_ad_thumbnail_photo_fits_under_the_limit_and_an_oversized_one_is_refused
 def test_the_server_stopping_mid_sync_is_reported_and_a_later_run_completes(server, photos):
     photo, newer = photos
     clear(server)
-    client = DirectoryClient(settings_for(server))
+    client = DirectoryClient(settings_for(server, window=1))  # one request in flight
     wanted = [Wanted(key=k, match_value=m, photo=newer) for k, (_, m) in PEOPLE.items()]
 
     def stop_after_first(done: int, total: int) -> None:
@@ -179,6 +179,24 @@ def test_the_server_stopping_mid_sync_is_reported_and_a_later_run_completes(serv
     assert all("stopped answering" in o.error for o in outcomes[1:])
     rerun = sync(client, wanted, dry_run=False)
     assert [o.action for o in rerun] == ["unchanged", "write", "write", "write"]
+    assert all(server.read(dn, "jpegPhoto") == newer for dn in server.dns.values())
+
+
+def test_many_people_in_flight_at_once_each_get_their_own_answer(server, photos):
+    photo, _ = photos
+    clear(server)
+    conn = server.connect()
+    dns = [server.add_person(f"Extra {i}", f"extra{i}@acme.example") for i in range(120)]
+    conn.unbind_s()
+    client = DirectoryClient(settings_for(server, window=16, batch=25))
+    marked = [photo[:-2] + bytes([i % 256, 0xD9]) for i in range(120)]  # distinct bytes each
+    wanted = [
+        Wanted(key=str(i), match_value=f"extra{i}@acme.example", photo=marked[i])
+        for i in range(120)
+    ]
+    outcomes = sync(client, wanted, dry_run=False)
+    assert all(o.done for o in outcomes)
+    assert all(server.read(dn, "jpegPhoto") == marked[i] for i, dn in enumerate(dns))
 
 
 def test_bad_settings_and_credentials_are_named(server):
