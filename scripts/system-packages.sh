@@ -2,10 +2,11 @@
 # Install the Debian packages the portal and its tests need, if any are missing.
 #   libldap2-dev libsasl2-dev   build python-ldap
 #   libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core   WeasyPrint and card fonts
+#   fonts-droid-fallback        CJK glyphs for names on cards (Apache 2.0)
 #   poppler-utils zbar-tools    the tests check PDFs and QR codes with them
 #   slapd ldap-utils            the tests start an OpenLDAP server of their own
 set -euo pipefail
-packages=(libldap2-dev libsasl2-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+packages=(libldap2-dev libsasl2-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-droid-fallback
           poppler-utils zbar-tools slapd ldap-utils)
 missing=()
 for package in "${packages[@]}"; do

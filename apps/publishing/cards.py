@@ -10,6 +10,8 @@ from pathlib import Path
 from django.template.loader import render_to_string
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# Debian's fonts-droid-fallback (Apache 2.0): CJK glyphs for names DejaVu cannot draw.
+CJK_FONT = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
 CARD_SIZES = {"us": ("3.5in", "2in"), "eu": ("85mm", "55mm")}
 DEFAULT_BRAND = {
     "primary": "#1f2a44",
@@ -70,24 +72,57 @@ def render_card_pdf(
     brand: dict[str, str] | None = None,
     size: str = "us",
     template: str = "cards/standard.html",
+    print_marks: bool = False,
 ) -> bytes:
+    """One person's card, front and back."""
+    return render_cards_pdf(
+        people=[(person, photo_jpeg)],
+        company=company,
+        brand=brand,
+        size=size,
+        template=template,
+        print_marks=print_marks,
+    )
+
+
+def render_cards_pdf(
+    *,
+    people: list[tuple[CardPerson, bytes]],
+    company: str,
+    brand: dict[str, str] | None = None,
+    size: str = "us",
+    template: str = "cards/standard.html",
+    print_marks: bool = False,
+) -> bytes:
+    """Cards of several people in one PDF (front and back each), e.g. a department's
+    batch for the printer. ``print_marks`` adds a 3 mm bleed and crop marks."""
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
 
     if size not in CARD_SIZES:
         raise ValueError(f"card size must be one of {sorted(CARD_SIZES)}")
+    if not people:
+        raise ValueError("no cards to render")
     width, height = CARD_SIZES[size]
     html = render_to_string(
         template,
         {
-            "person": person,
+            "cards": [
+                {
+                    "person": person,
+                    "photo_uri": _data_uri(photo, "image/jpeg"),
+                    "qr_uri": _data_uri(qr_png(vcard(person, company)), "image/png"),
+                }
+                for person, photo in people
+            ],
             "company": company,
             "brand": {**DEFAULT_BRAND, **(brand or {})},
             "size": {"width": width, "height": height},
-            "photo_uri": _data_uri(photo_jpeg, "image/jpeg"),
-            "qr_uri": _data_uri(qr_png(vcard(person, company)), "image/png"),
+            "print_marks": print_marks,
             "font_regular": (FONT_DIR / "DejaVuSans.ttf").as_uri(),
             "font_bold": (FONT_DIR / "DejaVuSans-Bold.ttf").as_uri(),
+            # Chinese, Japanese and Korean names: DejaVu has no CJK glyphs.
+            "font_cjk": CJK_FONT.as_uri() if CJK_FONT.is_file() else "",
             "lang": "en",
         },
     )

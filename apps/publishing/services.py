@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -61,8 +62,55 @@ def publication_request(
     return publication
 
 
+def business_cards_batch(
+    *, organization: Organization, actor: AbstractBaseUser, department: str, size: str = "us"
+) -> bytes:
+    """One PDF with the cards of a department's people who have an approved headshot,
+    in name order, with bleed and crop marks for the printer."""
+    from apps.organizations.models import MANAGER_ROLES, EmployeeStatus
+    from apps.publishing.cards import render_cards_pdf
+
+    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    approved = (
+        Headshot.objects.filter(
+            organization=organization,
+            status=HeadshotStatus.APPROVED,
+            employee__department=department,
+            employee__status=EmployeeStatus.ACTIVE,
+        )
+        .select_related("employee")
+        .order_by("employee__full_name", "employee_id", "-decided_at")
+    )
+    latest: dict[int, Headshot] = {}
+    for headshot in approved:
+        latest.setdefault(headshot.employee_id, headshot)
+    if not latest:
+        raise NotFound(f"Nobody in {department!r} has an approved headshot yet.")
+    people = [
+        (_person_card(h.employee), _directory_jpeg(private_read(h.image.name), 600))
+        for h in latest.values()
+    ]
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="cards.batch",
+        target=organization,
+        data={"department": department, "cards": len(people)},
+    )
+    return render_cards_pdf(
+        people=people,
+        company=organization.name,
+        brand=organization.brand,
+        size=size,
+        print_marks=True,
+    )
+
+
 def _card_person(publication: Publication) -> CardPerson:
-    employee = publication.employee
+    return _person_card(publication.employee)
+
+
+def _person_card(employee: Any) -> CardPerson:
     return CardPerson(
         full_name=employee.full_name,
         title=employee.title,

@@ -1,0 +1,103 @@
+"""Business cards as printers and phones read them: pages, fonts, bleed, names in every
+script, and the QR code decoded back to the vCard."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from apps.publishing.cards import CJK_FONT, CardPerson, render_card_pdf, render_cards_pdf, vcard
+from tests.conftest import to_jpeg
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("pdfinfo") is None or shutil.which("zbarimg") is None,
+    reason="poppler-utils and zbar-tools are not installed (make test installs them)",
+)
+
+PEOPLE = [
+    CardPerson(
+        "O'Brien, Jr. (Sales)", "Account Executive", "Sales", "pat@acme.example", "+1 555 0100"
+    ),
+    CardPerson("山田 太郎", "エンジニア", "研究開発", "taro@acme.example", "+81 3 1234 5678"),
+    CardPerson("أميرة حداد", "مديرة المبيعات", "المبيعات", "amira@acme.example", "+971 4 123 4567"),
+]
+
+
+def run(*command: str) -> str:
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture(scope="module")
+def batch(astronaut_rgb, tmp_path_factory):
+    photo = to_jpeg(astronaut_rgb)
+    path = tmp_path_factory.mktemp("cards") / "sales.pdf"
+    path.write_bytes(
+        render_cards_pdf(people=[(p, photo) for p in PEOPLE], company="Acme", size="eu")
+    )
+    return path
+
+
+def test_a_batch_has_front_and_back_per_person_at_the_card_size(batch):
+    info = run("pdfinfo", str(batch))
+    assert "Pages:           6" in info
+    assert "240.945 x 155.906 pts" in info  # 85 x 55 mm
+
+
+def test_latin_cjk_and_arabic_names_are_drawn_with_embedded_fonts(batch):
+    fonts = run("pdffonts", str(batch)).splitlines()[2:]
+    assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # every font embedded
+    if CJK_FONT.is_file():
+        assert any("CardCJK" in line for line in fonts)  # the CJK fallback was used
+    text = " ".join(run("pdftotext", str(batch), "-").split())  # a long name may wrap
+    assert "O'Brien, Jr. (Sales)" in text and "山田 太郎" in text
+    # the Arabic name's letters are there (extraction order may follow the visual order)
+    assert set("أميرةحداد") <= set(text)
+
+
+def test_the_qr_code_decodes_to_the_vcard(batch, tmp_path):
+    run("pdftoppm", "-r", "300", "-png", "-f", "4", "-l", "4", str(batch), str(tmp_path / "back"))
+    image = next(tmp_path.glob("back*.png"))
+    decoded = run("zbarimg", "--quiet", "--raw", "-Sbinary", str(image))
+    assert decoded.split() == vcard(PEOPLE[1], "Acme").split()  # line endings aside
+    assert "FN:山田 太郎" in decoded
+
+
+def test_print_marks_add_a_bleed_around_the_trim_box(astronaut_rgb, tmp_path):
+    path = tmp_path / "print.pdf"
+    path.write_bytes(
+        render_card_pdf(
+            person=PEOPLE[0], company="Acme", photo_jpeg=to_jpeg(astronaut_rgb), print_marks=True
+        )
+    )
+    boxes = run("pdfinfo", "-box", str(path))
+    media = [
+        float(v)
+        for v in next(line for line in boxes.splitlines() if line.startswith("MediaBox")).split()[
+            1:
+        ]
+    ]
+    trim = [
+        float(v)
+        for v in next(line for line in boxes.splitlines() if line.startswith("TrimBox")).split()[1:]
+    ]
+    bleed_pt = 3 / 25.4 * 72
+    assert abs((media[2] - media[0]) - (trim[2] - trim[0]) - 2 * bleed_pt) < 0.5
+    assert abs((trim[2] - trim[0]) - 252) < 0.5  # the card itself stays 3.5 in wide
+
+
+def test_hr_prints_a_departments_cards_in_one_batch(approved, tmp_path):
+    from apps.core.errors import NotFound, PermissionDenied
+    from apps.publishing.services import business_cards_batch
+
+    c, _ = approved
+    with pytest.raises(PermissionDenied):
+        business_cards_batch(organization=c.org, actor=c.employee_user, department="R&D")
+    with pytest.raises(NotFound, match="Nobody in 'Marketing'"):
+        business_cards_batch(organization=c.org, actor=c.hr, department="Marketing")
+    path = tmp_path / "rnd.pdf"
+    path.write_bytes(business_cards_batch(organization=c.org, actor=c.hr, department="R&D"))
+    assert "Pages:           2" in run("pdfinfo", str(path))
+    assert "TrimBox" in run("pdfinfo", "-box", str(path))
+    assert "Pat O'Brien" in " ".join(run("pdftotext", str(path), "-").split())
