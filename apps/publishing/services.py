@@ -106,6 +106,49 @@ def business_cards_batch(
     )
 
 
+def headshot_export(
+    *,
+    organization: Organization,
+    actor: AbstractBaseUser,
+    employee: Any = None,
+    department: str | None = None,
+) -> bytes:
+    """The download pack (ZIP) of one person's approved headshot, or a department's.
+    People download their own; HR downloads anyone's or a team's."""
+    from apps.organizations.models import MANAGER_ROLES
+    from apps.organizations.selectors import membership_get
+    from apps.publishing.exports import export_zip
+
+    membership = membership_get(organization=organization, user=actor)
+    approved = Headshot.objects.filter(
+        organization=organization, status=HeadshotStatus.APPROVED
+    ).select_related("employee")
+    if employee is not None:
+        if employee.organization_id != organization.pk:
+            raise NotFound("Not found.")
+        if employee.user_id != actor.pk and membership.role not in MANAGER_ROLES:
+            raise NotFound("Not found.")  # the same answer as a person who does not exist
+        approved = approved.filter(employee=employee)
+    elif department is not None:
+        require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+        approved = approved.filter(employee__department=department)
+    else:
+        raise ValidationFailed("Choose a person or a department to export.")
+    latest: dict[int, Headshot] = {}
+    for headshot in approved.order_by("employee__full_name", "employee_id", "-decided_at"):
+        latest.setdefault(headshot.employee_id, headshot)
+    if not latest:
+        raise NotFound("No approved headshot to export yet.")
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="headshots.exported",
+        target=organization,
+        data={"people": len(latest), "department": department or ""},
+    )
+    return export_zip(list(latest.values()))
+
+
 def _card_person(publication: Publication) -> CardPerson:
     return _person_card(publication.employee)
 

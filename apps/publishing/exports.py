@@ -1,0 +1,77 @@
+"""Download packs: a ZIP with the sizes people need of their approved headshot, for one
+person or a team. Every file keeps the original's provenance (its XMP packet)."""
+
+from __future__ import annotations
+
+import io
+import re
+import tempfile
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+
+from apps.core.storage import private_read
+from apps.generation.models import Headshot
+
+MAX_MEMORY_BYTES = 16 * 1024 * 1024  # larger packs spill to a temporary file
+
+
+@dataclass(frozen=True)
+class ExportSize:
+    name: str
+    side: int
+    use: str
+
+
+EXPORT_SIZES = (
+    ExportSize("linkedin", 400, "LinkedIn profile photo"),
+    ExportSize("slack", 512, "Slack profile photo"),
+    ExportSize("teams-outlook", 648, "Microsoft Teams and Outlook"),
+    ExportSize("email-signature", 200, "e-mail signature"),
+    ExportSize("print", 2048, "print (business cards, badges)"),
+)
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "person"
+
+
+def _sizes(image: bytes) -> list[tuple[ExportSize, bytes]]:
+    from PIL import Image
+
+    from pipeline.imaging import decode_image, encode
+    from pipeline.presets import OutputSize
+    from pipeline.studio import fit_output
+
+    xmp = Image.open(io.BytesIO(image)).info.get("xmp")  # the provenance travels with every size
+    pixels = decode_image(image, max_bytes=50_000_000, max_pixels=50_000_000).pixels
+    files = []
+    for size in EXPORT_SIZES:
+        square = fit_output(pixels, OutputSize(name=size.name, width=size.side, height=size.side))
+        files.append((size, encode(square, quality=90, xmp=xmp)))
+    return files
+
+
+def export_zip(headshots: list[Headshot]) -> bytes:
+    """A folder per person with every size; a README says what each file is for."""
+    readme = ["Headshots exported from the headshots portal.", ""]
+    readme += [f"{s.name}: {s.side} x {s.side} px, {s.use}" for s in EXPORT_SIZES]
+    readme += [
+        "",
+        "Each file keeps the IPTC digital source type of the original in its XMP metadata.",
+        "The print size is enlarged from the generated image when that is smaller.",
+    ]
+    with tempfile.SpooledTemporaryFile(max_size=MAX_MEMORY_BYTES) as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
+            archive.writestr("README.txt", "\n".join(readme) + "\n")
+            used: set[str] = set()
+            for headshot in headshots:
+                folder = _slug(headshot.employee.full_name)
+                if folder in used:
+                    folder = f"{folder}-{headshot.employee_id}"
+                used.add(folder)
+                for size, data in _sizes(private_read(headshot.image.name)):
+                    archive.writestr(f"{folder}/{folder}-{size.name}-{size.side}.jpg", data)
+        spool.seek(0)
+        return spool.read()
