@@ -135,9 +135,38 @@ def studio_pair() -> Pair:
     )
 
 
+def cards_pair() -> Pair:
+    import io
+    import os
+
+    import django
+    from PIL import Image
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "headshots_portal.settings.base")
+    django.setup()
+    from apps.publishing.cards import CardPerson, render_card_pdf, render_cards_pdf
+    from pipeline import samples
+
+    buffer = io.BytesIO()
+    Image.open(samples.astronaut()).convert("RGB").resize((600, 600)).save(buffer, "JPEG")
+    photo = buffer.getvalue()
+    people = [
+        (CardPerson(f"Person {i}", "Engineer", "R&D", f"p{i}@acme.example", "+1 555 0100"), photo)
+        for i in range(100)
+    ]
+    return Pair(
+        "cards_100",
+        "100 business cards (front and back) as one PDF, against 100 PDFs of one card each",
+        lambda: render_cards_pdf(people=people, company="Acme"),
+        lambda: [render_card_pdf(person=p, company="Acme", photo_jpeg=j) for p, j in people],
+        items=100,
+    )
+
+
 BENCHMARKS: dict[str, Callable[[], Pair]] = {
     "intake_12mp": intake_pair,
     "studio_render": studio_pair,
+    "cards_100": cards_pair,
 }
 
 

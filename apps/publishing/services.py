@@ -23,6 +23,8 @@ from apps.publishing.tasks import publication_run_task
 logger = logging.getLogger(__name__)
 
 DIRECTORY_PHOTO_PX = 512
+# What a publication request makes; the live directory is written by directory_sync.
+REQUESTABLE_TARGETS = (PublicationTarget.BUSINESS_CARD, PublicationTarget.DIRECTORY_EXPORT)
 
 
 @transaction.atomic
@@ -32,9 +34,10 @@ def publication_request(
     require_role(organization=organization, user=actor, roles=APPROVER_ROLES)
     if headshot.organization_id != organization.pk:
         raise NotFound("Not found.")
-    if target not in PublicationTarget.values:
+    if target not in REQUESTABLE_TARGETS:
         raise ValidationFailed(
-            f"Unknown publication target {target!r}; choose one of {', '.join(PublicationTarget.values)}."
+            f"Unknown publication target {target!r}; choose one of {', '.join(REQUESTABLE_TARGETS)}. "
+            "Directory photos are published by the directory sync."
         )
     headshot = Headshot.objects.select_for_update().get(pk=headshot.pk)
     if headshot.status != HeadshotStatus.APPROVED:

@@ -148,3 +148,16 @@ def test_card_renders_eu_size(astronaut_rgb):
         render_card_pdf(
             person=CardPerson("A", "", "", "a@b.c", ""), company="A", photo_jpeg=b"", size="a4"
         )
+
+
+def test_directory_photos_are_not_requested_one_by_one(approved):
+    from apps.core.errors import ValidationFailed
+
+    c, headshot = approved
+    with pytest.raises(ValidationFailed, match="directory sync"):
+        publication_request(
+            organization=c.org,
+            actor=c.hr,
+            headshot=headshot,
+            target=PublicationTarget.DIRECTORY_LDAP,
+        )

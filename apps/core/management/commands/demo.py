@@ -37,7 +37,7 @@ from apps.photos.services import consent_give, photo_upload
 from apps.presets.selectors import preset_get, preset_version_latest
 from apps.presets.services import brand_presets_install_shipped
 from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
-from apps.publishing.services import publication_request
+from apps.publishing.services import REQUESTABLE_TARGETS, publication_request
 from pipeline import samples
 
 COMPANY = "Demo Company"
@@ -291,7 +291,7 @@ class Command(BaseCommand):
     def step_publication(self) -> dict[str, Any]:
         org = self.context["org"]
         approved = headshot_approved_latest(organization=org, employee=self.context["employee"])
-        for target in PublicationTarget.values:
+        for target in REQUESTABLE_TARGETS:
             publication_request(
                 organization=org, actor=self.context["hr"], headshot=approved, target=target
             )
