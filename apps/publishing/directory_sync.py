@@ -31,6 +31,7 @@ from apps.publishing.models import (
     PublicationStatus,
     PublicationTarget,
 )
+from apps.publishing.services import published_notify
 
 logger = logging.getLogger(__name__)
 
@@ -202,6 +203,9 @@ def _record(
             publication.last_error = ""
             if outcome.done:
                 publication.published_at = now
+                publication.save()
+                published_notify(publication, outcome.dn)
+                continue
         elif outcome.action in {"remove", "unchanged"}:
             publication.status = PublicationStatus.WITHDRAWN
             publication.content_hash = ""

@@ -280,7 +280,24 @@ def publication_run(*, publication_id: int) -> Publication | None:
                 "hash": content_hash,
             },
         )
+        published_notify(publication, external_id or name)
         if old_artifact and old_artifact != name:
             transaction.on_commit(lambda: private_delete(old_artifact))
     publication.refresh_from_db()
     return publication
+
+
+def published_notify(publication: Publication, external_id: str) -> None:
+    from apps.webhooks.services import webhook_emit
+
+    employee = publication.employee
+    webhook_emit(
+        organization=publication.organization,
+        event="headshot.published",
+        data={
+            "employee": {"id": employee.pk, "email": employee.email, "name": employee.full_name},
+            "headshot": publication.headshot_id,
+            "target": publication.target,
+            "external_id": external_id,
+        },
+    )

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.generation",
     "apps.publishing",
     "apps.audit",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -187,4 +188,7 @@ HEADSHOTS = {
 }
 # Bearer token for /metrics and /healthz/workers (monitoring systems); staff may sign in instead.
 HEADSHOTS_METRICS_TOKEN = env_str("HEADSHOTS_METRICS_TOKEN", "")
+# Webhook URLs must reach public addresses (no requests into the portal's own network),
+# except where this is set (tests, closed networks).
+HEADSHOTS_WEBHOOK_ALLOW_PRIVATE = env_bool("HEADSHOTS_WEBHOOK_ALLOW_PRIVATE", False)
 HEADSHOTS_INPROCESS_THREADS = env_int("HEADSHOTS_INPROCESS_THREADS", 1, minimum=1)

@@ -1,0 +1,155 @@
+"""Signed webhooks: events to the companies' integrations, retried with backoff, logged.
+
+Every delivery is a JSON POST with the headers ``X-Headshots-Event``,
+``X-Headshots-Delivery`` (the event id, for deduplication) and
+``X-Headshots-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import secrets
+import socket
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+from urllib.parse import urlparse
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.errors import ValidationFailed
+from apps.core.queue import enqueue
+from apps.organizations.models import MANAGER_ROLES, Organization
+from apps.organizations.selectors import require_role
+from apps.webhooks.models import EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from apps.webhooks.tasks import MAX_ATTEMPTS, webhook_deliver_task
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_TOLERANCE_S = 300
+
+
+class DeliveryFailed(Exception):
+    """The receiver did not take the event; the task tries again later."""
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify(secret: str, header: str, body: bytes, *, now: float | None = None) -> bool:
+    """What a receiver does: the signature matches and is recent (no replays)."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs((now or time.time()) - timestamp) > SIGNATURE_TOLERANCE_S:
+        return False
+    return hmac.compare_digest(sign(secret, body, timestamp), header)
+
+
+def _check_url(url: str) -> None:
+    parsed = urlparse(url)
+    if parsed.scheme not in {"https", "http"} or not parsed.hostname:
+        raise ValidationFailed("A webhook URL must be https://host/...")
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, None)}
+    except socket.gaierror as exc:
+        raise ValidationFailed(f"The webhook host {parsed.hostname} does not resolve.") from exc
+    private = any(not ipaddress.ip_address(a).is_global for a in addresses)
+    if private and not settings.HEADSHOTS_WEBHOOK_ALLOW_PRIVATE:
+        # Server-side request forgery: the portal must not be made to call its own network.
+        raise ValidationFailed("A webhook URL must reach a public address.")
+    if parsed.scheme == "http" and not private:
+        raise ValidationFailed("A webhook URL must use https.")
+
+
+def webhook_endpoint_create(
+    *, organization: Organization, actor: AbstractBaseUser, url: str, events: list[str]
+) -> tuple[WebhookEndpoint, str]:
+    """(endpoint, secret): the secret is shown to the administrator this once."""
+    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    unknown = sorted(set(events) - set(EVENTS))
+    if unknown or not events:
+        raise ValidationFailed(f"Choose events among {', '.join(EVENTS)}.")
+    _check_url(url)
+    secret = secrets.token_urlsafe(32)
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization, url=url, events=sorted(set(events)), secret=secret
+    )
+    return endpoint, secret
+
+
+def webhook_emit(*, organization: Organization, event: str, data: dict[str, Any]) -> int:
+    """Queue the event for every active endpoint of the company that wants it."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown event {event!r}")
+    count = 0
+    for endpoint in WebhookEndpoint.objects.filter(organization=organization, active=True):
+        if event not in endpoint.events:
+            continue
+        delivery = WebhookDelivery.objects.create(
+            organization=organization,
+            endpoint=endpoint,
+            event=event,
+            payload={"event": event, "company": organization.slug, "data": data},
+        )
+        enqueue(webhook_deliver_task, delivery.pk)
+        count += 1
+    return count
+
+
+def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
+    """POST one delivery; a refusal or no answer raises DeliveryFailed (retried)."""
+    delivery = WebhookDelivery.objects.select_related("endpoint").filter(pk=delivery_id).first()
+    if delivery is None or delivery.status == DeliveryStatus.SUCCEEDED:
+        return delivery
+    payload = {**delivery.payload, "id": str(delivery.event_id)}
+    body = json.dumps(payload, sort_keys=True).encode()
+    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked by _check_url
+        delivery.endpoint.url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json",
+            "User-Agent": "headshots-portal-webhooks",
+            "X-Headshots-Event": delivery.event,
+            "X-Headshots-Delivery": str(delivery.event_id),
+            "X-Headshots-Signature": sign(delivery.endpoint.secret, body, int(time.time())),
+        },
+    )
+    code: int | None = None
+    error = ""
+    try:
+        _check_url(delivery.endpoint.url)  # the address may have changed since
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - checked above
+            code = response.status
+    except urllib.error.HTTPError as exc:
+        code, error = exc.code, f"the receiver answered {exc.code}"
+    except (urllib.error.URLError, TimeoutError, OSError, ValidationFailed) as exc:
+        error = f"no answer: {exc}"[:500]
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.attempts += 1
+        delivery.last_status_code = code
+        if code is not None and 200 <= code < 300:
+            delivery.status, delivery.last_error = DeliveryStatus.SUCCEEDED, ""
+            delivery.delivered_at = timezone.now()
+        else:
+            delivery.last_error = error or f"the receiver answered {code}"
+            if delivery.attempts >= MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.FAILED
+        delivery.save()
+    if delivery.status == DeliveryStatus.PENDING:
+        raise DeliveryFailed(delivery.last_error)
+    return delivery

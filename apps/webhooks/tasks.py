@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+import dramatiq
+
+MAX_ATTEMPTS = 8
+
+
+@dramatiq.actor(
+    actor_name="webhook_deliver",
+    queue_name="cpu",
+    max_retries=MAX_ATTEMPTS - 1,
+    min_backoff=10_000,
+    max_backoff=3_600_000,
+    time_limit=60_000,
+)
+def webhook_deliver_task(delivery_id: int) -> None:
+    from apps.webhooks.services import webhook_deliver
+
+    webhook_deliver(delivery_id=delivery_id)
