@@ -49,6 +49,83 @@ def vcard(person: CardPerson, company: str) -> str:
     return "\r\n".join(lines)
 
 
+LOGO_MAX_BYTES = 200_000
+
+
+def brand_logo(value: object) -> str:
+    """The company logo as a PNG or JPEG data URI, or "" when absent or not allowed. Only
+    raster images: an SVG could make the renderer fetch URLs from inside the network."""
+    if not isinstance(value, str) or not value:
+        return ""
+    for mime in ("image/png", "image/jpeg"):
+        prefix = f"data:{mime};base64,"
+        if value.startswith(prefix):
+            try:
+                data = base64.b64decode(value[len(prefix) :], validate=True)
+            except ValueError:
+                return ""
+            from pipeline.errors import PipelineError
+            from pipeline.imaging import sniff_format
+
+            try:
+                kind = sniff_format(data)
+            except PipelineError:
+                return ""
+            if len(data) <= LOGO_MAX_BYTES and kind in {"PNG", "JPEG"}:
+                return _data_uri(data, mime)
+    return ""
+
+
+def card_preview_png(
+    *, company: str, brand: dict[str, str] | None, size: str = "us", dpi: int = 150
+) -> bytes:
+    """The front of a sample card in the company's colours and logo, as a PNG image
+    (for the template preview), with a neutral placeholder instead of a real face."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    import numpy as np
+
+    from pipeline.imaging import encode
+
+    placeholder = np.full((600, 600, 3), 200, dtype=np.uint8)
+    placeholder[150:330, 210:390] = 160  # head
+    placeholder[360:, 120:480] = 160  # shoulders
+    person = CardPerson("Alex Sample", "Job title", "Department", "alex@example.com", "+1 555 0100")
+    pdf = render_card_pdf(
+        person=person, company=company, photo_jpeg=encode(placeholder), brand=brand, size=size
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "card.pdf"
+        path.write_bytes(pdf)
+        try:
+            pdftoppm = shutil.which("pdftoppm")
+            if pdftoppm is None:
+                raise FileNotFoundError("pdftoppm")
+            subprocess.run(  # noqa: S603 - a fixed program, arguments built here
+                [
+                    pdftoppm,
+                    "-r",
+                    str(dpi),
+                    "-png",
+                    "-f",
+                    "1",
+                    "-l",
+                    "1",
+                    "-singlefile",
+                    str(path),
+                    str(Path(folder) / "front"),
+                ],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+        except FileNotFoundError as exc:
+            raise RuntimeError("The card preview needs poppler-utils (pdftoppm).") from exc
+        return (Path(folder) / "front.png").read_bytes()
+
+
 def _data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
@@ -122,6 +199,7 @@ def render_cards_pdf(
             ],
             "company": company,
             "brand": {**DEFAULT_BRAND, **(brand or {})},
+            "logo_uri": brand_logo((brand or {}).get("logo")),
             "size": {"width": width, "height": height},
             "print_marks": print_marks,
             "font_regular": (FONT_DIR / "DejaVuSans.ttf").as_uri(),

@@ -101,3 +101,58 @@ def test_hr_prints_a_departments_cards_in_one_batch(approved, tmp_path):
     assert "Pages:           2" in run("pdfinfo", str(path))
     assert "TrimBox" in run("pdfinfo", "-box", str(path))
     assert "Pat O'Brien" in " ".join(run("pdftotext", str(path), "-").split())
+
+
+def logo_uri(color: tuple[int, int, int]) -> str:
+    import base64
+    import io as _io
+
+    from PIL import Image
+
+    buffer = _io.BytesIO()
+    Image.new("RGB", (300, 100), color).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_the_template_preview_is_an_image_in_the_company_colours_with_its_logo():
+    import io as _io
+
+    import numpy as np
+    from PIL import Image
+
+    from apps.publishing.cards import card_preview_png
+
+    plain = Image.open(
+        _io.BytesIO(card_preview_png(company="Acme", brand={"primary": "#0a7f3f"}, dpi=100))
+    )
+    assert plain.format == "PNG" and plain.size == (350, 200)  # 3.5 x 2 in at 100 dpi
+    band = np.asarray(plain.convert("RGB"))[100, 4]
+    assert tuple(band) == (10, 127, 63)  # the brand colour
+    branded = np.asarray(
+        Image.open(
+            _io.BytesIO(
+                card_preview_png(
+                    company="Acme",
+                    brand={"primary": "#0a7f3f", "logo": logo_uri((200, 30, 30))},
+                    dpi=100,
+                )
+            )
+        ).convert("RGB")
+    ).astype(int)
+    corner = branded[170:190, 290:330]  # where the logo sits, bottom right
+    assert abs(corner[..., 0].mean() - 200) < 25 and corner[..., 1].mean() < 80
+
+
+def test_only_raster_logos_are_accepted():
+    import base64
+
+    from apps.publishing.cards import brand_logo
+
+    svg = (
+        "data:image/svg+xml;base64,"
+        + base64.b64encode(b'<svg><image href="http://10.0.0.1/"/></svg>').decode()
+    )
+    assert brand_logo(svg) == ""
+    assert brand_logo("data:image/png;base64,bm90IGEgcG5n") == ""  # "not a png"
+    assert brand_logo("https://example.com/logo.png") == ""
+    assert brand_logo(logo_uri((0, 0, 0))).startswith("data:image/png;base64,")
