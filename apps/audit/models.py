@@ -18,10 +18,26 @@ class AuditEvent(models.Model):
     target_type = models.CharField(max_length=60)
     target_id = models.CharField(max_length=60)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(db_index=True)
+    # A hash chain per company: each event's hash covers its content and the previous
+    # event's hash, so changing, removing or inserting an event breaks every later link.
+    sequence = models.PositiveBigIntegerField()
+    previous_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "sequence"], name="one_event_per_link")
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.target_type}#{self.target_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self.pk is not None:
+            raise ValueError("Audit events are never changed once written.")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise ValueError("Audit events are never deleted one by one.")

@@ -1,0 +1,75 @@
+"""The audit log is a hash chain: any change, removal or insertion is found."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from apps.audit.models import AuditEvent
+from apps.audit.services import GENESIS, audit_chain_verify, audit_record
+
+
+@pytest.fixture
+def chained(acme, globex):
+    for index in range(5):
+        audit_record(
+            organization=acme.org,
+            actor=acme.hr,
+            action="test.event",
+            target=acme.org,
+            data={"n": index, "name": "Zoë"},
+        )
+    audit_record(organization=globex.org, actor=None, action="test.event", target=globex.org)
+    return acme
+
+
+def test_each_company_has_an_intact_chain(chained, globex):
+    events = list(AuditEvent.objects.filter(organization=chained.org).order_by("sequence"))
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    assert events[0].previous_hash == GENESIS
+    assert all(b.previous_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert audit_chain_verify(organization=chained.org).ok
+    assert audit_chain_verify(organization=globex.org).ok  # chains are per company
+
+
+def test_a_changed_event_is_found(chained):
+    target = AuditEvent.objects.filter(organization=chained.org, action="test.event").order_by(
+        "sequence"
+    )[2]
+    AuditEvent.objects.filter(pk=target.pk).update(data={"n": 99, "name": "Zoë"})
+    report = audit_chain_verify(organization=chained.org)
+    assert not report.ok and report.broken_at == target.sequence and "changed" in report.reason
+
+
+def test_a_removed_event_is_found(chained):
+    target = AuditEvent.objects.filter(organization=chained.org).order_by("sequence")[1]
+    AuditEvent.objects.filter(pk=target.pk).delete()
+    report = audit_chain_verify(organization=chained.org)
+    assert not report.ok and report.broken_at == target.sequence and "missing" in report.reason
+
+
+def test_events_cannot_be_changed_or_deleted_through_the_model(chained):
+    event = AuditEvent.objects.filter(organization=chained.org).first()
+    event.action = "something.else"
+    with pytest.raises(ValueError, match="never changed"):
+        event.save()
+    with pytest.raises(ValueError, match="never deleted"):
+        event.delete()
+
+
+def test_the_command_verifies_and_exports(chained):
+    out = io.StringIO()
+    call_command("audit", "verify", stdout=out)
+    assert "chain intact" in out.getvalue()
+    export = io.StringIO()
+    call_command("audit", "export", "--company", chained.org.slug, stdout=export)
+    lines = [json.loads(line) for line in export.getvalue().splitlines()]
+    assert [line["sequence"] for line in lines] == list(range(1, len(lines) + 1))
+    assert lines[-1]["data"] == {"n": 4, "name": "Zoë"}
+    AuditEvent.objects.filter(organization=chained.org, sequence=2).update(actor_label="someone")
+    with pytest.raises(CommandError, match=chained.org.slug):
+        call_command("audit", "verify", stdout=io.StringIO())
