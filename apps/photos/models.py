@@ -29,7 +29,8 @@ class Photo(TenantOwned):
     employee = models.ForeignKey(
         "organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="photos"
     )
-    original = models.FileField(max_length=300)
+    # The only copy kept: re-encoded from the decoded pixels (no metadata, no trailing
+    # data), at most 2048 px. The upload itself is never stored.
     normalised = models.FileField(max_length=300)
     sha256 = models.CharField(max_length=64)
     source_format = models.CharField(max_length=10)

@@ -105,14 +105,12 @@ def photo_upload(
     except ImageRejected as exc:
         raise ValidationFailed(exc.message, extra={"code": exc.code}) from exc
     folder = f"org-{organization.pk}/employee-{employee.pk}/photos"
-    original_name = private_save(folder, data, suffix="." + decoded.source_format.lower())
     normalised_name = private_save(folder, normalised, suffix=".jpg")
     try:
         with transaction.atomic():
             photo = Photo.objects.create(
                 organization=organization,
                 employee=employee,
-                original=original_name,
                 normalised=normalised_name,
                 sha256=digest,
                 source_format=decoded.source_format,
@@ -121,7 +119,6 @@ def photo_upload(
             )
             enqueue(photo_check, photo.pk)
     except Exception:
-        private_delete(original_name)
         private_delete(normalised_name)
         raise
     return photo, True
@@ -209,7 +206,7 @@ def employee_biometrics_delete(
     for photo in Photo.objects.select_for_update().filter(
         organization=organization, employee=employee
     ):
-        names.extend([photo.original.name, photo.normalised.name])
+        names.append(photo.normalised.name)
     count = Photo.objects.filter(organization=organization, employee=employee).count()
     Photo.objects.filter(organization=organization, employee=employee).delete()
     IdentityProfile.objects.filter(organization=organization, employee=employee).delete()

@@ -115,11 +115,7 @@ def test_normalised_copy_has_no_metadata(acme, selfies):
 def test_deleting_biometrics_removes_files_rows_and_embeddings(finished):
     ready, _ = finished
     assert IdentityProfile.objects.filter(employee=ready.employee).exists()
-    names = [
-        n
-        for p in Photo.objects.filter(employee=ready.employee)
-        for n in (p.original.name, p.normalised.name)
-    ]
+    names = [p.normalised.name for p in Photo.objects.filter(employee=ready.employee)]
     assert all(default_storage.exists(n) for n in names)
     employee_biometrics_delete(
         organization=ready.org, employee=ready.employee, actor=ready.hr, reason="request"
