@@ -662,3 +662,33 @@ def headshot_reject(
         data={"reason": headshot.rejection_reason},
     )
     return headshot
+
+
+def employee_headshots_delete(*, organization: Organization, employee: EmployeeProfile) -> int:
+    """Delete a person's generated headshots (files and rows) and their jobs, except a
+    headshot still published somewhere (its publication must be withdrawn first, so the
+    directory sync can remove the photo). Returns how many headshots were deleted."""
+    from apps.publishing.models import Publication, PublicationStatus
+
+    kept = set(
+        Publication.objects.filter(organization=organization, employee=employee)
+        .exclude(status=PublicationStatus.WITHDRAWN)
+        .values_list("headshot_id", flat=True)
+    )
+    # Withdrawn publications go with the person; their artifacts too.
+    withdrawn = Publication.objects.filter(
+        organization=organization, employee=employee, status=PublicationStatus.WITHDRAWN
+    )
+    names = [p.artifact.name for p in withdrawn if p.artifact]
+    withdrawn.delete()
+    doomed = Headshot.objects.filter(organization=organization, employee=employee).exclude(
+        pk__in=kept
+    )
+    names += [h.image.name for h in doomed]
+    count = doomed.count()
+    doomed.delete()
+    GenerationJob.objects.filter(organization=organization, employee=employee).exclude(
+        headshots__pk__in=kept
+    ).delete()
+    transaction.on_commit(lambda: [private_delete(n) for n in names])
+    return count

@@ -15,6 +15,9 @@ class Organization(TimeStamped):
     retention_days = models.PositiveIntegerField(
         default=30, help_text="Days after approval before selfies and embeddings are deleted."
     )
+    leaver_retention_days = models.PositiveIntegerField(
+        default=0, help_text="Days after a person leaves before everything of theirs is deleted."
+    )
     sso_settings = models.JSONField(default=dict, blank=True)
     directory_settings = models.JSONField(default=dict, blank=True)
     brand = models.JSONField(default=dict, blank=True, help_text="Card colours, fonts and logo.")
@@ -73,6 +76,7 @@ class EmployeeProfile(TenantOwned):
     status = models.CharField(
         max_length=16, choices=EmployeeStatus.choices, default=EmployeeStatus.INVITED
     )
+    left_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

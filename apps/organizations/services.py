@@ -180,3 +180,26 @@ def user_get_or_create(*, email: str, full_name: str = "") -> AbstractBaseUser:
         username=email, defaults={"email": email, "first_name": full_name.split(" ")[0][:150]}
     )
     return user
+
+
+@transaction.atomic
+def employee_leave(
+    *, organization: Organization, actor: AbstractBaseUser, employee: EmployeeProfile
+) -> EmployeeProfile:
+    """HR records that a person left: their jobs stop, their directory photo is removed at
+    the next sync, and the retention purge deletes everything of theirs on schedule."""
+    from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus
+
+    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    if employee.organization_id != organization.pk:
+        raise NotFound("Not found.")
+    if employee.status == EmployeeStatus.LEFT:
+        return employee
+    employee.status = EmployeeStatus.LEFT
+    employee.left_at = timezone.now()
+    employee.save(update_fields=["status", "left_at", "updated_at"])
+    GenerationJob.objects.filter(employee=employee, status__in=ACTIVE_JOB_STATES).update(
+        status=JobStatus.CANCELLED, stage="cancelled", finished_at=timezone.now()
+    )
+    audit_record(organization=organization, actor=actor, action="employee.left", target=employee)
+    return employee

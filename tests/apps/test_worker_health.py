@@ -166,15 +166,17 @@ def test_two_schedulers_in_the_same_slot_send_each_task_once(db, stub_broker):
     assert set(scheduler.tick(scheduler="a:1", now=at)) == {
         "generation_jobs_sweep",
         "directory_sync",
+        "retention_purge",
     }
     assert scheduler.tick(scheduler="b:2", now=at + timedelta(seconds=30)) == []
-    # a minute later the sweep is due again; the hourly directory sync is not
+    # a minute later the sweep is due again; the hourly sync and the daily purge are not
     assert scheduler.tick(scheduler="b:2", now=at + timedelta(seconds=60)) == [
         "generation_jobs_sweep"
     ]
     release_on_commit_hooks()
     sent = [dramatiq.Message.decode(m).actor_name for m in stub_broker.queues["cpu"].queue]
-    assert sent == ["generation_jobs_sweep", "generation_jobs_sweep"]  # no directory configured
+    # no directory is configured, so the hourly sync sends nothing
+    assert sorted(sent) == ["generation_jobs_sweep", "generation_jobs_sweep", "retention_purge"]
     runs = ScheduledRun.objects.filter(task="generation_jobs_sweep").order_by("slot")
     assert list(runs.values_list("scheduler", flat=True)) == ["a:1", "b:2"]
 
