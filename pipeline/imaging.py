@@ -104,6 +104,26 @@ def _boxes_complete(data: bytes) -> bool:
     return position == len(data)
 
 
+def _png_chunks_intact(data: bytes) -> bool:
+    """Every chunk whole with its CRC right, up to IEND (Pillow skips CRCs when the
+    process-wide truncated-images switch is on)."""
+    import zlib
+
+    position = 8
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        end = position + 12 + length
+        if end > len(data):
+            return False
+        kind_and_body = data[position + 4 : position + 8 + length]
+        if zlib.crc32(kind_and_body) != int.from_bytes(data[end - 4 : end], "big"):
+            return False
+        if data[position + 4 : position + 8] == b"IEND":
+            return True
+        position = end
+    return False
+
+
 def _require_complete(data: bytes, fmt: str) -> None:
     """Refuse files cut short, judged from their bytes.
 
@@ -116,14 +136,14 @@ def _require_complete(data: bytes, fmt: str) -> None:
         scan = data.find(b"\xff\xda")
         complete = scan > 0 and data.find(b"\xff\xd9", scan) > 0
     elif fmt == "PNG":
-        complete = data.rfind(b"IEND") > 8
+        complete = _png_chunks_intact(data)
     elif fmt == "WEBP":  # the RIFF header states the file's length
         complete = len(data) >= 8 + int.from_bytes(data[4:8], "little")
     else:  # HEIF: the top-level boxes must add up to the file
         complete = _boxes_complete(data)
     if not complete:
         raise ImageRejected(
-            "The photo is incomplete (the file ends too early). Take or export it again.",
+            "The photo file is incomplete or damaged. Take or export it again.",
             code="truncated",
         )
 

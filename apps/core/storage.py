@@ -9,14 +9,34 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 
-def private_save(folder: str, data: bytes, *, suffix: str) -> str:
-    """Store ``data`` under an unguessable name in ``folder``; return the storage name."""
+def private_save(folder: str, data: bytes, *, suffix: str, encrypted: bool = False) -> str:
+    """Store ``data`` under an unguessable name in ``folder``; return the storage name.
+    ``encrypted`` for biometric data (selfies): encrypted at rest (apps.core.crypto)."""
+    if encrypted:
+        from apps.core.crypto import encrypt
+
+        data = encrypt(data)
     return default_storage.save(f"{folder}/{uuid.uuid4().hex}{suffix}", ContentFile(data))
 
 
 def private_read(name: str) -> bytes:
+    """The file's content, decrypted when it was stored encrypted."""
+    from apps.core.crypto import decrypt
+
+    return decrypt(private_read_raw(name))
+
+
+def private_read_raw(name: str) -> bytes:
     with default_storage.open(name, "rb") as handle:
         return handle.read()
+
+
+def private_replace(name: str, data: bytes) -> None:
+    """Write new content under the same name (key rotation)."""
+    default_storage.delete(name)
+    saved = default_storage.save(name, ContentFile(data))
+    if saved != name:
+        raise RuntimeError(f"{name} could not be rewritten in place (stored as {saved})")
 
 
 def private_delete(name: str) -> None:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.core.crypto import decrypt, encrypt
 from apps.core.errors import PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
@@ -105,7 +106,7 @@ def photo_upload(
     except ImageRejected as exc:
         raise ValidationFailed(exc.message, extra={"code": exc.code}) from exc
     folder = f"org-{organization.pk}/employee-{employee.pk}/photos"
-    normalised_name = private_save(folder, normalised, suffix=".jpg")
+    normalised_name = private_save(folder, normalised, suffix=".jpg.enc", encrypted=True)
     try:
         with transaction.atomic():
             photo = Photo.objects.create(
@@ -149,7 +150,9 @@ def photo_check_run(*, photo_id: int) -> Photo | None:
         raise
     status = PhotoStatus.USABLE if analysis.report.usable else PhotoStatus.UNUSABLE
     embedding = (
-        analysis.embedding.astype(np.float32).tobytes() if analysis.embedding is not None else None
+        encrypt(analysis.embedding.astype(np.float32).tobytes())
+        if analysis.embedding is not None
+        else None
     )
     Photo.objects.filter(pk=photo.pk, status=PhotoStatus.PENDING).update(
         status=status,
@@ -163,7 +166,8 @@ def photo_check_run(*, photo_id: int) -> Photo | None:
 
 
 def embedding_from_bytes(data: bytes) -> np.ndarray:
-    return np.frombuffer(bytes(data), dtype=np.float32).astype(np.float64)
+    """An embedding as stored (encrypted at rest) back to a vector."""
+    return np.frombuffer(decrypt(bytes(data)), dtype=np.float32).astype(np.float64)
 
 
 @transaction.atomic
@@ -180,7 +184,7 @@ def identity_profile_save(
         employee=employee,
         defaults={
             "organization_id": employee.organization_id,
-            "embedding": embedding.astype(np.float32).tobytes(),
+            "embedding": encrypt(embedding.astype(np.float32).tobytes()),
             "face_backend": face_backend,
             "photo_ids": used,
             "outlier_photo_ids": outliers,

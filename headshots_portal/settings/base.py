@@ -186,6 +186,9 @@ HEADSHOTS = {
     "GPU_JOBS_PER_COMPANY": env_int("HEADSHOTS_GPU_JOBS_PER_COMPANY", 2, minimum=1),
     "CONSENT_TEXT_VERSION": env_str("HEADSHOTS_CONSENT_TEXT_VERSION", "2026-11"),
 }
+# Fernet keys for selfies and embeddings at rest, first one encrypting (apps/core/crypto.py);
+# empty: a key made once in VAR_DIR/secrets (one-machine default; production requires it).
+HEADSHOTS_ENCRYPTION_KEYS = env_list("HEADSHOTS_ENCRYPTION_KEYS", [])
 # Bearer token for /metrics and /healthz/workers (monitoring systems); staff may sign in instead.
 HEADSHOTS_METRICS_TOKEN = env_str("HEADSHOTS_METRICS_TOKEN", "")
 # Webhook URLs must reach public addresses (no requests into the portal's own network),

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
-from headshots_portal.env import env_int, env_str
+from headshots_portal.env import ConfigurationError, env_int, env_list, env_str
 from headshots_portal.settings.base import *  # noqa: F403
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
+# Selfies and embeddings are encrypted with keys kept outside the machine's disk.
+HEADSHOTS_ENCRYPTION_KEYS = env_list("HEADSHOTS_ENCRYPTION_KEYS", [])
+if not HEADSHOTS_ENCRYPTION_KEYS:
+    raise ConfigurationError(
+        "Set HEADSHOTS_ENCRYPTION_KEYS (or HEADSHOTS_ENCRYPTION_KEYS_FILE): Fernet keys for "
+        "selfies and face embeddings at rest."
+    )
 DEBUG = False
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

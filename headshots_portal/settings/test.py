@@ -24,3 +24,7 @@ STORAGES = {
 }
 HEADSHOTS = {**HEADSHOTS, "MIN_USABLE_PHOTOS": 3}
 HEADSHOTS_INPROCESS_AUTOSTART = False  # tests run queued messages themselves (tests/conftest.py)
+# A key of this test run only: nothing encrypted here outlives it.
+HEADSHOTS_ENCRYPTION_KEYS = [
+    __import__("cryptography.fernet").fernet.Fernet.generate_key().decode()
+]

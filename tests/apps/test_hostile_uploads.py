@@ -16,7 +16,9 @@ from django.conf import settings as django_settings
 from django.core.files.storage import default_storage
 from PIL import Image
 
+from apps.core.crypto import is_encrypted
 from apps.core.errors import ValidationFailed
+from apps.core.storage import private_read
 from apps.photos.models import Photo
 from tests.apps.factories import upload
 
@@ -156,7 +158,8 @@ def test_an_accepted_upload_is_kept_only_as_a_clean_jpeg(acme, name):
     photo, created = upload(acme, ACCEPTED[name])
     assert created
     with default_storage.open(photo.normalised.name) as handle:
-        stored = handle.read()
+        assert is_encrypted(handle.read())  # a selfie is encrypted at rest
+    stored = private_read(photo.normalised.name)
     image = Image.open(io.BytesIO(stored))
     assert image.format == "JPEG" and image.mode == "RGB"
     assert not image.getexif() and "xmp" not in image.info and "comment" not in image.info
