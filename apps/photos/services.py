@@ -70,6 +70,31 @@ def consent_give(
     return record
 
 
+def consent_withdraw(
+    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
+) -> int:
+    """The person withdraws consent: their queued or running generation stops, and their
+    selfies and face embeddings are deleted at once. Returns the selfie files deleted."""
+    from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus
+
+    _require_self(organization=organization, employee=employee, actor=actor)
+    with transaction.atomic():
+        withdrawn = ConsentRecord.objects.filter(
+            organization=organization, employee=employee, withdrawn_at__isnull=True
+        ).update(withdrawn_at=timezone.now())
+        if not withdrawn:
+            raise StateConflict("There is no consent to withdraw.")
+        GenerationJob.objects.filter(
+            organization=organization, employee=employee, status__in=ACTIVE_JOB_STATES
+        ).update(status=JobStatus.CANCELLED, stage="cancelled", finished_at=timezone.now())
+        audit_record(
+            organization=organization, actor=actor, action="consent.withdrawn", target=employee
+        )
+        return employee_biometrics_delete(
+            organization=organization, employee=employee, actor=actor, reason="consent withdrawn"
+        )
+
+
 def photo_upload(
     *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser, data: bytes
 ) -> tuple[Photo, bool]:

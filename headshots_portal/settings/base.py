@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "apps.core.middleware.SecurityHeaders",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -189,6 +190,13 @@ HEADSHOTS = {
 # Fernet keys for selfies and embeddings at rest, first one encrypting (apps/core/crypto.py);
 # empty: a key made once in VAR_DIR/secrets (one-machine default; production requires it).
 HEADSHOTS_ENCRYPTION_KEYS = env_list("HEADSHOTS_ENCRYPTION_KEYS", [])
+# Content Security Policy of every page (inline styles allowed: the admin uses them).
+HEADSHOTS_CSP = env_str(
+    "HEADSHOTS_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+)
 # Bearer token for /metrics and /healthz/workers (monitoring systems); staff may sign in instead.
 HEADSHOTS_METRICS_TOKEN = env_str("HEADSHOTS_METRICS_TOKEN", "")
 # Webhook URLs must reach public addresses (no requests into the portal's own network),

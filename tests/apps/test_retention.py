@@ -94,3 +94,29 @@ def test_hr_records_a_leaver_and_the_purge_follows(approved):
     c.employee.refresh_from_db()
     assert c.employee.status == EmployeeStatus.LEFT and c.employee.left_at is not None
     assert retention_purge()["leavers"] == 1  # leaver_retention_days is 0: at once
+
+
+def test_withdrawing_consent_stops_the_job_and_deletes_selfies_and_embeddings(ready, run_jobs):
+    import pytest
+
+    from apps.core.errors import StateConflict
+    from apps.generation.models import JobStatus
+    from apps.photos.services import consent_withdraw
+    from tests.apps.factories import start_job, upload
+
+    job = start_job(ready)
+    files = [p.normalised.name for p in Photo.objects.filter(employee=ready.employee)]
+    assert consent_withdraw(
+        organization=ready.org, employee=ready.employee, actor=ready.employee_user
+    ) == len(files)
+    release_on_commit_hooks()
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.CANCELLED and job.headshots.count() == 0
+    assert not Photo.objects.filter(employee=ready.employee).exists()
+    assert not IdentityProfile.objects.filter(employee=ready.employee).exists()
+    assert not any(default_storage.exists(n) for n in files)
+    with pytest.raises(StateConflict, match="consent"):  # no new upload without consent again
+        upload(ready, b"\xff\xd8\xff")
+    with pytest.raises(StateConflict, match="no consent to withdraw"):
+        consent_withdraw(organization=ready.org, employee=ready.employee, actor=ready.employee_user)

@@ -1,0 +1,50 @@
+"""Production settings pass Django's deployment checks; every answer carries the
+security headers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_production_settings_pass_check_deploy_with_no_warning(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HEADSHOTS_", "DJANGO_"))},
+        "DJANGO_SETTINGS_MODULE": "headshots_portal.settings.production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
+        "DJANGO_ALLOWED_HOSTS": "headshots.example.com",
+        "HEADSHOTS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "HEADSHOTS_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:] + result.stdout[-2000:]
+    assert "no issues" in result.stdout
+    env.pop("HEADSHOTS_ENCRYPTION_KEYS")
+    refused = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and "HEADSHOTS_ENCRYPTION_KEYS" in refused.stderr
+
+
+def test_security_headers_on_every_answer(client, db):
+    response = client.get("/healthz")
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "script-src 'self';" in policy and "cdn.jsdelivr.net" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "camera=(self)" in response.headers["Permissions-Policy"]
+    docs = client.get("/api/docs/")
+    assert "cdn.jsdelivr.net" in docs.headers["Content-Security-Policy"]
