@@ -32,3 +32,10 @@ class NotFound(ApplicationError):
 class StateConflict(ApplicationError):
     status_code = 409
     code = "conflict"
+
+
+class TooManyRequests(ApplicationError):
+    """A rate limit: ``extra["retry_after"]`` says in how many seconds to try again."""
+
+    status_code = 429
+    code = "rate_limited"

@@ -12,6 +12,7 @@ from apps.audit.services import audit_record
 from apps.core.crypto import decrypt, encrypt
 from apps.core.errors import PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
+from apps.core.ratelimit import rate_limit
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.organizations.models import EmployeeProfile, Organization
 from apps.organizations.selectors import membership_get
@@ -111,6 +112,14 @@ def photo_upload(
             "Give your consent to the processing of your photos before uploading selfies."
         )
     conf = settings.HEADSHOTS
+    rate_limit(
+        scope="upload",
+        key=str(actor.pk),
+        limit=conf["UPLOADS_PER_HOUR"],
+        window_s=3600,
+        message=f"You have uploaded {conf['UPLOADS_PER_HOUR']} photos in the last hour, the most we "
+        "take; try again later.",
+    )
     digest = sha256_hex(data)
     existing = Photo.objects.filter(
         organization=organization, employee=employee, sha256=digest

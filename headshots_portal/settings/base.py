@@ -148,6 +148,7 @@ HEADSHOTS = {
     "MAX_UPLOAD_PIXELS": env_int("HEADSHOTS_MAX_UPLOAD_PIXELS", 50_000_000, minimum=10_000),
     "MIN_USABLE_PHOTOS": env_int("HEADSHOTS_MIN_USABLE_PHOTOS", 4, minimum=1),
     "MAX_PHOTOS_PER_EMPLOYEE": env_int("HEADSHOTS_MAX_PHOTOS_PER_EMPLOYEE", 30, minimum=1),
+    "UPLOADS_PER_HOUR": env_int("HEADSHOTS_UPLOADS_PER_HOUR", 60, minimum=1),
     # Empty: the face model's own calibrated same-person threshold.
     "IDENTITY_THRESHOLD": env_optional_float("HEADSHOTS_IDENTITY_THRESHOLD"),
     "FACE_BACKEND": env_choice("HEADSHOTS_FACE_BACKEND", "dlib", {"dlib", "insightface"}),

@@ -167,3 +167,18 @@ def test_an_accepted_upload_is_kept_only_as_a_clean_jpeg(acme, name):
     assert b"<script>" not in stored and b"secret" not in stored and b"PhoneMaker" not in stored
     added = stored_files() - before
     assert [Path(f).name for f in added] == [Path(photo.normalised.name).name]  # not the upload
+
+
+def test_uploads_are_rate_limited_per_person(acme, settings):
+    from django.core.cache import cache
+
+    from apps.core.errors import TooManyRequests
+
+    cache.clear()
+    settings.HEADSHOTS = {**settings.HEADSHOTS, "UPLOADS_PER_HOUR": 3}
+    for name in ("webp", "palette png", "grayscale jpeg"):
+        upload(acme, ACCEPTED[name])
+    with pytest.raises(TooManyRequests) as limited:
+        upload(acme, ACCEPTED["png with alpha"])
+    assert limited.value.status_code == 429 and 0 < limited.value.extra["retry_after"] <= 3601
+    cache.clear()
