@@ -57,6 +57,22 @@ def headshot_approved_latest(
     )
 
 
+def headshots_approved_latest(*, organization: Organization, **filters: object) -> list[Headshot]:
+    """Each person's most recently approved headshot (``filters`` narrow the people, e.g.
+    ``employee__department=...``), in the order of their names."""
+    approved = (
+        Headshot.objects.filter(
+            organization=organization, status=HeadshotStatus.APPROVED, **filters
+        )
+        .select_related("employee")
+        .order_by("employee__full_name", "employee_id", "-decided_at")
+    )
+    latest: dict[int, Headshot] = {}
+    for headshot in approved:
+        latest.setdefault(headshot.employee_id, headshot)
+    return list(latest.values())
+
+
 def job_counts_by_state() -> dict[str, int]:
     """All companies' jobs by state: for the operators' health page and metrics only."""
     from django.db.models import Count

@@ -14,7 +14,8 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.storage import private_read
-from apps.generation.models import Headshot, HeadshotStatus
+from apps.generation.models import Headshot
+from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
 from apps.publishing.ldap_sync import (
     DirectoryClient,
@@ -88,27 +89,22 @@ def _photo(headshot: Headshot, connection: DirectoryConnection) -> bytes:
     return data
 
 
+def _match_value(employee: EmployeeProfile, connection: DirectoryConnection) -> str:
+    """What identifies the person in the directory: their e-mail or directory identifier."""
+    return employee.email if connection.match_field == MatchField.EMAIL else employee.directory_uid
+
+
 def _wanted(
     organization: Organization, connection: DirectoryConnection
 ) -> tuple[list[Wanted], dict[str, tuple[EmployeeProfile, Headshot | None]]]:
     """Active people with an approved headshot get it; people who left lose theirs."""
     people: dict[str, tuple[EmployeeProfile, Headshot | None]] = {}
     wanted = []
-    approved = (
-        Headshot.objects.filter(organization=organization, status=HeadshotStatus.APPROVED)
-        .select_related("employee")
-        .order_by("employee_id", "-decided_at")
-    )
-    latest: dict[int, Headshot] = {}
-    for headshot in approved:
-        latest.setdefault(headshot.employee_id, headshot)
-    for headshot in latest.values():
+    for headshot in headshots_approved_latest(
+        organization=organization, employee__status=EmployeeStatus.ACTIVE
+    ):
         employee = headshot.employee
-        if employee.status != EmployeeStatus.ACTIVE:
-            continue
-        value = (
-            employee.email if connection.match_field == MatchField.EMAIL else employee.directory_uid
-        )
+        value = _match_value(employee, connection)
         if value:
             people[str(employee.pk)] = (employee, headshot)
             wanted.append(
@@ -122,9 +118,7 @@ def _wanted(
     ).select_related("employee")
     for publication in leavers:
         employee = publication.employee
-        value = (
-            employee.email if connection.match_field == MatchField.EMAIL else employee.directory_uid
-        )
+        value = _match_value(employee, connection)
         people[str(employee.pk)] = (employee, None)
         wanted.append(Wanted(key=str(employee.pk), match_value=value, photo=None))
     return wanted, people
@@ -203,9 +197,6 @@ def _record(
             publication.last_error = ""
             if outcome.done:
                 publication.published_at = now
-                publication.save()
-                published_notify(publication, outcome.dn)
-                continue
         elif outcome.action in {"remove", "unchanged"}:
             publication.status = PublicationStatus.WITHDRAWN
             publication.content_hash = ""
@@ -219,6 +210,8 @@ def _record(
             publication.status = PublicationStatus.FAILED
             publication.last_error = outcome.error
         publication.save()
+        if outcome.done and outcome.action == "write":
+            published_notify(publication, outcome.dn)
     connection.last_sync_at = now
     connection.last_report = {"counts": report["counts"], "at": now.isoformat()}
     connection.save(update_fields=["last_sync_at", "last_report", "updated_at"])

@@ -13,6 +13,7 @@ from apps.core.errors import NotFound, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.generation.models import Headshot, HeadshotStatus
+from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import APPROVER_ROLES, Organization
 from apps.organizations.selectors import require_role
 from apps.publishing.cards import CardPerson, render_card_pdf
@@ -74,24 +75,15 @@ def business_cards_batch(
     from apps.publishing.cards import render_cards_pdf
 
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
-    approved = (
-        Headshot.objects.filter(
-            organization=organization,
-            status=HeadshotStatus.APPROVED,
-            employee__department=department,
-            employee__status=EmployeeStatus.ACTIVE,
-        )
-        .select_related("employee")
-        .order_by("employee__full_name", "employee_id", "-decided_at")
+    latest = headshots_approved_latest(
+        organization=organization,
+        employee__department=department,
+        employee__status=EmployeeStatus.ACTIVE,
     )
-    latest: dict[int, Headshot] = {}
-    for headshot in approved:
-        latest.setdefault(headshot.employee_id, headshot)
     if not latest:
         raise NotFound(f"Nobody in {department!r} has an approved headshot yet.")
     people = [
-        (_person_card(h.employee), _directory_jpeg(private_read(h.image.name), 600))
-        for h in latest.values()
+        (_person_card(h.employee), _directory_jpeg(private_read(h.image.name), 600)) for h in latest
     ]
     audit_record(
         organization=organization,
@@ -123,23 +115,19 @@ def headshot_export(
     from apps.publishing.exports import export_zip
 
     membership = membership_get(organization=organization, user=actor)
-    approved = Headshot.objects.filter(
-        organization=organization, status=HeadshotStatus.APPROVED
-    ).select_related("employee")
     if employee is not None:
         if employee.organization_id != organization.pk:
             raise NotFound("Not found.")
         if employee.user_id != actor.pk and membership.role not in MANAGER_ROLES:
             raise NotFound("Not found.")  # the same answer as a person who does not exist
-        approved = approved.filter(employee=employee)
+        latest = headshots_approved_latest(organization=organization, employee=employee)
     elif department is not None:
         require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
-        approved = approved.filter(employee__department=department)
+        latest = headshots_approved_latest(
+            organization=organization, employee__department=department
+        )
     else:
         raise ValidationFailed("Choose a person or a department to export.")
-    latest: dict[int, Headshot] = {}
-    for headshot in approved.order_by("employee__full_name", "employee_id", "-decided_at"):
-        latest.setdefault(headshot.employee_id, headshot)
     if not latest:
         raise NotFound("No approved headshot to export yet.")
     audit_record(
@@ -149,7 +137,7 @@ def headshot_export(
         target=organization,
         data={"people": len(latest), "department": department or ""},
     )
-    return export_zip(list(latest.values()))
+    return export_zip(latest)
 
 
 def _card_person(publication: Publication) -> CardPerson:
