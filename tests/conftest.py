@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import io
+import socket
 from pathlib import Path
 
 import dramatiq
@@ -112,3 +113,15 @@ def run_jobs(stub_broker):
         raise AssertionError("jobs keep enqueueing jobs")
 
     return run
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    """Model loading and inference must never reach the network (no hub downloads)."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("no network access is allowed while loading or running models")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")

@@ -48,6 +48,12 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+# What the person reads when a job's workers kept dying (killed, out of memory, hung).
+GAVE_UP_REASON = (
+    f"This generation stopped {MAX_JOB_ATTEMPTS} times before it could finish. "
+    "Try again later; the administrators have been told."
+)
+
 
 # -- the state machine -------------------------------------------------------------------------------
 def job_transition(*, job_id: int, source: str, target: str, **fields: Any) -> bool:
@@ -153,6 +159,17 @@ def generation_job_cancel(
     generation_jobs_dispatch(organization_id=organization.pk)
     job.refresh_from_db()
     return job
+
+
+def employee_jobs_stop(*, organization: Organization, employee: EmployeeProfile) -> int:
+    """Cancel a person's queued or running generation (they left, or withdrew consent); a
+    running one stops at its next stage. Frees the company's dispatch slots."""
+    stopped = GenerationJob.objects.filter(
+        organization=organization, employee=employee, status__in=ACTIVE_JOB_STATES
+    ).update(status=JobStatus.CANCELLED, stage="cancelled", finished_at=timezone.now())
+    if stopped:
+        generation_jobs_dispatch(organization_id=organization.pk)
+    return stopped
 
 
 def generation_job_requeue(
@@ -268,8 +285,7 @@ def generation_jobs_sweep() -> dict[str, int]:
         if job.attempts >= MAX_JOB_ATTEMPTS:
             _job_fail(
                 job=job,
-                reason=f"This generation stopped {MAX_JOB_ATTEMPTS} times before it could finish. "
-                "Try again later; the administrators have been told.",
+                reason=GAVE_UP_REASON,
             )
             counts["failed"] += 1
         elif GenerationJob.objects.filter(
@@ -305,8 +321,7 @@ def generation_job_run(*, job_id: int) -> GenerationJob | None:
     if job.attempts > MAX_JOB_ATTEMPTS:
         _job_fail(
             job=job,
-            reason=f"This generation stopped {MAX_JOB_ATTEMPTS} times before it could finish. "
-            "Try again later; the administrators have been told.",
+            reason=GAVE_UP_REASON,
         )
         return job
     try:

@@ -188,7 +188,7 @@ def employee_leave(
 ) -> EmployeeProfile:
     """HR records that a person left: their jobs stop, their directory photo is removed at
     the next sync, and the retention purge deletes everything of theirs on schedule."""
-    from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus
+    from apps.generation.services import employee_jobs_stop
 
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if employee.organization_id != organization.pk:
@@ -198,8 +198,6 @@ def employee_leave(
     employee.status = EmployeeStatus.LEFT
     employee.left_at = timezone.now()
     employee.save(update_fields=["status", "left_at", "updated_at"])
-    GenerationJob.objects.filter(employee=employee, status__in=ACTIVE_JOB_STATES).update(
-        status=JobStatus.CANCELLED, stage="cancelled", finished_at=timezone.now()
-    )
+    employee_jobs_stop(organization=organization, employee=employee)
     audit_record(organization=organization, actor=actor, action="employee.left", target=employee)
     return employee

@@ -76,7 +76,7 @@ def consent_withdraw(
 ) -> int:
     """The person withdraws consent: their queued or running generation stops, and their
     selfies and face embeddings are deleted at once. Returns the selfie files deleted."""
-    from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus
+    from apps.generation.services import employee_jobs_stop
 
     _require_self(organization=organization, employee=employee, actor=actor)
     with transaction.atomic():
@@ -85,9 +85,7 @@ def consent_withdraw(
         ).update(withdrawn_at=timezone.now())
         if not withdrawn:
             raise StateConflict("There is no consent to withdraw.")
-        GenerationJob.objects.filter(
-            organization=organization, employee=employee, status__in=ACTIVE_JOB_STATES
-        ).update(status=JobStatus.CANCELLED, stage="cancelled", finished_at=timezone.now())
+        employee_jobs_stop(organization=organization, employee=employee)
         audit_record(
             organization=organization, actor=actor, action="consent.withdrawn", target=employee
         )

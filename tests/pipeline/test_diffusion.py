@@ -3,8 +3,6 @@ IP-Adapter FaceID components that the tests build, with every network socket ref
 
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
 
@@ -39,16 +37,6 @@ def model_dir(tmp_path_factory):
     build_controlnet(folder / "controlnet" / "keypoints", sdxl, seed=3)
     build_controlnet(folder / "controlnet" / "pose", sdxl, seed=4)
     return folder
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("no network access is allowed while loading or running models")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 
 
 @pytest.fixture

@@ -3,8 +3,6 @@ that the tests build, with every network socket refused."""
 
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
 
@@ -17,15 +15,6 @@ pytest.importorskip(
 )
 
 SCALE = 640 / 512  # the tiny detector's input against the 512 px portrait
-
-
-@pytest.fixture
-def no_network(monkeypatch):
-    def refuse(*args, **kwargs):
-        raise AssertionError("no network access is allowed while loading or running models")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket, "create_connection", refuse)
 
 
 @pytest.fixture
