@@ -29,7 +29,11 @@ class Directory(SlapdObject):
             "olcModuleLoad: back_%(database)s\nolcModuleLoad: constraint",
         )
         .replace(
-            "dn: olcDatabase=%(database)s,cn=config", "dn: olcDatabase={1}%(database)s,cn=config"
+            "dn: olcDatabase=%(database)s,cn=config",
+            # the root may change the configuration (to add indexes once the schema is in)
+            "dn: olcDatabase={0}config,cn=config\nobjectClass: olcDatabaseConfig\n"
+            "olcDatabase: {0}config\nolcRootDN: %(rootdn)s\n\n"
+            "dn: olcDatabase={1}%(database)s,cn=config",
         )
         .replace(
             "olcDbDirectory: %(directory)s",
@@ -50,6 +54,15 @@ class Directory(SlapdObject):
         return conn
 
     def seed(self) -> None:
+        # the equality indexes a company directory has on the attributes people are
+        # matched by (added once the schema that defines them is loaded)
+        self.ldapmodify(
+            "dn: olcDatabase={1}mdb,cn=config\n"
+            "changetype: modify\n"
+            "add: olcDbIndex\n"
+            "olcDbIndex: objectClass eq\n"
+            "olcDbIndex: mail,uid,cn eq\n"
+        )
         conn = self.connect()
         conn.add_s(
             self.suffix,
