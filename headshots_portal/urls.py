@@ -2,9 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.core.media import media_view
 from apps.core.views import health, metrics, workers_health
+from apps.organizations.views import index
 
 urlpatterns = [
+    path("", index, name="index"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("o/<slug:org>/", include("apps.organizations.urls")),
+    path("media/<str:token>", media_view, name="media"),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
     path("healthz/workers", workers_health, name="health-workers"),

@@ -26,3 +26,8 @@ class GenerationConfig(AppConfig):
             enqueue(generation_jobs_sweep_task)
 
         scheduler.register("generation_jobs_sweep", timedelta(minutes=1), sweep)
+
+        from apps.core.media import register_media
+        from apps.generation.media import headshot_media
+
+        register_media("headshot", headshot_media)

@@ -505,6 +505,23 @@ def _job_fail(*, job: GenerationJob, reason: str) -> None:
             target=job,
             data={"reason": reason},
         )
+        _job_finished_notify(job, status=JobStatus.FAILED, accepted=0, error=reason)
+
+
+def _job_finished_notify(job: GenerationJob, *, status: str, accepted: int, error: str = "") -> None:
+    from apps.webhooks.services import webhook_emit
+
+    webhook_emit(
+        organization=job.organization,
+        event="job.finished",
+        data={
+            "job": job.pk,
+            "employee": {"id": job.employee_id, "email": job.employee.email},
+            "status": status,
+            "accepted_candidates": accepted,
+            "error": error,
+        },
+    )
 
 
 def _store_results(
@@ -576,6 +593,9 @@ def _store_results(
                     "accepted": sum(1 for s in ranking if s.accepted),
                 },
             )
+            _job_finished_notify(
+                job, status=JobStatus.SUCCEEDED, accepted=sum(1 for s in ranking if s.accepted)
+            )
     except _Discard:
         for name in saved:
             private_delete(name)
@@ -645,6 +665,17 @@ def headshot_approve(
         action="headshot.approved",
         target=headshot,
         data={"employee": headshot.employee_id},
+    )
+    from apps.webhooks.services import webhook_emit
+
+    webhook_emit(
+        organization=organization,
+        event="headshot.approved",
+        data={
+            "headshot": headshot.pk,
+            "employee": {"id": headshot.employee_id, "email": headshot.employee.email},
+            "approved_by": getattr(actor, "email", ""),
+        },
     )
     return headshot
 

@@ -201,3 +201,75 @@ def employee_leave(
     employee_jobs_stop(organization=organization, employee=employee)
     audit_record(organization=organization, actor=actor, action="employee.left", target=employee)
     return employee
+
+
+def brand_update(
+    *,
+    organization: Organization,
+    actor: AbstractBaseUser,
+    changes: dict[str, str],
+    logo: bytes | None = None,
+    font_regular: bytes | None = None,
+    font_bold: bytes | None = None,
+) -> Organization:
+    """Change the company's colours, card size, logo or card fonts. Everything is checked
+    before anything is saved; a font is kept in private storage and replaces the old one."""
+    import base64
+
+    from pydantic import ValidationError
+
+    from apps.core.storage import private_delete, private_save
+    from apps.organizations.brand import Brand, brand_of, font_problem
+    from apps.publishing.cards import LOGO_MAX_BYTES, brand_logo
+
+    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    current = brand_of(organization.brand).model_dump()
+    wanted = {
+        k: v
+        for k, v in changes.items()
+        if k in {"primary", "background", "text", "muted", "card_size", "font_name"}
+    }
+    if logo is not None:
+        mime = "image/png" if logo.startswith(b"\x89PNG") else "image/jpeg"
+        uri = f"data:{mime};base64,{base64.b64encode(logo).decode('ascii')}"
+        if not brand_logo(uri):
+            raise ValidationFailed(
+                f"The logo must be a PNG or JPEG image of at most {LOGO_MAX_BYTES // 1000} KB."
+            )
+        wanted["logo"] = uri
+    if changes.get("remove_logo"):
+        wanted["logo"] = ""
+    for data in (font_regular, font_bold):
+        if data is not None and (problem := font_problem(data)):
+            raise ValidationFailed(problem)
+    try:
+        brand = Brand.model_validate({**current, **wanted})
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        ) from exc
+    old_fonts = []
+    folder = f"org-{organization.pk}/brand"
+    if font_regular is not None:
+        old_fonts.append(brand.font_regular)
+        brand.font_regular = private_save(folder, font_regular, suffix=".font")
+    if font_bold is not None:
+        old_fonts.append(brand.font_bold)
+        brand.font_bold = private_save(folder, font_bold, suffix=".font")
+    if changes.get("remove_fonts"):
+        old_fonts += [brand.font_regular, brand.font_bold]
+        brand.font_regular = brand.font_bold = brand.font_name = ""
+    with transaction.atomic():
+        organization.brand = brand.model_dump()
+        organization.save(update_fields=["brand", "updated_at"])
+        audit_record(
+            organization=organization,
+            actor=actor,
+            action="brand.updated",
+            target=organization,
+            data={
+                "changed": sorted(set(wanted) | ({"fonts"} if font_regular or font_bold else set()))
+            },
+        )
+        transaction.on_commit(lambda: [private_delete(n) for n in old_fonts if n])
+    return organization

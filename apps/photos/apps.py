@@ -18,3 +18,9 @@ class PhotosConfig(AppConfig):
             enqueue(retention_purge_task)
 
         scheduler.register("retention_purge", timedelta(days=1), purge)
+
+        from apps.core.media import register_media
+        from apps.photos.media import photo_marked_media, photo_media
+
+        register_media("photo", photo_media)
+        register_media("photo_marked", photo_marked_media)

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import base64
 import io
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.template.loader import render_to_string
 
+from apps.organizations.brand import Brand, brand_of
+
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 # Debian's fonts-droid-fallback (Apache 2.0): CJK glyphs for names DejaVu cannot draw.
 CJK_FONT = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
 CARD_SIZES = {"us": ("3.5in", "2in"), "eu": ("85mm", "55mm")}
-DEFAULT_BRAND = {
-    "primary": "#1f2a44",
-    "background": "#ffffff",
-    "text": "#1b1b1b",
-    "muted": "#5b6270",
-}
 
 
 @dataclass(frozen=True)
@@ -177,42 +174,63 @@ def render_cards_pdf(
     print_marks: bool = False,
 ) -> bytes:
     """Cards of several people in one PDF (front and back each), e.g. a department's
-    batch for the printer. ``print_marks`` adds a 3 mm bleed and crop marks."""
-    from weasyprint import CSS, HTML
-    from weasyprint.text.fonts import FontConfiguration
-
+    batch for the printer. ``print_marks`` adds a 3 mm bleed and crop marks. ``brand``
+    is the company's stored brand (colours, logo, fonts; see apps.organizations.brand)."""
     if size not in CARD_SIZES:
         raise ValueError(f"card size must be one of {sorted(CARD_SIZES)}")
     if not people:
         raise ValueError("no cards to render")
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
     width, height = CARD_SIZES[size]
-    html = render_to_string(
-        template,
-        {
-            "cards": [
-                {
-                    "person": person,
-                    "photo_uri": _data_uri(photo, "image/jpeg"),
-                    "qr_uri": _data_uri(qr_png(vcard(person, company)), "image/png"),
-                }
-                for person, photo in people
-            ],
-            "company": company,
-            "brand": {**DEFAULT_BRAND, **(brand or {})},
-            "logo_uri": brand_logo((brand or {}).get("logo")),
-            "size": {"width": width, "height": height},
-            "print_marks": print_marks,
-            "font_regular": (FONT_DIR / "DejaVuSans.ttf").as_uri(),
-            "font_bold": (FONT_DIR / "DejaVuSans-Bold.ttf").as_uri(),
-            # Chinese, Japanese and Korean names: DejaVu has no CJK glyphs.
-            "font_cjk": CJK_FONT.as_uri() if CJK_FONT.is_file() else "",
-            "lang": "en",
-        },
-    )
-    # The same FontConfiguration must reach both the stylesheet and write_pdf, or
-    # @font-face fonts are not embedded.
-    fonts = FontConfiguration()
-    stylesheet = CSS(string="img { image-rendering: auto; }", font_config=fonts)
-    return HTML(string=html, base_url=str(FONT_DIR)).write_pdf(
-        stylesheets=[stylesheet], font_config=fonts
-    )
+    checked = brand_of(brand)
+    with tempfile.TemporaryDirectory(prefix="card-fonts-") as folder:
+        html = render_to_string(
+            template,
+            {
+                "cards": [
+                    {
+                        "person": person,
+                        "photo_uri": _data_uri(photo, "image/jpeg"),
+                        "qr_uri": _data_uri(qr_png(vcard(person, company)), "image/png"),
+                    }
+                    for person, photo in people
+                ],
+                "company": company,
+                # colours checked as hex colours: they are written into the card's CSS
+                "brand": checked.colours(),
+                "logo_uri": brand_logo(checked.logo),
+                "size": {"width": width, "height": height},
+                "print_marks": print_marks,
+                **_fonts(checked, Path(folder)),
+                # Chinese, Japanese and Korean names: DejaVu has no CJK glyphs.
+                "font_cjk": CJK_FONT.as_uri() if CJK_FONT.is_file() else "",
+                "lang": "en",
+            },
+        )
+        # The same FontConfiguration must reach both the stylesheet and write_pdf, or
+        # @font-face fonts are not embedded.
+        font_config = FontConfiguration()
+        stylesheet = CSS(string="img { image-rendering: auto; }", font_config=font_config)
+        return HTML(string=html, base_url=str(FONT_DIR)).write_pdf(
+            stylesheets=[stylesheet], font_config=font_config
+        )
+
+
+def _fonts(brand: Brand, folder: Path) -> dict[str, str]:
+    """The card fonts as file URIs: the company's own when it uploaded them (copied out of
+    private storage for the renderer), DejaVu Sans otherwise."""
+    from apps.core.storage import private_read
+
+    regular = (FONT_DIR / "DejaVuSans.ttf").as_uri()
+    bold = (FONT_DIR / "DejaVuSans-Bold.ttf").as_uri()
+    if brand.font_regular:
+        path = folder / "regular.font"
+        path.write_bytes(private_read(brand.font_regular))
+        regular = bold = path.as_uri()
+    if brand.font_bold:
+        path = folder / "bold.font"
+        path.write_bytes(private_read(brand.font_bold))
+        bold = path.as_uri()
+    return {"font_regular": regular, "font_bold": bold}

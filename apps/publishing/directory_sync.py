@@ -18,6 +18,7 @@ from apps.generation.models import Headshot
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
 from apps.publishing.ldap_sync import (
+    AD_THUMBNAIL_MAX_BYTES,
     DirectoryClient,
     DirectoryError,
     DirectorySettings,
@@ -222,3 +223,68 @@ def _record(
         target=connection,
         data=report["counts"],
     )
+
+
+DIRECTORY_FIELDS = (
+    "enabled",
+    "uri",
+    "start_tls",
+    "bind_dn",
+    "bind_secret_env",
+    "base_dn",
+    "user_filter",
+    "match_attribute",
+    "match_field",
+    "photo_attribute",
+    "max_bytes",
+    "max_side",
+)
+
+
+@transaction.atomic
+def directory_connection_save(
+    *, organization: Organization, actor: Any, values: dict[str, Any]
+) -> DirectoryConnection:
+    """Create or change the company's directory settings (HR's settings page). The
+    settings are checked as the sync would use them before anything is saved."""
+    from django.core.exceptions import ValidationError
+
+    from apps.organizations.models import MANAGER_ROLES
+    from apps.organizations.selectors import require_role
+
+    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    connection = DirectoryConnection.objects.filter(organization=organization).first()
+    if connection is None:
+        connection = DirectoryConnection(organization=organization)
+    for name in DIRECTORY_FIELDS:
+        if name in values:
+            setattr(connection, name, values[name])
+    if connection.photo_attribute == "thumbnailPhoto":
+        connection.max_bytes = min(connection.max_bytes, AD_THUMBNAIL_MAX_BYTES)
+    try:
+        connection.full_clean(exclude=["organization"])
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
+        ) from exc
+    problems = DirectorySettings(
+        uri=connection.uri,
+        bind_dn=connection.bind_dn,
+        bind_password="",
+        base_dn=connection.base_dn,
+        start_tls=connection.start_tls,
+        user_filter=connection.user_filter,
+        match_attribute=connection.match_attribute,
+        photo_attribute=connection.photo_attribute,
+    ).problems()
+    if problems:
+        raise ValidationFailed("; ".join(problems).capitalize() + ".")
+    connection.save()
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="directory.settings_saved",
+        target=connection,
+        data={"uri": connection.uri, "base_dn": connection.base_dn},
+    )
+    return connection

@@ -6,7 +6,7 @@ from django.db import models
 
 from apps.core.models import TenantOwned
 
-EVENTS = ("headshot.published",)
+EVENTS = ("job.finished", "headshot.approved", "headshot.published")
 
 
 class WebhookEndpoint(TenantOwned):

@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # static files served by the web process itself (compressed, cached forever by name)
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.SecurityHeaders",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -71,6 +73,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "apps.organizations.pages.company",
             ],
         },
     },
@@ -98,7 +101,14 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Static files are served from the source folders here; production collects them into
+# STATIC_ROOT (manage.py collectstatic) and serves those.
+STATIC_ROOT = None
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
 
 # Selfies, embeddings and headshots are private: they live outside any served
 # directory and are reached only through views that check the requester.
@@ -184,6 +194,8 @@ HEADSHOTS = {
     "JOB_LEASE_S": env_int("HEADSHOTS_JOB_LEASE_S", 90, minimum=1),
     # A dispatched job that has not started for this long had its message lost: sent again.
     "JOB_STUCK_AFTER_S": env_int("HEADSHOTS_JOB_STUCK_AFTER_S", 1800, minimum=1),
+    # Life of the signed links that show private images (selfies, headshots) on a page.
+    "MEDIA_LINK_TTL_S": env_int("HEADSHOTS_MEDIA_LINK_TTL_S", 600, minimum=10),
     # Fair shares of the GPU queue: at most this many jobs of one company in flight.
     "GPU_JOBS_PER_COMPANY": env_int("HEADSHOTS_GPU_JOBS_PER_COMPANY", 2, minimum=1),
     "CONSENT_TEXT_VERSION": env_str("HEADSHOTS_CONSENT_TEXT_VERSION", "2026-11"),

@@ -50,3 +50,27 @@ def approved(finished):
         organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1)
     )
     return c, headshot_approve(organization=c.org, actor=c.hr, headshot=best)
+
+
+@pytest.fixture
+def directory(approved, monkeypatch):
+    """A real slapd with Pat's entry, configured as Acme's directory: (company, headshot, server)."""
+    from apps.publishing.models import DirectoryConnection
+    from tests.ldap.server import Directory, running_directory
+
+    if Directory.SCHEMADIR is None:
+        pytest.skip("OpenLDAP's slapd is not installed (make test installs it)")
+    c, headshot = approved
+    with running_directory() as server:
+        server.pat = server.add_person("Pat O'Brien", c.employee.email)
+        monkeypatch.setenv("ACME_DIRECTORY_PASSWORD", server.root_pw)
+        DirectoryConnection.objects.create(
+            organization=c.org,
+            uri=server.ldap_uri,
+            start_tls=False,
+            bind_dn=server.root_dn,
+            bind_secret_env="ACME_DIRECTORY_PASSWORD",
+            base_dn=f"ou=people,{server.suffix}",
+            photo_attribute="thumbnailPhoto",
+        )
+        yield c, headshot, server

@@ -9,34 +9,15 @@ from apps.core.errors import ValidationFailed
 from apps.organizations.models import EmployeeStatus
 from apps.publishing.directory_sync import directory_connection_test, directory_sync
 from apps.publishing.models import (
-    DirectoryConnection,
     Publication,
     PublicationStatus,
     PublicationTarget,
 )
-from tests.ldap.server import Directory, running_directory
+from tests.ldap.server import Directory
 
 pytestmark = pytest.mark.skipif(
     Directory.SCHEMADIR is None, reason="OpenLDAP's slapd is not installed (make test installs it)"
 )
-
-
-@pytest.fixture
-def directory(approved, monkeypatch):
-    c, headshot = approved
-    with running_directory() as server:
-        server.pat = server.add_person("Pat O'Brien", c.employee.email)
-        monkeypatch.setenv("ACME_DIRECTORY_PASSWORD", server.root_pw)
-        DirectoryConnection.objects.create(
-            organization=c.org,
-            uri=server.ldap_uri,
-            start_tls=False,
-            bind_dn=server.root_dn,
-            bind_secret_env="ACME_DIRECTORY_PASSWORD",
-            base_dn=f"ou=people,{server.suffix}",
-            photo_attribute="thumbnailPhoto",
-        )
-        yield c, headshot, server
 
 
 def publication(c) -> Publication:

@@ -125,3 +125,27 @@ def test_publishing_a_card_emits_headshot_published(approved, receiver, run_jobs
     payload = json.loads(request["body"])
     assert payload["event"] == "headshot.published" and payload["data"]["headshot"] == headshot.pk
     assert payload["data"]["target"] == "business_card"
+
+
+def test_a_finished_job_and_an_approval_emit_their_events(ready, receiver, run_jobs):
+    from apps.generation.services import headshot_approve, headshot_pick
+    from tests.apps.factories import start_job
+
+    c = ready
+    url, received, _ = receiver
+    _, secret = webhook_endpoint_create(
+        organization=c.org, actor=c.hr, url=url, events=["job.finished", "headshot.approved"]
+    )
+    job = start_job(c)
+    run_jobs()
+    finished = [json.loads(r["body"]) for r in received]
+    assert [e["event"] for e in finished] == ["job.finished"]
+    assert finished[0]["data"]["job"] == job.pk and finished[0]["data"]["status"] == "succeeded"
+    assert finished[0]["data"]["accepted_candidates"] >= 1
+    best = headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    headshot_approve(organization=c.org, actor=c.hr, headshot=best)
+    run_jobs()
+    approved = json.loads(received[-1]["body"])
+    assert approved["event"] == "headshot.approved" and approved["data"]["headshot"] == best.pk
+    assert verify(secret, received[-1]["headers"]["X-Headshots-Signature"], received[-1]["body"])
+    assert WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 2

@@ -1,0 +1,158 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.audit.services import audit_record
+from apps.core.errors import ApplicationError, NotFound
+from apps.generation.models import ACTIVE_JOB_STATES, JobStatus
+from apps.generation.selectors import (
+    approval_queue,
+    headshot_get,
+    headshot_list_for_job,
+    job_get,
+)
+from apps.generation.services import (
+    generation_job_create,
+    headshot_approve,
+    headshot_pick,
+    headshot_reject,
+)
+from apps.organizations.models import APPROVER_ROLES
+from apps.organizations.pages import company_page, refused
+from apps.organizations.selectors import employee_for_user
+from apps.presets.selectors import preset_get
+
+
+@company_page()
+@require_POST
+def generate(request: HttpRequest) -> HttpResponse:
+    """Start a round for oneself (also "another round", with the reason given)."""
+    org = request.organization  # type: ignore[attr-defined]
+    try:
+        me = employee_for_user(organization=org, user=request.user)
+        preset = preset_get(organization=org, slug=request.POST.get("preset", ""))
+        job = generation_job_create(
+            organization=org, actor=request.user, employee=me, preset=preset
+        )
+    except ApplicationError as exc:
+        return refused(request, exc, "photos")
+    reason = request.POST.get("reason", "").strip()
+    if reason:
+        audit_record(
+            organization=org,
+            actor=request.user,
+            action="job.another_round",
+            target=job,
+            data={"reason": reason[:500]},
+        )
+    return redirect("job", org.slug, job.pk)
+
+
+def _own_job(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
+    org = request.organization  # type: ignore[attr-defined]
+    job = job_get(organization=org, pk=pk)
+    if job.employee.user_id != request.user.pk:
+        raise NotFound("Not found.")
+    return job
+
+
+@company_page()
+def job_page(request: HttpRequest, pk: int) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    job = _own_job(request, pk)
+    headshots = list(headshot_list_for_job(organization=org, job=job))
+    return render(
+        request,
+        "portal/job.html",
+        {
+            "job": job,
+            "running": job.status in ACTIVE_JOB_STATES,
+            "succeeded": job.status == JobStatus.SUCCEEDED,
+            "accepted": [h for h in headshots if h.accepted],
+            "rejected": [h for h in headshots if not h.accepted],
+            "preset": job.preset_version.preset,
+        },
+    )
+
+
+@company_page()
+def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    job = _own_job(request, pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "progress": job.progress,
+            "stage": job.stage,
+            "finished": job.status not in ACTIVE_JOB_STATES,
+            "error": job.error,
+        }
+    )
+
+
+@company_page()
+@require_POST
+def pick(request: HttpRequest, pk: int) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    headshot = headshot_get(organization=org, pk=pk)
+    try:
+        headshot_pick(organization=org, actor=request.user, headshot=headshot)
+    except ApplicationError as exc:
+        return refused(request, exc, "job", headshot.job_id)
+    messages.success(request, "Picked. HR will review it; you will see it here once approved.")
+    return redirect("job", org.slug, headshot.job_id)
+
+
+@company_page(roles=APPROVER_ROLES)
+def approvals(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    if request.method == "POST":
+        return _decide(request)
+    queue = list(approval_queue(organization=org).select_related("source_photo", "job"))
+    return render(request, "portal/approvals.html", {"queue": queue})
+
+
+def _decide(request: HttpRequest) -> HttpResponse:
+    """Approve one, reject one with a reason, or approve every ticked one."""
+    org = request.organization  # type: ignore[attr-defined]
+    action = request.POST.get("action", "")
+    if action == "approve_selected":
+        ids = [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
+        if not ids:
+            messages.error(request, "Tick the headshots to approve first.")
+            return redirect("approval-queue", org.slug)
+        done, problems = 0, []
+        for headshot in approval_queue(organization=org).filter(pk__in=ids):
+            try:
+                headshot_approve(organization=org, actor=request.user, headshot=headshot)
+                done += 1
+            except ApplicationError as exc:
+                problems.append(f"{headshot.employee.full_name}: {exc.message}")
+        messages.success(request, f"Approved {done} headshot(s).")
+        for problem in problems:
+            messages.error(request, problem)
+        return redirect("approval-queue", org.slug)
+    try:
+        headshot = headshot_get(organization=org, pk=int(request.POST.get("headshot", "0")))
+        if action == "approve":
+            headshot_approve(organization=org, actor=request.user, headshot=headshot)
+            messages.success(request, f"Approved the headshot of {headshot.employee.full_name}.")
+        elif action == "reject":
+            headshot_reject(
+                organization=org,
+                actor=request.user,
+                headshot=headshot,
+                reason=request.POST.get("reason", ""),
+            )
+            messages.success(request, f"Rejected; {headshot.employee.full_name} sees your reason.")
+        else:
+            messages.error(request, "Choose approve or reject.")
+    except ValueError:
+        raise NotFound("Not found.") from None
+    except ApplicationError as exc:
+        if isinstance(exc, NotFound):
+            raise
+        return refused(request, exc, "approval-queue")
+    return redirect("approval-queue", org.slug)

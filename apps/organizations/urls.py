@@ -1,0 +1,36 @@
+"""The portal's pages, every one under /o/<company>/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from apps.generation import views as generation
+from apps.organizations import views as organizations
+from apps.photos import views as photos
+from apps.publishing import views as publishing
+
+urlpatterns = [
+    path("", organizations.company_home, name="company-home"),
+    # the employee
+    path("me/", photos.employee_home, name="employee-home"),
+    path("me/consent/", photos.consent_page, name="consent"),
+    path("me/consent/withdraw/", photos.consent_withdraw_view, name="consent-withdraw"),
+    path("me/photos/", photos.photos_page, name="photos"),
+    path("me/photos/upload/", photos.photo_upload_view, name="photo-upload"),
+    path("me/photos/<int:pk>/", photos.photo_status_view, name="photo-status"),
+    path("me/generate/", generation.generate, name="generate"),
+    path("me/jobs/<int:pk>/", generation.job_page, name="job"),
+    path("me/jobs/<int:pk>/status/", generation.job_status, name="job-status"),
+    path("me/headshots/<int:pk>/pick/", generation.pick, name="pick"),
+    path("me/export/", publishing.my_export, name="my-export"),
+    path("me/data/", photos.my_data, name="my-data"),
+    # approvers and HR
+    path("approvals/", generation.approvals, name="approval-queue"),
+    path("hr/", organizations.hr_dashboard, name="hr-dashboard"),
+    path("hr/directory/", publishing.directory_settings_page, name="directory-settings"),
+    path("hr/directory/test/", publishing.directory_test, name="directory-test"),
+    path("hr/directory/dry-run/", publishing.directory_dry_run, name="directory-dry-run"),
+    path("hr/cards/", publishing.card_settings, name="card-settings"),
+    path("hr/cards/preview.png", publishing.card_preview, name="card-preview"),
+    path("hr/cards/batch/", publishing.card_batch, name="card-batch"),
+]

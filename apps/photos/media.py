@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from apps.core.media import MediaFile, sniffed_type
+from apps.core.storage import private_read
+from apps.organizations.access import may_view_person_media
+from apps.photos.models import Photo
+
+
+def photo_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
+    """A selfie (the stored re-encoded copy, decrypted)."""
+    photo = Photo.objects.select_related("employee").filter(pk=pk).first()
+    if photo is None or not may_view_person_media(user=user, employee=photo.employee):
+        return None
+    data = private_read(photo.normalised.name)
+    return MediaFile(data, sniffed_type(data))
+
+
+def photo_marked_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
+    """The selfie with what the checks found drawn on it: the face box (green when the
+    photo is usable, red when not), for the upload page's verdict."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    found = photo_media(user, pk)
+    if found is None:
+        return None
+    photo = Photo.objects.get(pk=pk)
+    box = (photo.report or {}).get("face_box")
+    with Image.open(io.BytesIO(found.data)) as image:
+        image = image.convert("RGB")
+        if box:
+            draw = ImageDraw.Draw(image)
+            colour = (30, 140, 70) if (photo.report or {}).get("usable") else (200, 30, 30)
+            width = max(3, image.width // 200)
+            draw.rectangle([tuple(box[:2]), tuple(box[2:])], outline=colour, width=width)
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=85)
+    return MediaFile(out.getvalue(), "image/jpeg")

@@ -1,0 +1,212 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import ApplicationError, NotFound
+from apps.core.media import media_link
+from apps.generation.models import ACTIVE_JOB_STATES
+from apps.generation.selectors import headshot_approved_latest, job_list
+from apps.organizations.pages import company_page, refused
+from apps.organizations.personal_data import personal_data_delete, personal_data_export
+from apps.organizations.selectors import employee_for_user
+from apps.photos.models import Photo, PhotoStatus
+from apps.photos.selectors import consent_current, photo_get, photo_list, usable_photo_count
+from apps.photos.services import consent_give, consent_withdraw, photo_upload
+from apps.presets.selectors import preset_list
+
+
+def _me(request: HttpRequest) -> Any:
+    return employee_for_user(organization=request.organization, user=request.user)  # type: ignore[attr-defined]
+
+
+@company_page()
+def employee_home(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    try:
+        me = _me(request)
+    except NotFound:
+        return render(request, "portal/no_profile.html", status=200)
+    jobs = list(job_list(organization=org, employee=me)[:5])
+    return render(
+        request,
+        "portal/employee_home.html",
+        {
+            "me": me,
+            "consent": consent_current(organization=org, employee=me),
+            "usable": usable_photo_count(organization=org, employee=me),
+            "needed": settings.HEADSHOTS["MIN_USABLE_PHOTOS"],
+            "photos": photo_list(organization=org, employee=me).count(),
+            "active_job": next((j for j in jobs if j.status in ACTIVE_JOB_STATES), None),
+            "last_job": jobs[0] if jobs else None,
+            "approved": headshot_approved_latest(organization=org, employee=me),
+        },
+    )
+
+
+@company_page()
+def consent_page(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    me = _me(request)
+    if request.method == "POST":
+        if request.POST.get("agree") != "yes":
+            messages.error(request, "Tick the box to confirm you agree, or leave the page.")
+            return redirect("consent", org.slug)
+        try:
+            consent_give(
+                organization=org,
+                employee=me,
+                actor=request.user,
+                text_version=request.POST.get("text_version", ""),
+                ip_address=request.META.get("REMOTE_ADDR"),
+                user_agent=request.META.get("HTTP_USER_AGENT", ""),
+            )
+        except ApplicationError as exc:
+            return refused(request, exc, "consent")
+        messages.success(request, "Thank you. You can upload your selfies now.")
+        return redirect("photos", org.slug)
+    return render(
+        request,
+        "portal/consent.html",
+        {
+            "me": me,
+            "consent": consent_current(organization=org, employee=me),
+            "text_version": settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+            "retention_days": org.retention_days,
+            "leaver_days": org.leaver_retention_days,
+        },
+    )
+
+
+@company_page()
+@require_POST
+def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    try:
+        deleted = consent_withdraw(organization=org, employee=_me(request), actor=request.user)
+    except ApplicationError as exc:
+        return refused(request, exc, "consent")
+    messages.success(
+        request, f"Consent withdrawn. {deleted} selfie(s) and your face data were deleted."
+    )
+    return redirect("employee-home", org.slug)
+
+
+def _photo_json(request: HttpRequest, photo: Photo) -> dict[str, Any]:
+    report = photo.report or {}
+    problems = [
+        {"code": c["code"], "status": c["status"], "message": c["message"]}
+        for c in report.get("checks", [])
+        if c.get("status") in {"fail", "warn"}
+    ]
+    if report.get("error"):
+        problems.append(
+            {"code": report.get("code", "error"), "status": "fail", "message": report["error"]}
+        )
+    return {
+        "id": photo.pk,
+        "status": photo.status,
+        "checked": photo.status != PhotoStatus.PENDING,
+        "usable": photo.status == PhotoStatus.USABLE,
+        "problems": problems,
+        "marked_url": media_link(kind="photo_marked", pk=photo.pk, user=request.user, width=320),
+    }
+
+
+@company_page()
+def photos_page(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    me = _me(request)
+    if consent_current(organization=org, employee=me) is None:
+        messages.info(request, "Before you upload, read how your photos are used and consent.")
+        return redirect("consent", org.slug)
+    photos = [_photo_json(request, p) for p in photo_list(organization=org, employee=me)]
+    return render(
+        request,
+        "portal/photos.html",
+        {
+            "photos": photos,
+            "usable": sum(p["usable"] for p in photos),
+            "needed": settings.HEADSHOTS["MIN_USABLE_PHOTOS"],
+            "max_bytes": settings.HEADSHOTS["MAX_UPLOAD_BYTES"],
+            "presets": preset_list(organization=org),
+        },
+    )
+
+
+@company_page()
+@require_POST
+def photo_upload_view(request: HttpRequest) -> JsonResponse:
+    """One file per request (the page sends each with its own progress bar)."""
+    org = request.organization  # type: ignore[attr-defined]
+    upload = request.FILES.get("photo")
+    if upload is None:
+        return JsonResponse({"detail": "Choose a photo to upload."}, status=400)
+    limit = settings.HEADSHOTS["MAX_UPLOAD_BYTES"]
+    if upload.size is None or upload.size > limit:
+        return JsonResponse(
+            {"detail": f"This file is over {limit // 1_000_000} MB; upload a smaller photo."},
+            status=413,
+        )
+    try:
+        photo, created = photo_upload(
+            organization=org, employee=_me(request), actor=request.user, data=upload.read()
+        )
+    except ApplicationError as exc:
+        return JsonResponse({"detail": exc.message, **exc.extra}, status=exc.status_code)
+    return JsonResponse(
+        {**_photo_json(request, photo), "created": created}, status=201 if created else 200
+    )
+
+
+@company_page()
+def photo_status_view(request: HttpRequest, pk: int) -> JsonResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    me = _me(request)
+    photo = photo_get(organization=org, pk=pk)
+    if photo.employee_id != me.pk:
+        raise NotFound("Not found.")
+    data = _photo_json(request, photo)
+    data["usable_count"] = usable_photo_count(organization=org, employee=me)
+    return JsonResponse(data)
+
+
+@company_page()
+def my_data(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    me = _me(request)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "download":
+                data = personal_data_export(organization=org, employee=me, actor=request.user)
+                response = HttpResponse(data, content_type="application/zip")
+                response["Content-Disposition"] = 'attachment; filename="my-headshots-data.zip"'
+                return response
+            if action == "delete" and request.POST.get("confirm") == "DELETE":
+                done = personal_data_delete(organization=org, employee=me, actor=request.user)
+                messages.success(
+                    request,
+                    f"Deleted {done['selfies']} selfie(s), your face data and "
+                    f"{done['headshots']} headshot(s).",
+                )
+                return redirect("my-data", org.slug)
+        except ApplicationError as exc:
+            return refused(request, exc, "my-data")
+        messages.error(request, "Type DELETE in the box to confirm the deletion.")
+        return redirect("my-data", org.slug)
+    return render(
+        request,
+        "portal/my_data.html",
+        {
+            "me": me,
+            "photos": photo_list(organization=org, employee=me).count(),
+            "retention_days": org.retention_days,
+            "leaver_days": org.leaver_retention_days,
+        },
+    )

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from apps.core.errors import ApplicationError
+from apps.organizations.brand import brand_of
+from apps.organizations.models import MANAGER_ROLES, EmployeeProfile
+from apps.organizations.pages import company_page, refused
+from apps.organizations.selectors import employee_for_user
+from apps.organizations.services import brand_update
+from apps.publishing.cards import card_preview_png
+from apps.publishing.directory_sync import (
+    DIRECTORY_FIELDS,
+    DirectoryUnreachable,
+    directory_connection_save,
+    directory_connection_test,
+    directory_sync,
+)
+from apps.publishing.models import DirectoryConnection
+from apps.publishing.services import business_cards_batch, headshot_export
+
+DRY_RUN_SHOWN = 500
+
+
+class DirectoryForm(forms.ModelForm):
+    class Meta:
+        model = DirectoryConnection
+        fields = list(DIRECTORY_FIELDS)
+        help_texts = {
+            "bind_secret_env": "The name of the environment variable (or its _FILE form) that "
+            "holds the bind password on the portal's servers. The password itself is never "
+            "entered or shown here.",
+            "user_filter": "Which entries are people, e.g. (objectClass=user) on Active Directory.",
+            "max_bytes": "Largest photo the directory takes (Active Directory: 102400).",
+            "max_side": "Largest photo side in pixels.",
+        }
+
+
+def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@company_page()
+def my_export(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    try:
+        me = employee_for_user(organization=org, user=request.user)
+        data = headshot_export(organization=org, actor=request.user, employee=me)
+    except ApplicationError as exc:
+        return refused(request, exc, "employee-home")
+    return _attachment(data, "application/zip", "my-headshot.zip")
+
+
+@company_page(roles=MANAGER_ROLES)
+def directory_settings_page(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    connection = DirectoryConnection.objects.filter(organization=org).first()
+    form = DirectoryForm(request.POST or None, instance=connection)
+    if request.method == "POST" and form.is_valid():
+        try:
+            directory_connection_save(
+                organization=org,
+                actor=request.user,
+                values={name: form.cleaned_data[name] for name in DIRECTORY_FIELDS},
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Directory settings saved. Test the connection next.")
+            return redirect("directory-settings", org.slug)
+    report = request.session.pop(f"dry-run-{org.pk}", None)
+    return render(
+        request,
+        "portal/directory_settings.html",
+        {"form": form, "connection": connection, "report": report, "shown": DRY_RUN_SHOWN},
+    )
+
+
+@company_page(roles=MANAGER_ROLES)
+@require_POST
+def directory_test(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    try:
+        messages.success(request, directory_connection_test(organization=org))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    return redirect("directory-settings", org.slug)
+
+
+@company_page(roles=MANAGER_ROLES)
+@require_POST
+def directory_dry_run(request: HttpRequest) -> HttpResponse:
+    """What the next sync would change, without writing anything."""
+    org = request.organization  # type: ignore[attr-defined]
+    try:
+        report = directory_sync(organization=org, dry_run=True)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("directory-settings", org.slug)
+    except DirectoryUnreachable as exc:
+        messages.error(request, f"The directory could not be reached: {exc}")
+        return redirect("directory-settings", org.slug)
+    names = dict(
+        EmployeeProfile.objects.filter(
+            organization=org, pk__in=[int(e["employee"]) for e in report["entries"][:DRY_RUN_SHOWN]]
+        ).values_list("pk", "full_name")
+    )
+    entries: list[dict[str, Any]] = [
+        {**entry, "name": names.get(int(entry["employee"]), "")}
+        for entry in report["entries"][:DRY_RUN_SHOWN]
+    ]
+    request.session[f"dry-run-{org.pk}"] = {
+        "counts": report["counts"],
+        "entries": entries,
+        "total": len(report["entries"]),
+    }
+    return redirect("directory-settings", org.slug)
+
+
+class BrandForm(forms.Form):
+    primary = forms.CharField(widget=forms.TextInput(attrs={"type": "color"}))
+    background = forms.CharField(widget=forms.TextInput(attrs={"type": "color"}))
+    text = forms.CharField(widget=forms.TextInput(attrs={"type": "color"}))
+    muted = forms.CharField(widget=forms.TextInput(attrs={"type": "color"}))
+    card_size = forms.ChoiceField(choices=[("us", "US, 3.5 x 2 in"), ("eu", "EU, 85 x 55 mm")])
+    logo = forms.FileField(required=False, help_text="PNG or JPEG, at most 200 KB.")
+    remove_logo = forms.BooleanField(required=False)
+    font_name = forms.CharField(required=False, max_length=100)
+    font_regular = forms.FileField(
+        required=False, help_text="TrueType or OpenType, regular weight."
+    )
+    font_bold = forms.FileField(required=False, help_text="TrueType or OpenType, bold weight.")
+    remove_fonts = forms.BooleanField(required=False)
+
+
+def _upload(form: BrandForm, name: str, limit: int) -> bytes | None:
+    upload = form.cleaned_data.get(name)
+    if upload is None:
+        return None
+    if upload.size > limit:
+        raise forms.ValidationError(f"{name.replace('_', ' ')}: the file is too large.")
+    return upload.read()
+
+
+@company_page(roles=MANAGER_ROLES)
+def card_settings(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    brand = brand_of(org.brand)
+    form = BrandForm(request.POST or None, request.FILES or None, initial=brand.model_dump())
+    if request.method == "POST" and form.is_valid():
+        try:
+            brand_update(
+                organization=org,
+                actor=request.user,
+                changes={
+                    k: v
+                    for k, v in form.cleaned_data.items()
+                    if k not in {"logo", "font_regular", "font_bold"}
+                },
+                logo=_upload(form, "logo", 1_000_000),
+                font_regular=_upload(form, "font_regular", 10_000_000),
+                font_bold=_upload(form, "font_bold", 10_000_000),
+            )
+        except forms.ValidationError as exc:
+            form.add_error(None, exc)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Card settings saved.")
+            return redirect("card-settings", org.slug)
+    departments = (
+        EmployeeProfile.objects.filter(organization=org)
+        .exclude(department="")
+        .values_list("department", flat=True)
+        .distinct()
+        .order_by("department")
+    )
+    return render(
+        request,
+        "portal/card_settings.html",
+        {"form": form, "brand": brand, "departments": list(departments)},
+    )
+
+
+@company_page(roles=MANAGER_ROLES)
+def card_preview(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    brand = brand_of(org.brand)
+    png = card_preview_png(company=org.name, brand=org.brand, size=brand.card_size)
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+@company_page(roles=MANAGER_ROLES)
+@require_POST
+def card_batch(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    department = request.POST.get("department", "")
+    try:
+        pdf = business_cards_batch(
+            organization=org,
+            actor=request.user,
+            department=department,
+            size=brand_of(org.brand).card_size,
+        )
+    except ApplicationError as exc:
+        return refused(request, exc, "card-settings")
+    return _attachment(pdf, "application/pdf", "business-cards.pdf")

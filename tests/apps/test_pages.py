@@ -1,0 +1,407 @@
+"""The portal's pages through Django's test client: the employee's journey from consent to
+pick, HR's approvals, and the signed links that show private images."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+
+import numpy as np
+import pytest
+from django.urls import reverse
+from PIL import Image
+
+from apps.generation.models import HeadshotStatus, JobStatus
+from apps.photos.models import Photo
+from tests.apps.conftest import USABLE
+from tests.apps.factories import company
+from tests.conftest import release_on_commit_hooks
+
+MEDIA = re.compile(r'src="(/media/[^"]+)"')
+
+
+def test_employee_goes_from_consent_to_pick_and_hr_approves(db, client, selfies, run_jobs):
+    c = company("Acme", "acme.example", consent=False)
+    client.force_login(c.employee_user)
+    home = client.get(reverse("employee-home", args=[c.org.slug]))
+    assert home.status_code == 200 and "Read and consent" in home.content.decode()
+    # selfies before consent: sent to the consent page, nothing stored
+    assert client.get(reverse("photos", args=[c.org.slug])).url.endswith("/me/consent/")
+    refused = client.post(reverse("photo-upload", args=[c.org.slug]), {"photo": io.BytesIO(b"x")})
+    assert refused.status_code == 409 and not Photo.objects.exists()
+    text = client.get(reverse("consent", args=[c.org.slug])).content.decode()
+    assert "biometric data" in text and f"{c.org.retention_days} day(s)" in text
+    version = re.search(r'name="text_version" value="([^"]+)"', text).group(1)
+    unticked = client.post(reverse("consent", args=[c.org.slug]), {"text_version": version})
+    assert unticked.status_code == 302 and not c.employee.consents.exists()
+    client.post(reverse("consent", args=[c.org.slug]), {"text_version": version, "agree": "yes"})
+    assert c.employee.consents.filter(withdrawn_at__isnull=True).count() == 1
+
+    ids = []
+    for name in USABLE:
+        answer = client.post(
+            reverse("photo-upload", args=[c.org.slug]), {"photo": _file(selfies[name], name)}
+        )
+        assert answer.status_code == 201, answer.content
+        body = answer.json()
+        assert body["checked"] is False and body["marked_url"].startswith("/media/")
+        ids.append(body["id"])
+    bad = client.post(
+        reverse("photo-upload", args=[c.org.slug]), {"photo": _file(b"<svg></svg>", "x.jpg")}
+    )
+    assert bad.status_code == 400 and bad.json()["detail"]
+    run_jobs()
+    status = client.get(reverse("photo-status", args=[c.org.slug, ids[0]])).json()
+    assert status["checked"] and status["usable"] and status["usable_count"] == 4
+    marked = client.get(status["marked_url"])
+    assert marked.status_code == 200 and marked["Content-Type"] == "image/jpeg"
+    assert "private" in marked["Cache-Control"]
+    photos = client.get(reverse("photos", args=[c.org.slug])).content.decode()
+    assert (
+        "<span data-usable>4</span>" in photos
+        and "disabled" not in photos.split('id="generate-button"')[1][:30]
+    )
+
+    started = client.post(reverse("generate", args=[c.org.slug]), {"preset": "corporate-executive"})
+    job = c.employee.jobs.get()
+    assert started.url == reverse("job", args=[c.org.slug, job.pk])
+    running = client.get(started.url).content.decode()
+    assert "<progress" in running and "job.js" in running
+    run_jobs()
+    job.refresh_from_db()
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert client.get(reverse("job-status", args=[c.org.slug, job.pk])).json()["finished"]
+    gallery = client.get(started.url).content.decode()
+    links = MEDIA.findall(gallery)
+    assert links and gallery.count("Pick this one") == job.headshots.filter(accepted=True).count()
+    image = client.get(links[0])
+    assert image.status_code == 200
+    assert Image.open(io.BytesIO(image.content)).width <= 480
+    best = job.headshots.get(rank=1)
+    client.post(reverse("pick", args=[c.org.slug, best.pk]))
+    best.refresh_from_db()
+    assert best.status == HeadshotStatus.PICKED
+
+    client.force_login(c.approver)
+    queue = client.get(reverse("approval-queue", args=[c.org.slug])).content.decode()
+    assert "Pat O&#x27;Brien" in queue and len(MEDIA.findall(queue)) == 2  # headshot and selfie
+    for link in MEDIA.findall(queue):
+        assert client.get(link).status_code == 200
+    client.post(
+        reverse("approval-queue", args=[c.org.slug]),
+        {"action": "approve_selected", "selected": [str(best.pk)]},
+    )
+    best.refresh_from_db()
+    assert best.status == HeadshotStatus.APPROVED and best.decided_by == c.approver
+
+    client.force_login(c.employee_user)
+    home = client.get(reverse("employee-home", args=[c.org.slug])).content.decode()
+    assert "Your approved headshot" in home
+    pack = client.get(reverse("my-export", args=[c.org.slug]))
+    assert pack["Content-Type"] == "application/zip"
+    assert any(
+        n.endswith("-linkedin-400.jpg")
+        for n in zipfile.ZipFile(io.BytesIO(pack.content)).namelist()
+    )
+
+
+def test_approver_rejects_with_a_reason_the_person_sees(finished, client):
+    c, job = finished
+    from apps.generation.services import headshot_pick
+
+    best = headshot_pick(
+        organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1)
+    )
+    client.force_login(c.approver)
+    url = reverse("approval-queue", args=[c.org.slug])
+    client.post(url, {"action": "reject", "headshot": best.pk, "reason": ""})
+    best.refresh_from_db()
+    assert best.status == HeadshotStatus.PICKED  # no reason, no rejection
+    client.post(url, {"action": "reject", "headshot": best.pk, "reason": "Collar is crooked"})
+    best.refresh_from_db()
+    assert best.status == HeadshotStatus.REJECTED
+    client.force_login(c.employee_user)
+    gallery = client.get(reverse("job", args=[c.org.slug, job.pk])).content.decode()
+    assert "Rejected: Collar is crooked" in gallery
+
+
+def test_my_data_downloads_everything_then_deletes_it(ready, client, run_jobs):
+    c = ready
+    client.force_login(c.employee_user)
+    url = reverse("my-data", args=[c.org.slug])
+    answer = client.post(url, {"action": "download"})
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    data = json.loads(archive.read("data.json"))
+    assert data["profile"]["email"] == c.employee.email and len(data["photos"]) == 4
+    assert all(archive.read(p["file"])[:2] == b"\xff\xd8" for p in data["photos"])
+    files = [p.normalised.name for p in Photo.objects.all()]
+    client.post(url, {"action": "delete", "confirm": "nope"})
+    assert Photo.objects.count() == 4
+    client.post(url, {"action": "delete", "confirm": "DELETE"})
+    release_on_commit_hooks()  # the files go once the deletion is committed
+    assert not Photo.objects.filter(employee=c.employee).exists()
+    assert not c.employee.consents.filter(withdrawn_at__isnull=True).exists()
+    from django.core.files.storage import default_storage
+
+    assert not any(default_storage.exists(name) for name in files)
+
+
+# -- signed media links ----------------------------------------------------------------------------
+def test_media_links_serve_only_their_user_and_expire(finished, client, settings):
+    from apps.core.media import media_link
+
+    c, job = finished
+    headshot = job.headshots.first()
+    link = media_link(kind="headshot", pk=headshot.pk, user=c.employee_user)
+    client.force_login(c.employee_user)
+    assert client.get(link).status_code == 200
+    client.force_login(c.approver)  # allowed to see it, but the link is not theirs
+    assert client.get(link).status_code == 404
+    assert (
+        client.get(media_link(kind="headshot", pk=headshot.pk, user=c.approver)).status_code == 200
+    )
+    client.logout()
+    assert client.get(link).status_code == 404
+    client.force_login(c.employee_user)
+    assert client.get(link[:-3] + "abc").status_code == 404  # tampered
+    import time
+    from unittest import mock
+
+    made_at = time.time() - settings.HEADSHOTS["MEDIA_LINK_TTL_S"] - 5
+    with mock.patch("time.time", return_value=made_at):
+        old = media_link(kind="headshot", pk=headshot.pk, user=c.employee_user)
+    assert client.get(old).status_code == 404  # expired
+
+
+def test_media_links_refuse_people_who_may_not_see_the_image(finished, client, db):
+    from apps.core.media import media_link
+    from apps.organizations.models import Membership, Role
+    from tests.apps.factories import user
+
+    c, job = finished
+    headshot = job.headshots.first()
+    selfie = Photo.objects.filter(employee=c.employee).first()
+    colleague = user("sam@acme.example")
+    Membership.objects.create(organization=c.org, user=colleague, role=Role.EMPLOYEE)
+    outsider = company("Globex", "globex.example").hr
+    for person in (colleague, outsider):
+        client.force_login(person)
+        for kind, pk in (
+            ("headshot", headshot.pk),
+            ("photo", selfie.pk),
+            ("photo_marked", selfie.pk),
+        ):
+            assert client.get(media_link(kind=kind, pk=pk, user=person)).status_code == 404
+
+
+# -- every company page, every outsider --------------------------------------------------------------
+def _company_urls(org, objects: dict[str, int]):
+    from apps.organizations.urls import urlpatterns
+
+    for pattern in urlpatterns:
+        args = [org.slug] + ([objects[pattern.name]] if "<int:pk>" in str(pattern.pattern) else [])
+        yield pattern.name, reverse(pattern.name, args=args)
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_company_pages_are_404_to_other_companies_and_send_strangers_to_sign_in(
+    finished, client, method
+):
+    c, job = finished
+    globex = company("Globex", "globex.example")
+    photo = Photo.objects.filter(employee=c.employee).first()
+    headshot = job.headshots.first()
+    objects = {"photo-status": photo.pk, "job": job.pk, "job-status": job.pk, "pick": headshot.pk}
+    for name, url in _company_urls(c.org, objects):
+        client.logout()
+        answer = getattr(client, method)(url)
+        assert answer.status_code == 302 and "/accounts/login/" in answer.url, name
+        for outsider in (globex.hr, globex.employee_user, globex.approver):
+            client.force_login(outsider)
+            assert getattr(client, method)(url).status_code == 404, (name, outsider)
+    # and an unknown company answers exactly the same
+    client.force_login(globex.hr)
+    assert client.get(reverse("hr-dashboard", args=["no-such-company"])).status_code == 404
+
+
+def test_employee_pages_of_one_person_are_404_to_a_colleague(finished, client):
+    from apps.organizations.models import EmployeeProfile, Membership, Role
+    from tests.apps.factories import user
+
+    c, job = finished
+    colleague = user("sam@acme.example")
+    Membership.objects.create(organization=c.org, user=colleague, role=Role.EMPLOYEE)
+    EmployeeProfile.objects.create(
+        organization=c.org, user=colleague, full_name="Sam", email="sam@acme.example"
+    )
+    client.force_login(colleague)
+    photo = Photo.objects.filter(employee=c.employee).first()
+    headshot = job.headshots.filter(accepted=True).first()
+    assert client.get(reverse("job", args=[c.org.slug, job.pk])).status_code == 404
+    assert client.get(reverse("job-status", args=[c.org.slug, job.pk])).status_code == 404
+    assert client.get(reverse("photo-status", args=[c.org.slug, photo.pk])).status_code == 404
+    client.post(reverse("pick", args=[c.org.slug, headshot.pk]))
+    headshot.refresh_from_db()
+    assert headshot.status == HeadshotStatus.CANDIDATE
+
+
+def test_hr_pages_refuse_employees_and_approvers(acme, client):
+    for name in ("hr-dashboard", "directory-settings", "card-settings", "card-preview"):
+        for person in (acme.employee_user, acme.approver):
+            client.force_login(person)
+            assert client.get(reverse(name, args=[acme.org.slug])).status_code == 403, name
+    client.force_login(acme.employee_user)
+    assert client.get(reverse("approval-queue", args=[acme.org.slug])).status_code == 403
+
+
+def test_forms_need_the_csrf_token(acme):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(acme.hr)
+    answer = strict.post(reverse("directory-test", args=[acme.org.slug]))
+    assert answer.status_code == 403
+
+
+# -- HR ----------------------------------------------------------------------------------------------
+def test_dashboard_counts_people_by_state_and_shows_who_is_stuck(approved, client):
+    c, headshot = approved
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.organizations.models import EmployeeProfile
+
+    waiting = EmployeeProfile.objects.create(
+        organization=c.org, full_name="Una Waiting", email="una@acme.example"
+    )
+    EmployeeProfile.objects.filter(pk=waiting.pk).update(
+        created_at=timezone.now() - timedelta(days=30)
+    )
+    client.force_login(c.hr)
+    page_ = client.get(reverse("hr-dashboard", args=[c.org.slug])).content.decode()
+    by_label = {
+        label: int(n) for n, label in re.findall(r'<span class="n">(\d+)</span>([^<]+)</a>', page_)
+    }
+    assert by_label["Approved"] == 1 and by_label["Invited"] == 1 and by_label["Published"] == 0
+    stuck = page_.split('id="stuck-h"')[1].split("</table>")[0]
+    assert "Una Waiting" in stuck and "Pat O" not in stuck
+    only = client.get(
+        reverse("hr-dashboard", args=[c.org.slug]), {"state": "approved"}
+    ).content.decode()
+    assert (
+        "Pat O&#x27;Brien" in only.split('id="people-h"')[1]
+        and "Una Waiting" not in only.split('id="people-h"')[1]
+    )
+
+
+def test_directory_settings_page_saves_tests_and_previews(directory, client, monkeypatch):
+    c, headshot, server = directory
+    client.force_login(c.hr)
+    url = reverse("directory-settings", args=[c.org.slug])
+    form = client.get(url).content.decode()
+    assert server.root_pw not in form and "Test connection" in form
+    values = {
+        "enabled": "on",
+        "uri": "ldap://directory.acme.example",
+        "bind_dn": server.root_dn,
+        "bind_secret_env": "ACME_DIRECTORY_PASSWORD",
+        "base_dn": f"ou=people,{server.suffix}",
+        "user_filter": "(objectClass=inetOrgPerson)",
+        "match_attribute": "mail",
+        "match_field": "email",
+        "photo_attribute": "thumbnailPhoto",
+        "max_bytes": "500000",
+        "max_side": "648",
+    }
+    refused = client.post(url, values).content.decode()  # clear text to a remote host
+    assert "StartTLS" in refused
+    client.post(url, {**values, "uri": server.ldap_uri})
+    from apps.publishing.models import DirectoryConnection
+
+    saved = DirectoryConnection.objects.get(organization=c.org)
+    assert saved.uri == server.ldap_uri and saved.max_bytes == 102_400  # AD's limit kept
+    tested = client.post(reverse("directory-test", args=[c.org.slug]), follow=True).content.decode()
+    assert "base DN found" in tested
+    preview = client.post(
+        reverse("directory-dry-run", args=[c.org.slug]), follow=True
+    ).content.decode()
+    assert "write: 1" in preview and "Pat O&#x27;Brien" in preview
+    assert server.read(server.pat, "thumbnailPhoto") is None  # a dry run writes nothing
+    monkeypatch.delenv("ACME_DIRECTORY_PASSWORD")
+    broken = client.post(reverse("directory-test", args=[c.org.slug]), follow=True).content.decode()
+    assert "ACME_DIRECTORY_PASSWORD" in broken and "not set" in broken
+
+
+def test_card_settings_take_colours_a_logo_and_the_company_font(approved, client, tmp_path):
+    import subprocess
+
+    c, headshot = approved
+    client.force_login(c.hr)
+    url = reverse("card-settings", args=[c.org.slug])
+    values = {
+        "primary": "#0a7f3f",
+        "background": "#ffffff",
+        "text": "#111111",
+        "muted": "#555555",
+        "card_size": "eu",
+        "font_name": "Acme Serif",
+    }
+    injected = client.post(
+        url, {**values, "primary": "red; } @import url(http://evil/)"}
+    ).content.decode()
+    c.org.refresh_from_db()
+    assert "colour is written" in injected and "primary" not in c.org.brand
+    not_a_font = client.post(
+        url, {**values, "font_regular": _file(b"\x89PNG\r\n\x1a\n" + b"0" * 64, "f.ttf")}
+    )
+    assert "TrueType" in not_a_font.content.decode()
+    serif = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
+    with open(serif, "rb") as handle:
+        font = handle.read()
+    client.post(url, {**values, "font_regular": _file(font, "AcmeSerif.ttf")})
+    c.org.refresh_from_db()
+    assert c.org.brand["primary"] == "#0a7f3f" and c.org.brand["font_regular"]
+    preview = client.get(reverse("card-preview", args=[c.org.slug]))
+    assert preview["Content-Type"] == "image/png"
+    pixels = np.asarray(Image.open(io.BytesIO(preview.content)).convert("RGB"))
+    assert tuple(pixels[pixels.shape[0] // 2, 3]) == (10, 127, 63)  # the band in the brand colour
+    pdf = client.post(reverse("card-batch", args=[c.org.slug]), {"department": "R&D"})
+    assert pdf["Content-Type"] == "application/pdf"
+    path = tmp_path / "cards.pdf"
+    path.write_bytes(pdf.content)
+    fonts = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    assert "CardSans" in fonts and " no " not in fonts.split("CardSans")[1].split("\n")[0]
+    assert "DejaVu Serif" in _embedded_font_names(pdf.content)  # the company's font, embedded
+    size = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    assert "257.953 x 172.913 pts" in size  # 85 x 55 mm with a 3 mm bleed on each side
+
+
+def _embedded_font_names(pdf: bytes) -> set[str]:
+    """The family names inside the font programs embedded in a PDF."""
+    import zlib
+
+    from fontTools.ttLib import TTFont
+
+    names = set()
+    for match in re.finditer(rb"stream\r?\n", pdf):
+        start = match.end()
+        end = pdf.find(b"endstream", start)
+        try:
+            data = zlib.decompress(pdf[start:end])
+        except zlib.error:
+            continue
+        if data[:4] in {b"\x00\x01\x00\x00", b"true"}:
+            font = TTFont(io.BytesIO(data))
+            names.add(str(font["name"].getDebugName(1)))
+    return names
+
+
+def _file(data: bytes, name: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, data)
