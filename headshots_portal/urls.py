@@ -1,10 +1,13 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from apps.core.converters import IdConverter
 from apps.core.media import media_view
 from apps.core.views import health, metrics, workers_health
 from apps.organizations.views import index
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", index, name="index"),
@@ -17,5 +20,5 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/v1/", include("apps.generation.urls")),
+    path("api/v1/organizations/<slug:org>/", include("headshots_portal.api_urls")),
 ]

@@ -508,7 +508,9 @@ def _job_fail(*, job: GenerationJob, reason: str) -> None:
         _job_finished_notify(job, status=JobStatus.FAILED, accepted=0, error=reason)
 
 
-def _job_finished_notify(job: GenerationJob, *, status: str, accepted: int, error: str = "") -> None:
+def _job_finished_notify(
+    job: GenerationJob, *, status: str, accepted: int, error: str = ""
+) -> None:
     from apps.webhooks.services import webhook_emit
 
     webhook_emit(

@@ -201,7 +201,7 @@ def _company_urls(org, objects: dict[str, int]):
     from apps.organizations.urls import urlpatterns
 
     for pattern in urlpatterns:
-        args = [org.slug] + ([objects[pattern.name]] if "<int:pk>" in str(pattern.pattern) else [])
+        args = [org.slug] + ([objects[pattern.name]] if "<id:pk>" in str(pattern.pattern) else [])
         yield pattern.name, reverse(pattern.name, args=args)
 
 

@@ -142,7 +142,9 @@ def test_a_finished_job_and_an_approval_emit_their_events(ready, receiver, run_j
     assert [e["event"] for e in finished] == ["job.finished"]
     assert finished[0]["data"]["job"] == job.pk and finished[0]["data"]["status"] == "succeeded"
     assert finished[0]["data"]["accepted_candidates"] >= 1
-    best = headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    best = headshot_pick(
+        organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1)
+    )
     headshot_approve(organization=c.org, actor=c.hr, headshot=best)
     run_jobs()
     approved = json.loads(received[-1]["body"])

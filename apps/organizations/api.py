@@ -1,0 +1,101 @@
+"""What every company API view shares: the company from the address, the caller's
+membership and role, the token's scopes, and service errors turned into answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from rest_framework import exceptions
+from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from apps.core.errors import ApplicationError
+from apps.organizations.models import ApiToken, Membership
+from apps.organizations.tokens import token_scopes
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Service errors keep their status and message; a missing or foreign row is the same
+    plain 404 everywhere."""
+    if isinstance(exc, ApplicationError):
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code, **exc.extra}
+        response = Response(body, status=exc.status_code)
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
+    if isinstance(exc, Http404 | exceptions.NotFound):
+        return Response({"detail": "Not found.", "code": "not_found"}, status=404)
+    return drf_exception_handler(exc, context)
+
+
+class Pages(LimitOffsetPagination):
+    default_limit = 50
+    max_limit = 200
+
+
+class CompanyApiView(APIView):
+    """``scopes`` maps an HTTP method to the token scope it needs (a method missing from it
+    is for signed-in people only, never for tokens); ``roles`` limits the view to members
+    with those roles. A company the caller is not in answers 404, like a missing one."""
+
+    scopes: dict[str, str] = {}
+    roles: frozenset[str] | None = None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        membership = (
+            Membership.objects.select_related("organization")
+            .filter(organization__slug=kwargs.get("org", ""), user=request.user)
+            .first()
+        )
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        if membership is None or (token and token.organization_id != membership.organization_id):
+            raise exceptions.NotFound()
+        granted = token_scopes(request)
+        if granted is not None:
+            needed = self.scopes.get(request.method or "")
+            if needed is None:
+                raise exceptions.PermissionDenied(
+                    "This operation is for signed-in people, not tokens."
+                )
+            if needed not in granted:
+                raise exceptions.PermissionDenied(f"This token lacks the scope {needed}.")
+        if self.roles is not None and membership.role not in self.roles:
+            raise exceptions.PermissionDenied("Your role in this company does not allow this.")
+        self.organization = membership.organization
+        self.membership = membership
+
+    def page(self, request: Request, queryset: Any, serializer: Any) -> Response:
+        pages = Pages()
+        items = pages.paginate_queryset(queryset, request, view=self)
+        return pages.get_paginated_response(serializer(items, many=True).data)
+
+
+MAX_ID = 10**18 - 1
+
+
+def id_param(request: Request, name: str) -> int | None:
+    """An optional id from the query string; a value that is not one is a 400."""
+    from apps.core.errors import ValidationFailed
+
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
+        raise ValidationFailed(f"{name} must be an id (a positive whole number).")
+    return int(value)
+
+
+def choice_param(request: Request, name: str, choices: list[str]) -> str | None:
+    from apps.core.errors import ValidationFailed
+
+    value = request.query_params.get(name)
+    if value in (None, ""):
+        return None
+    if value not in choices:
+        raise ValidationFailed(f"{name} must be one of {', '.join(choices)}.")
+    return value

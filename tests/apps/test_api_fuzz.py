@@ -1,0 +1,74 @@
+"""Schemathesis generates requests from the OpenAPI schema, valid and invalid, for every
+operation, sent with HR's company token and as a signed-in employee: none may answer
+with a server error."""
+
+from __future__ import annotations
+
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation import GenerationMode
+
+from apps.organizations.tokens import SCOPES, api_token_create
+from tests.apps.factories import company
+
+EXAMPLES = 25
+
+
+def test_no_operation_answers_with_a_server_error(db):
+    from django.core.wsgi import get_wsgi_application
+
+    from django.conf import settings as django_settings
+    from django.test import Client
+
+    c = company("Fuzz", "fuzz.example")
+    _, token = api_token_create(organization=c.org, actor=c.hr, name="fuzz", scopes=sorted(SCOPES))
+    browser = Client()
+    browser.force_login(c.employee_user)  # the person's own operations (selfies, pick)
+    browser.get(f"/o/{c.org.slug}/me/consent/")  # a page with a form sets the CSRF cookie
+    session = browser.cookies[django_settings.SESSION_COOKIE_NAME].value
+    csrf = browser.cookies[django_settings.CSRF_COOKIE_NAME].value
+    # (headers, cookies) of each caller
+    callers = [
+        ({"Authorization": f"Bearer {token}"}, {}),
+        (
+            {"X-CSRFToken": csrf},
+            {django_settings.SESSION_COOKIE_NAME: session, django_settings.CSRF_COOKIE_NAME: csrf},
+        ),
+    ]
+    schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) >= 20
+    calls: dict[str, int] = {}
+    seen: set[tuple[int, str, int]] = set()
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            def run(case) -> None:  # type: ignore[no-untyped-def]
+                if "org" in (case.path_parameters or {}):
+                    case.path_parameters["org"] = c.org.slug  # past the company's 404
+                for index, (headers, cookies) in enumerate(callers):
+                    case.cookies = cookies
+                    response = case.call(headers=headers)
+                    calls[case.operation.label] = calls.get(case.operation.label, 0) + 1
+                    seen.add((index, case.operation.label, response.status_code))
+                    case.validate_response(response, checks=[not_a_server_error])
+
+            run()
+    assert len(calls) == len(operations)
+    # both callers got past authentication: HR's token listed people, the person's
+    # session reached the upload (an answer about the file, not about who they are)
+    assert (0, "GET /api/v1/organizations/{org}/employees/", 200) in seen
+    uploads = {
+        code
+        for who, label, code in seen
+        if who == 1 and label.startswith("POST") and "me/photos" in label
+    }
+    assert uploads & {200, 201, 400, 409}, uploads
