@@ -7,6 +7,7 @@ from django.urls import path
 from apps.generation import views as generation
 from apps.organizations import views as organizations
 from apps.photos import views as photos
+from apps.presets import views as presets
 from apps.publishing import views as publishing
 
 urlpatterns = [
@@ -27,6 +28,9 @@ urlpatterns = [
     # approvers and HR
     path("approvals/", generation.approvals, name="approval-queue"),
     path("hr/", organizations.hr_dashboard, name="hr-dashboard"),
+    path("hr/presets/", presets.preset_index, name="presets"),
+    path("hr/presets/<slug:slug>/", presets.preset_edit, name="preset-edit"),
+    path("hr/presets/<slug:slug>/preview.jpg", presets.preset_preview, name="preset-preview"),
     path("hr/directory/", publishing.directory_settings_page, name="directory-settings"),
     path("hr/directory/test/", publishing.directory_test, name="directory-test"),
     path("hr/directory/dry-run/", publishing.directory_dry_run, name="directory-dry-run"),

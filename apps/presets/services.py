@@ -15,7 +15,8 @@ from pipeline.presets import BrandPreset as PresetSpec
 from pipeline.presets import PresetInvalid, load_shipped
 
 
-def _validated(spec: dict[str, Any]) -> dict[str, Any]:
+def preset_spec_validated(spec: dict[str, Any]) -> dict[str, Any]:
+    """The preset as stored, or ValidationFailed listing every problem."""
     try:
         return PresetSpec.from_mapping(spec).model_dump(mode="json")
     except PresetInvalid as exc:
@@ -30,7 +31,7 @@ def brand_preset_create(
 ) -> BrandPresetVersion:
     if actor is not None:
         require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
-    clean = _validated(spec)
+    clean = preset_spec_validated(spec)
     if BrandPreset.objects.filter(organization=organization, slug=clean["slug"]).exists():
         raise StateConflict(
             f"A preset {clean['slug']!r} already exists; edit it to make a new version."
@@ -65,7 +66,7 @@ def brand_preset_update(
         require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if preset.organization_id != organization.pk:
         raise StateConflict("This preset belongs to another company.")
-    clean = _validated(spec)
+    clean = preset_spec_validated(spec)
     if clean["slug"] != preset.slug:
         raise ValidationFailed(
             f"slug: a preset keeps its slug ({preset.slug!r}); create a new preset instead."

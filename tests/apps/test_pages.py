@@ -405,3 +405,70 @@ def _file(data: bytes, name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, data)
+
+
+# -- brand presets ---------------------------------------------------------------------------------
+def test_preset_editor_previews_unsaved_changes_and_saves_versions(acme, client):
+    from apps.presets.models import BrandPresetVersion
+
+    client.force_login(acme.hr)
+    index = client.get(reverse("presets", args=[acme.org.slug])).content.decode()
+    assert "Corporate executive" in index
+    edit = reverse("preset-edit", args=[acme.org.slug, "corporate-executive"])
+    page_ = client.get(edit).content.decode()
+    assert 'name="backdrop_color" value="#8a8f96"' in page_ and "slug: corporate-executive" in page_
+    preview_url = reverse("preset-preview", args=[acme.org.slug, "corporate-executive"])
+    values = {
+        "editor": "form",
+        "name": "Corporate executive",
+        "description": "x",
+        "attire": "navy suit",
+        "backdrop_kind": "solid",
+        "backdrop_color": "#0a7f3f",
+        "backdrop_color_2": "",
+        "key_direction": "left",
+        "softness": "0.6",
+        "color_temperature_k": "5400",
+        "head_height_share": "0.42",
+        "eye_line": "0.4",
+        "retouch_strength": "0.25",
+    }
+    green = client.get(preview_url, {k: v for k, v in values.items() if k != "editor"})
+    assert green.status_code == 200 and green["Content-Type"] == "image/jpeg"
+    pixels = np.asarray(Image.open(io.BytesIO(green.content)).convert("RGB")).astype(int)
+    corner = pixels[:20, :20].reshape(-1, 3).mean(axis=0)
+    assert abs(corner - (10, 127, 63)).max() < 25  # the unsaved backdrop colour
+    assert (
+        BrandPresetVersion.objects.filter(
+            preset__slug="corporate-executive", organization=acme.org
+        ).count()
+        == 1
+    )
+    bad = client.get(preview_url, {**values, "eye_line": "0.21", "head_height_share": "0.75"})
+    assert bad.status_code == 400 and "head" in bad.json()["detail"]
+    client.post(edit, values)
+    versions = BrandPresetVersion.objects.filter(
+        preset__slug="corporate-executive", organization=acme.org
+    )
+    latest = versions.order_by("-number").first()
+    assert latest.spec["backdrop"] == {
+        **latest.spec["backdrop"],
+        "kind": "solid",
+        "colors": ["#0a7f3f"],
+    }
+    assert latest.spec["attire"] == "navy suit"
+    broken = client.post(
+        edit, {"editor": "yaml", "spec": "slug: [unclosed"}, follow=True
+    ).content.decode()
+    assert "not valid YAML" in broken
+    import yaml
+
+    text = yaml.safe_dump({**latest.spec, "slug": "other"})
+    renamed = client.post(edit, {"editor": "yaml", "spec": text}, follow=True).content.decode()
+    assert "keeps its slug" in renamed
+    text = yaml.safe_dump({**latest.spec, "attire": "grey suit"})
+    client.post(edit, {"editor": "yaml", "spec": text})
+    assert versions.order_by("-number").first().spec["attire"] == "grey suit"
+    for person in (acme.employee_user, acme.approver):
+        client.force_login(person)
+        assert client.get(edit).status_code == 403 and client.get(preview_url).status_code == 403

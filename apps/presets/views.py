@@ -1,0 +1,205 @@
+"""HR's brand preset editor: the main visual settings as a form, the whole preset as YAML
+for the rest, a live preview, and the list of versions."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import yaml
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+
+from apps.core.errors import ApplicationError, ValidationFailed
+from apps.organizations.models import MANAGER_ROLES
+from apps.organizations.pages import company_page
+from apps.presets.models import BrandPresetVersion
+from apps.presets.selectors import preset_get, preset_list, preset_version_latest
+from apps.presets.services import brand_preset_update, preset_spec_validated
+
+# form field -> where it lives in the preset
+FIELDS: dict[str, tuple[str | int, ...]] = {
+    "name": ("name",),
+    "description": ("description",),
+    "attire": ("attire",),
+    "backdrop_kind": ("backdrop", "kind"),
+    "backdrop_color": ("backdrop", "colors", 0),
+    "backdrop_color_2": ("backdrop", "colors", 1),
+    "key_direction": ("lighting", "key_direction"),
+    "softness": ("lighting", "softness"),
+    "color_temperature_k": ("lighting", "color_temperature_k"),
+    "head_height_share": ("framing", "head_height_share"),
+    "eye_line": ("framing", "eye_line"),
+    "retouch_strength": ("retouch", "strength"),
+}
+
+
+class PresetForm(forms.Form):
+    name = forms.CharField(max_length=120)
+    description = forms.CharField(
+        max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    attire = forms.CharField(max_length=200)
+    backdrop_kind = forms.ChoiceField(
+        choices=[("solid", "Solid"), ("gradient", "Gradient"), ("vignette", "Vignette")]
+    )
+    backdrop_color = forms.CharField(widget=forms.TextInput(attrs={"type": "color"}))
+    backdrop_color_2 = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"type": "color"}),
+        help_text="The edge or bottom colour of a gradient or vignette.",
+    )
+    key_direction = forms.ChoiceField(
+        choices=[
+            ("left", "From the left"),
+            ("right", "From the right"),
+            ("front", "From the front"),
+        ]
+    )
+    softness = forms.FloatField(
+        min_value=0, max_value=1, widget=forms.NumberInput(attrs={"step": "0.05"})
+    )
+    color_temperature_k = forms.IntegerField(
+        min_value=2500, max_value=10000, label="Colour temperature (K)"
+    )
+    head_height_share = forms.FloatField(
+        min_value=0.15,
+        max_value=0.75,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        help_text="Head height as a share of the picture's height.",
+    )
+    eye_line = forms.FloatField(
+        min_value=0.2,
+        max_value=0.6,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        help_text="Eye line from the top, as a share of the height.",
+    )
+    retouch_strength = forms.FloatField(
+        min_value=0,
+        max_value=1,
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+        help_text="Capped by the preset's own limit: authenticity first.",
+    )
+
+
+def _get(spec: dict[str, Any], path: tuple[str | int, ...]) -> Any:
+    value: Any = spec
+    for key in path:
+        try:
+            value = value[key]
+        except (KeyError, IndexError, TypeError):
+            return ""
+    return value
+
+
+def spec_with(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """The preset with the form's values put in their places."""
+    changed = copy.deepcopy(spec)
+    for name, path in FIELDS.items():
+        if name not in values or name.startswith("backdrop_color"):
+            continue
+        target = changed
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = values[name]
+    if "backdrop_color" in values:
+        colours = [values["backdrop_color"]]
+        if changed["backdrop"]["kind"] in {"gradient", "vignette"}:
+            colours.append(values.get("backdrop_color_2") or values["backdrop_color"])
+        changed["backdrop"]["colors"] = colours
+    return changed
+
+
+@company_page(roles=MANAGER_ROLES)
+def preset_index(request: HttpRequest) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    presets = [
+        (preset, preset_version_latest(organization=org, preset=preset))
+        for preset in preset_list(organization=org)
+    ]
+    return render(request, "portal/presets.html", {"presets": presets})
+
+
+@company_page(roles=MANAGER_ROLES)
+def preset_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    org = request.organization  # type: ignore[attr-defined]
+    preset = preset_get(organization=org, slug=slug)
+    latest = preset_version_latest(organization=org, preset=preset)
+    form = PresetForm(
+        request.POST if request.POST.get("editor") == "form" else None,
+        initial={name: _get(latest.spec, path) for name, path in FIELDS.items()},
+    )
+    yaml_text = yaml.safe_dump(latest.spec, sort_keys=False, allow_unicode=True)
+    if request.method == "POST":
+        try:
+            if request.POST.get("editor") == "yaml":
+                yaml_text = request.POST.get("spec", "")
+                spec = _parse_yaml(yaml_text)
+            elif form.is_valid():
+                spec = spec_with(latest.spec, form.cleaned_data)
+            else:
+                spec = None
+            if spec is not None:
+                version = brand_preset_update(
+                    organization=org, actor=request.user, preset=preset, spec=spec
+                )
+                messages.success(request, f"Saved as version {version.number}.")
+                return redirect("preset-edit", org.slug, preset.slug)
+        except ApplicationError as exc:
+            if request.POST.get("editor") == "form":
+                form.add_error(None, exc.message)
+            else:
+                messages.error(request, exc.message)
+    versions = BrandPresetVersion.objects.filter(preset=preset).order_by("-number")
+    return render(
+        request,
+        "portal/preset_edit.html",
+        {
+            "preset": preset,
+            "form": form,
+            "yaml_text": yaml_text,
+            "versions": versions,
+            "latest": latest,
+        },
+    )
+
+
+def _parse_yaml(text: str) -> dict[str, Any]:
+    if len(text) > 20_000:
+        raise ValidationFailed("The preset is too long (20,000 characters at most).")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(f"This is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValidationFailed("The preset must be a mapping of fields.")
+    return data
+
+
+@company_page(roles=MANAGER_ROLES)
+def preset_preview(request: HttpRequest, slug: str) -> HttpResponse:
+    """The preview image of the preset with the form's (unsaved) values from the query."""
+    from apps.presets.preview import preset_preview_jpeg
+
+    org = request.organization  # type: ignore[attr-defined]
+    preset = preset_get(organization=org, slug=slug)
+    latest = preset_version_latest(organization=org, preset=preset)
+    form = PresetForm(request.GET) if request.GET else None
+    spec = latest.spec
+    if form is not None:
+        if not form.is_valid():
+            return JsonResponse({"detail": _form_errors(form)}, status=400)
+        spec = spec_with(latest.spec, form.cleaned_data)
+    try:
+        clean = preset_spec_validated(spec)
+    except ValidationFailed as exc:
+        return JsonResponse({"detail": exc.message}, status=400)
+    response = HttpResponse(preset_preview_jpeg(clean), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+def _form_errors(form: forms.Form) -> str:
+    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())

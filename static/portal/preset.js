@@ -1,0 +1,28 @@
+// Preset editor: re-renders the preview from the form's unsaved values, half a second
+// after the last change.
+(function () {
+  "use strict";
+  var form = document.getElementById("preset-form");
+  if (!form) { return; }
+  var image = document.getElementById("preset-preview");
+  var status = document.getElementById("preview-status");
+  var timer = null;
+  function refresh() {
+    var params = new URLSearchParams(new FormData(form));
+    params.delete("csrfmiddlewaretoken");
+    params.delete("editor");
+    var url = form.dataset.previewUrl + "?" + params.toString();
+    status.textContent = "Rendering…";
+    fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (r.ok) { return r.blob().then(function (b) {
+        image.src = URL.createObjectURL(b);
+        status.textContent = "Preview updated.";
+      }); }
+      return r.json().then(function (data) { status.textContent = data.detail || "This preset cannot be rendered."; });
+    }).catch(function () { status.textContent = "The preview could not be loaded."; });
+  }
+  form.addEventListener("input", function () {
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 500);
+  });
+}());
