@@ -36,7 +36,9 @@
     else if (data.usable) { badge = el("span", { "class": "badge ok" }, "Usable"); }
     else { badge = el("span", { "class": "badge bad" }, "Not usable"); }
     verdict.appendChild(badge);
-    (data.problems || []).forEach(function (p) { problems.appendChild(el("li", {}, p.message)); });
+    (data.problems || []).forEach(function (p) {
+      problems.appendChild(el("li", { "class": p.status }, (p.status === "fail" ? "To fix: " : "Tip: ") + p.message));
+    });
     if (data.checked && data.marked_url) {
       item.querySelector("img").src = data.marked_url;
     }
@@ -55,7 +57,8 @@
 
   function send(file) {
     var item = el("li");
-    var thumb = el("img", { alt: file.name });
+    var thumb = el("img", { alt: "" });
+    thumb.onerror = function () { thumb.style.visibility = "hidden"; };
     thumb.src = URL.createObjectURL(file);
     var body = el("div");
     body.appendChild(el("p", { "class": "name" }, file.name));

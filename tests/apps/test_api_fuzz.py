@@ -16,9 +16,8 @@ EXAMPLES = 25
 
 
 def test_no_operation_answers_with_a_server_error(db):
-    from django.core.wsgi import get_wsgi_application
-
     from django.conf import settings as django_settings
+    from django.core.wsgi import get_wsgi_application
     from django.test import Client
 
     c = company("Fuzz", "fuzz.example")

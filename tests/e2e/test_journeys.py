@@ -1,0 +1,151 @@
+"""The employee's journey from consent to pick, and HR's from a preset edit to bulk
+approval, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from apps.generation.models import HeadshotStatus
+from tests.apps.conftest import USABLE
+from tests.apps.factories import company
+from tests.e2e.conftest import shot, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_employee_consents_uploads_and_picks(
+    browser_page, live_server, selfies, run_jobs, tmp_path
+):
+    page = browser_page
+    c = company("Acme", "acme.example", consent=False)
+    sign_in(page, live_server.url, c.employee_user.username)
+    page.goto(f"{live_server.url}/o/{c.org.slug}/me/")
+    page.get_by_role("link", name="Read and consent").click()
+    assert "biometric data" in page.content()
+    page.get_by_label("I have read this and agree").check()
+    shot(page, "employee-1-consent")
+    page.get_by_role("button", name="I agree").click()
+    page.wait_for_url(re.compile(r"/me/photos/$"))
+    files = []
+    for name in USABLE:
+        path = tmp_path / name
+        path.write_bytes(selfies[name])
+        files.append(str(path))
+    bad = tmp_path / "not-a-photo.jpg"
+    bad.write_bytes(b"<html>not a photo</html>")
+    page.set_input_files("#photo-input", [*files, str(bad)])
+    page.get_by_text("Refused").wait_for()
+    page.wait_for_function("document.querySelectorAll('#uploads progress').length === 0")
+    shot(page, "employee-2-uploaded")
+    run_jobs()  # the workers check the photos
+    page.locator("[data-usable]").filter(has_text=str(len(USABLE))).wait_for()
+    assert page.get_by_text("Usable", exact=True).count() == len(USABLE)
+    shot(page, "employee-3-checked")
+    button = page.get_by_role("button", name="Make my headshots")
+    assert button.is_enabled()
+    button.click()
+    page.wait_for_url(re.compile(r"/me/jobs/\d+/$"))
+    assert page.locator("progress").count() == 1
+    run_jobs()  # the workers make the headshots; the page reloads itself when done
+    page.get_by_role("heading", name="Pick your favourite").wait_for()
+    images = page.locator(".grid img")
+    assert images.count() >= 1
+    # every candidate's signed link answered with an image
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.grid img')).every(i => i.complete && i.naturalWidth > 0)"
+    )
+    shot(page, "employee-4-gallery")
+    page.get_by_role("button", name="Pick this one").first.click()
+    page.get_by_text("Your pick, waiting for HR").wait_for()
+    shot(page, "employee-5-picked")
+    assert c.employee.headshots.filter(status=HeadshotStatus.PICKED).count() == 1
+
+
+def test_hr_edits_a_preset_then_bulk_approves(browser_page, live_server, selfies, run_jobs):
+    from apps.generation.services import generation_job_create, headshot_pick
+    from apps.organizations.models import EmployeeProfile, Membership, Role
+    from apps.photos.services import consent_give, photo_upload
+    from tests.apps.factories import user
+
+    page = browser_page
+    c = company("Acme", "acme.example")
+    people = [(c.employee_user, c.employee)]
+    second = user("sam@acme.example")
+    Membership.objects.create(organization=c.org, user=second, role=Role.EMPLOYEE)
+    sam = EmployeeProfile.objects.create(
+        organization=c.org,
+        user=second,
+        full_name="Sam Lee",
+        email="sam@acme.example",
+        status="active",
+    )
+    from django.conf import settings
+
+    consent_give(
+        organization=c.org,
+        employee=sam,
+        actor=second,
+        text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+    )
+    people.append((second, sam))
+    for person_user, employee in people:
+        for name in USABLE:
+            photo_upload(
+                organization=c.org, employee=employee, actor=person_user, data=selfies[name]
+            )
+    run_jobs()
+    for person_user, employee in people:
+        generation_job_create(
+            organization=c.org, actor=person_user, employee=employee, preset=c.preset()
+        )
+    run_jobs()
+    for person_user, employee in people:
+        job = employee.jobs.get()
+        headshot_pick(organization=c.org, actor=person_user, headshot=job.headshots.get(rank=1))
+
+    sign_in(page, live_server.url, c.hr.username)
+    page.goto(f"{live_server.url}/o/{c.org.slug}/hr/presets/")
+    page.get_by_role("link", name="Corporate executive").click()
+    preview = page.locator("#preset-preview")
+    first = preview.get_attribute("src")
+    page.get_by_label("Backdrop kind").select_option("solid")
+    page.get_by_label("Attire").fill("navy suit, open collar")
+    page.get_by_text("Preview updated.").wait_for()
+    assert preview.get_attribute("src") != first and preview.get_attribute("src").startswith(
+        "blob:"
+    )
+    shot(page, "hr-1-preset-preview")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("Saved as version").wait_for()
+    shot(page, "hr-2-preset-saved")
+
+    page.goto(f"{live_server.url}/o/{c.org.slug}/hr/")
+    assert "Awaiting approval" in page.content()
+    shot(page, "hr-3-dashboard")
+    page.get_by_role("link", name="Approvals").click()
+    boxes = page.get_by_label("Tick for bulk approval")
+    assert boxes.count() == 2
+    for i in range(2):
+        boxes.nth(i).check()
+    shot(page, "hr-4-approvals")
+    page.get_by_role("button", name="Approve the ticked headshots").click()
+    page.get_by_text("Approved 2 headshot(s).").wait_for()
+    shot(page, "hr-5-approved")
+    from apps.generation.models import Headshot
+
+    assert Headshot.objects.filter(organization=c.org, status=HeadshotStatus.APPROVED).count() == 2
+
+
+def test_pages_work_on_a_phone_and_by_keyboard(browser_page, live_server):
+    page = browser_page
+    c = company("Acme", "acme.example")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, live_server.url, c.employee_user.username)
+    page.goto(f"{live_server.url}/o/{c.org.slug}/me/photos/")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width} px)"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    shot(page, "phone-upload")
