@@ -105,6 +105,7 @@ def people_progress(
         JobStatus,
     )
     from apps.photos.models import ConsentRecord, Photo, PhotoStatus
+    from apps.photos.selectors import consent_text_current
     from apps.publishing.models import Publication, PublicationStatus
 
     now = now or timezone.now()
@@ -119,7 +120,7 @@ def people_progress(
             organization=organization,
             employee_id__in=ids,
             withdrawn_at__isnull=True,
-            text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+            text_version=consent_text_current(organization=organization).version,
         ).values_list("employee_id", "given_at")
     )
     photos = {

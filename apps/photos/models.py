@@ -1,8 +1,28 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from apps.core.models import TenantOwned
+
+
+class ConsentText(TenantOwned):
+    """A company's own consent text. The newest one is current; publishing a new one asks
+    everyone to consent again before their photos are processed any further."""
+
+    version = models.CharField(max_length=40)
+    body = models.TextField(max_length=20_000)
+    sha256 = models.CharField(max_length=64)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "version"], name="consent_text_version_per_company"
+            )
+        ]
 
 
 class ConsentRecord(TenantOwned):
@@ -10,6 +30,8 @@ class ConsentRecord(TenantOwned):
         "organizations.EmployeeProfile", on_delete=models.CASCADE, related_name="consents"
     )
     text_version = models.CharField(max_length=40)
+    # the text the person agreed to, by its hash (the company's text, or the standard one)
+    text_sha256 = models.CharField(max_length=64, blank=True)
     given_at = models.DateTimeField()
     ip_address = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=400, blank=True)

@@ -1,11 +1,37 @@
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
 from apps.organizations.models import EmployeeProfile, Organization
-from apps.photos.models import ConsentRecord, Photo, PhotoStatus
+from apps.photos.models import ConsentRecord, ConsentText, Photo, PhotoStatus
+
+STANDARD_TEXT = "standard"
+
+
+@dataclass(frozen=True)
+class CurrentConsentText:
+    version: str
+    body: str  # "" for the portal's standard text (templates/portal/consent.html)
+    sha256: str
+
+
+def consent_text_current(*, organization: Organization) -> CurrentConsentText:
+    """The text people of this company consent to now: the company's newest own text, or
+    the portal's standard text (versioned by HEADSHOTS_CONSENT_TEXT_VERSION)."""
+    own = (
+        ConsentText.objects.filter(organization=organization).order_by("-created_at", "-pk").first()
+    )
+    if own is not None:
+        return CurrentConsentText(own.version, own.body, own.sha256)
+    version = settings.HEADSHOTS["CONSENT_TEXT_VERSION"]
+    return CurrentConsentText(
+        version, "", hashlib.sha256(f"{STANDARD_TEXT}:{version}".encode()).hexdigest()
+    )
 
 
 def consent_current(
@@ -17,7 +43,7 @@ def consent_current(
             organization=organization,
             employee=employee,
             withdrawn_at__isnull=True,
-            text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+            text_version=consent_text_current(organization=organization).version,
         )
         .order_by("-given_at")
         .first()

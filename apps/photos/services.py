@@ -16,8 +16,8 @@ from apps.core.ratelimit import rate_limit
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.organizations.models import EmployeeProfile, Organization
 from apps.organizations.selectors import membership_get
-from apps.photos.models import ConsentRecord, IdentityProfile, Photo, PhotoStatus
-from apps.photos.selectors import consent_current
+from apps.photos.models import ConsentRecord, ConsentText, IdentityProfile, Photo, PhotoStatus
+from apps.photos.selectors import consent_current, consent_text_current
 from apps.photos.tasks import photo_check
 from pipeline.errors import ImageRejected, PipelineError
 
@@ -44,11 +44,11 @@ def consent_give(
     user_agent: str = "",
 ) -> ConsentRecord:
     _require_self(organization=organization, employee=employee, actor=actor)
-    current_version = settings.HEADSHOTS["CONSENT_TEXT_VERSION"]
-    if text_version != current_version:
+    current = consent_text_current(organization=organization)
+    if text_version != current.version:
         raise ValidationFailed(
             f"The consent text has changed (you saw version {text_version}, the current one is "
-            f"{current_version}). Read the current text and consent again."
+            f"{current.version}). Read the current text and consent again."
         )
     existing = consent_current(organization=organization, employee=employee)
     if existing is not None:
@@ -57,6 +57,7 @@ def consent_give(
         organization=organization,
         employee=employee,
         text_version=text_version,
+        text_sha256=current.sha256,
         given_at=timezone.now(),
         ip_address=ip_address,
         user_agent=user_agent[:400],
@@ -256,3 +257,48 @@ def employee_biometrics_delete(
         data={"photos": count, "reason": reason},
     )
     return len(names)
+
+
+@transaction.atomic
+def consent_text_publish(
+    *, organization: Organization, actor: AbstractBaseUser, body: str
+) -> ConsentText:
+    """Publish the company's own consent text as a new version. Everyone's earlier consent
+    stops counting: each person consents to the new text before their photos are
+    processed any further."""
+    import hashlib
+
+    from apps.organizations.models import MANAGER_ROLES
+    from apps.organizations.selectors import require_role
+
+    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    body = body.replace("\r\n", "\n").strip()
+    if len(body) < 200:
+        raise ValidationFailed(
+            "A consent text must say what is collected, why, how long it is kept and who sees "
+            "it; this one is too short (200 characters at least)."
+        )
+    if len(body) > 20_000:
+        raise ValidationFailed("The consent text is too long (20,000 characters at most).")
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    latest = (
+        ConsentText.objects.filter(organization=organization).order_by("-created_at", "-pk").first()
+    )
+    if latest is not None and latest.sha256 == digest:
+        return latest
+    number = ConsentText.objects.filter(organization=organization).count() + 1
+    text = ConsentText.objects.create(
+        organization=organization,
+        version=f"{organization.slug[:24]}-v{number}",
+        body=body,
+        sha256=digest,
+        published_by=actor,
+    )
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="consent_text.published",
+        target=text,
+        data={"version": text.version, "sha256": digest},
+    )
+    return text

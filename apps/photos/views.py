@@ -12,12 +12,24 @@ from apps.core.errors import ApplicationError, NotFound
 from apps.core.media import media_link
 from apps.generation.models import ACTIVE_JOB_STATES
 from apps.generation.selectors import headshot_approved_latest, job_list
+from apps.organizations.models import MANAGER_ROLES
 from apps.organizations.pages import company_page, refused
 from apps.organizations.personal_data import personal_data_delete, personal_data_export
 from apps.organizations.selectors import employee_for_user
 from apps.photos.models import Photo, PhotoStatus
-from apps.photos.selectors import consent_current, photo_get, photo_list, usable_photo_count
-from apps.photos.services import consent_give, consent_withdraw, photo_upload
+from apps.photos.selectors import (
+    consent_current,
+    consent_text_current,
+    photo_get,
+    photo_list,
+    usable_photo_count,
+)
+from apps.photos.services import (
+    consent_give,
+    consent_text_publish,
+    consent_withdraw,
+    photo_upload,
+)
 from apps.presets.selectors import preset_list
 
 
@@ -76,7 +88,7 @@ def consent_page(request: HttpRequest) -> HttpResponse:
         {
             "me": me,
             "consent": consent_current(organization=org, employee=me),
-            "text_version": settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+            "text": consent_text_current(organization=org),
             "retention_days": org.retention_days,
             "leaver_days": org.leaver_retention_days,
         },
@@ -208,5 +220,50 @@ def my_data(request: HttpRequest) -> HttpResponse:
             "photos": photo_list(organization=org, employee=me).count(),
             "retention_days": org.retention_days,
             "leaver_days": org.leaver_retention_days,
+        },
+    )
+
+
+@company_page(roles=MANAGER_ROLES)
+def consent_text_page(request: HttpRequest) -> HttpResponse:
+    """HR writes the company's own consent text; each publication is a new version."""
+    from django.db.models import Count
+
+    from apps.photos.models import ConsentRecord, ConsentText
+
+    org = request.organization  # type: ignore[attr-defined]
+    current = consent_text_current(organization=org)
+    body = current.body
+    if request.method == "POST":
+        body = request.POST.get("body", "")
+        try:
+            text = consent_text_publish(organization=org, actor=request.user, body=body)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Published as version {text.version}. Everyone is asked to consent to it "
+                "before their photos are processed any further.",
+            )
+            return redirect("consent-text", org.slug)
+    counts = dict(
+        ConsentRecord.objects.filter(organization=org, withdrawn_at__isnull=True)
+        .values("text_version")
+        .annotate(n=Count("id"))
+        .values_list("text_version", "n")
+    )
+    versions = [
+        (t, counts.get(t.version, 0))
+        for t in ConsentText.objects.filter(organization=org).order_by("-created_at", "-pk")
+    ]
+    return render(
+        request,
+        "portal/consent_text.html",
+        {
+            "current": current,
+            "body": body,
+            "versions": versions,
+            "standard_count": counts.get(settings.HEADSHOTS["CONSENT_TEXT_VERSION"], 0),
         },
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from apps.organizations.models import EmployeeProfile, Membership, Organization, Role
 from apps.organizations.services import invitation_accept, invitation_create, organization_create
+from apps.photos.selectors import consent_text_current
 from apps.photos.services import consent_give
 from apps.presets.selectors import preset_get
 from apps.presets.services import brand_presets_install_shipped
@@ -52,7 +52,7 @@ def company(name: str = "Acme", domain: str = "acme.example", *, consent: bool =
             organization=org,
             employee=employee,
             actor=employee_user,
-            text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+            text_version=consent_text_current(organization=org).version,
         )
     return Company(
         org=org, hr=hr, approver=approver, employee_user=employee_user, employee=employee

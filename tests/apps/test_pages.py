@@ -201,7 +201,12 @@ def _company_urls(org, objects: dict[str, int]):
     from apps.organizations.urls import urlpatterns
 
     for pattern in urlpatterns:
-        args = [org.slug] + ([objects[pattern.name]] if "<id:pk>" in str(pattern.pattern) else [])
+        route = str(pattern.pattern)
+        args = [org.slug]
+        if "<id:pk>" in route:
+            args.append(objects[pattern.name])
+        if "<slug:slug>" in route:
+            args.append("corporate-executive")  # a preset every company has
         yield pattern.name, reverse(pattern.name, args=args)
 
 
@@ -248,7 +253,14 @@ def test_employee_pages_of_one_person_are_404_to_a_colleague(finished, client):
 
 
 def test_hr_pages_refuse_employees_and_approvers(acme, client):
-    for name in ("hr-dashboard", "directory-settings", "card-settings", "card-preview"):
+    for name in (
+        "hr-dashboard",
+        "directory-settings",
+        "card-settings",
+        "card-preview",
+        "presets",
+        "consent-text",
+    ):
         for person in (acme.employee_user, acme.approver):
             client.force_login(person)
             assert client.get(reverse(name, args=[acme.org.slug])).status_code == 403, name

@@ -66,6 +66,7 @@ def test_employee_consents_uploads_and_picks(
 def test_hr_edits_a_preset_then_bulk_approves(browser_page, live_server, selfies, run_jobs):
     from apps.generation.services import generation_job_create, headshot_pick
     from apps.organizations.models import EmployeeProfile, Membership, Role
+    from apps.photos.selectors import consent_text_current
     from apps.photos.services import consent_give, photo_upload
     from tests.apps.factories import user
 
@@ -81,13 +82,11 @@ def test_hr_edits_a_preset_then_bulk_approves(browser_page, live_server, selfies
         email="sam@acme.example",
         status="active",
     )
-    from django.conf import settings
-
     consent_give(
         organization=c.org,
         employee=sam,
         actor=second,
-        text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+        text_version=consent_text_current(organization=c.org).version,
     )
     people.append((second, sam))
     for person_user, employee in people:

@@ -33,6 +33,7 @@ from apps.organizations.services import (
     user_get_or_create,
 )
 from apps.photos.models import Photo, PhotoStatus
+from apps.photos.selectors import consent_text_current
 from apps.photos.services import consent_give, photo_upload
 from apps.presets.selectors import preset_get, preset_version_latest
 from apps.presets.services import brand_presets_install_shipped
@@ -166,7 +167,7 @@ class Command(BaseCommand):
             organization=self.context["org"],
             employee=self.context["employee"],
             actor=self.context["user"],
-            text_version=settings.HEADSHOTS["CONSENT_TEXT_VERSION"],
+            text_version=consent_text_current(organization=self.context["org"]).version,
             ip_address="127.0.0.1",
             user_agent="manage.py demo",
         )
