@@ -29,6 +29,7 @@ urlpatterns = [
     path("approvals/", generation.approvals, name="approval-queue"),
     path("hr/", organizations.hr_dashboard, name="hr-dashboard"),
     path("hr/consent/", photos.consent_text_page, name="consent-text"),
+    path("hr/fairness/", photos.fairness_page, name="fairness"),
     path("hr/presets/", presets.preset_index, name="presets"),
     path("hr/presets/<slug:slug>/", presets.preset_edit, name="preset-edit"),
     path("hr/presets/<slug:slug>/preview.jpg", presets.preset_preview, name="preset-preview"),

@@ -267,3 +267,14 @@ def consent_text_page(request: HttpRequest) -> HttpResponse:
             "standard_count": counts.get(settings.HEADSHOTS["CONSENT_TEXT_VERSION"], 0),
         },
     )
+
+
+@company_page(roles=MANAGER_ROLES)
+def fairness_page(request: HttpRequest) -> HttpResponse:
+    from apps.photos.fairness import fairness_report
+
+    return render(
+        request,
+        "portal/fairness.html",
+        {"report": fairness_report(organization=request.organization)},  # type: ignore[attr-defined]
+    )
