@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 # The integration tests create (and drop) a database of their own through this one.
 TEST_DATABASE_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test test-sqlite test-postgres test-integration serve worker worker-cpu worker-gpu scheduler bench install install-torch system-packages samples models \
+.PHONY: demo test test-sqlite test-postgres test-integration serve web worker worker-cpu worker-gpu scheduler bench install install-torch system-packages samples models \
         migrate lint lock clean
 
 demo: install install-torch samples models migrate
@@ -46,6 +46,12 @@ serve: install samples models migrate
 		$(BIN)/python manage.py rundramatiq --processes 1 --threads 2 & \
 	fi; \
 	$(BIN)/python manage.py runserver --noreload 127.0.0.1:8000
+
+# The portal as production runs it (settings.production: set DJANGO_SECRET_KEY,
+# DJANGO_ALLOWED_HOSTS, HEADSHOTS_ENCRYPTION_KEYS, HEADSHOTS_CACHE_URL, DATABASE_URL).
+web: install
+	$(BIN)/python manage.py collectstatic --noinput
+	$(BIN)/gunicorn headshots_portal.wsgi --bind 0.0.0.0:8000 --workers 3 --threads 8 --worker-class gthread
 
 worker: install
 	$(BIN)/python manage.py rundramatiq --processes 1 --threads 2

@@ -22,6 +22,7 @@ def test_production_settings_pass_check_deploy_with_no_warning(tmp_path):
         "DJANGO_ALLOWED_HOSTS": "headshots.example.com",
         "HEADSHOTS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "HEADSHOTS_VAR_DIR": str(tmp_path),
+        "HEADSHOTS_CACHE_URL": "redis://127.0.0.1:6379/13",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -37,6 +38,12 @@ def test_production_settings_pass_check_deploy_with_no_warning(tmp_path):
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert refused.returncode != 0 and "HEADSHOTS_ENCRYPTION_KEYS" in refused.stderr
+    env["HEADSHOTS_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+    env.pop("HEADSHOTS_CACHE_URL")
+    no_cache = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert no_cache.returncode != 0 and "HEADSHOTS_CACHE_URL" in no_cache.stderr
 
 
 def test_security_headers_on_every_answer(client, db):

@@ -11,6 +11,7 @@ variable.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -25,12 +26,21 @@ class EncryptionError(Exception):
 
 
 def _local_key() -> str:
+    """The one-machine key, made by whichever process or thread asks first. The key is
+    written to a temporary file and linked into place in one step, so nobody ever reads a
+    half-written key and every racer ends up with the same one."""
     path = Path(settings.VAR_DIR) / "secrets" / "encryption.key"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(Fernet.generate_key().decode())
+        descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=".key-")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as handle:
+                handle.write(Fernet.generate_key().decode())
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 

@@ -8,7 +8,11 @@ from apps.organizations.models import EmployeeProfile, Organization
 
 
 def job_get(*, organization: Organization, pk: int) -> GenerationJob:
-    job = GenerationJob.objects.filter(organization=organization, pk=pk).first()
+    job = (
+        GenerationJob.objects.select_related("employee", "preset_version")
+        .filter(organization=organization, pk=pk)
+        .first()
+    )
     if job is None:
         raise NotFound("Not found.")
     return job

@@ -55,6 +55,6 @@ class MyPhotosApi(CompanyApiView):
             raise ValidationFailed("This file is too large; upload a smaller photo.")
         me = employee_for_user(organization=self.organization, user=request.user)
         photo, created = photo_upload(
-            organization=self.organization, employee=me, actor=request.user, data=upload.read()
+            organization=self.organization, employee=me, actor=request.user, data=upload
         )
         return Response(PhotoOutput(photo).data, status=201 if created else 200)

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from typing import IO
 
 import numpy as np
 from django.conf import settings
@@ -95,16 +97,26 @@ def consent_withdraw(
         )
 
 
+# Uploads normalised at once in one web process: each holds the upload and its decoded
+# pixels in memory, so more waiting uploads stay on disk (Django's temporary files) and
+# the process's memory stays bounded however many people upload together.
+_NORMALISING = threading.BoundedSemaphore(settings.HEADSHOTS["UPLOAD_DECODES_PER_PROCESS"])
+
+
 def photo_upload(
-    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser, data: bytes
+    *,
+    organization: Organization,
+    employee: EmployeeProfile,
+    actor: AbstractBaseUser,
+    data: bytes | IO[bytes],
 ) -> tuple[Photo, bool]:
     """Store a selfie after validating it by content. Returns (photo, created).
 
-    The same file uploaded twice is stored once. Decoding happens before the
-    transaction opens: nothing is written for a refused file.
+    ``data`` is the file's bytes or an open file (an upload Django spooled to disk), read
+    only once it is this upload's turn to be decoded. The same file uploaded twice is
+    stored once. Decoding happens before the transaction opens: nothing is written for a
+    refused file.
     """
-    from pipeline.orchestrator import normalise_upload
-
     _require_self(organization=organization, employee=employee, actor=actor)
     if consent_current(organization=organization, employee=employee) is None:
         raise StateConflict(
@@ -119,6 +131,17 @@ def photo_upload(
         message=f"You have uploaded {conf['UPLOADS_PER_HOUR']} photos in the last hour, the most we "
         "take; try again later.",
     )
+    with _NORMALISING:
+        raw = data if isinstance(data, bytes) else data.read(conf["MAX_UPLOAD_BYTES"] + 1)
+        return _photo_store(organization=organization, employee=employee, data=raw)
+
+
+def _photo_store(
+    *, organization: Organization, employee: EmployeeProfile, data: bytes
+) -> tuple[Photo, bool]:
+    from pipeline.orchestrator import normalise_upload
+
+    conf = settings.HEADSHOTS
     digest = sha256_hex(data)
     existing = Photo.objects.filter(
         organization=organization, employee=employee, sha256=digest

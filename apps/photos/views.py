@@ -167,7 +167,7 @@ def photo_upload_view(request: HttpRequest) -> JsonResponse:
         )
     try:
         photo, created = photo_upload(
-            organization=org, employee=_me(request), actor=request.user, data=upload.read()
+            organization=org, employee=_me(request), actor=request.user, data=upload
         )
     except ApplicationError as exc:
         return JsonResponse({"detail": exc.message, **exc.extra}, status=exc.status_code)

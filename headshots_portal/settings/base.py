@@ -120,6 +120,18 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The shared cache (rate limits, sessions, the API's throttle): Redis wherever there is
+# more than one web process; a per-process memory cache on the one-machine default.
+CACHE_URL = env_str("HEADSHOTS_CACHE_URL", env_str("REDIS_URL", ""))
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL.startswith(("redis://", "rediss://"))
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Sessions read from the cache, written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
@@ -164,6 +176,8 @@ HEADSHOTS = {
     "MIN_USABLE_PHOTOS": env_int("HEADSHOTS_MIN_USABLE_PHOTOS", 4, minimum=1),
     "MAX_PHOTOS_PER_EMPLOYEE": env_int("HEADSHOTS_MAX_PHOTOS_PER_EMPLOYEE", 30, minimum=1),
     "UPLOADS_PER_HOUR": env_int("HEADSHOTS_UPLOADS_PER_HOUR", 60, minimum=1),
+    # uploads decoded at once per web process (each holds about 30 MB while it is)
+    "UPLOAD_DECODES_PER_PROCESS": env_int("HEADSHOTS_UPLOAD_DECODES_PER_PROCESS", 2, minimum=1),
     # Empty: the face model's own calibrated same-person threshold.
     "IDENTITY_THRESHOLD": env_optional_float("HEADSHOTS_IDENTITY_THRESHOLD"),
     "FACE_BACKEND": env_choice("HEADSHOTS_FACE_BACKEND", "dlib", {"dlib", "insightface"}),

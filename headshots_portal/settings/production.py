@@ -14,6 +14,11 @@ if not HEADSHOTS_ENCRYPTION_KEYS:
         "selfies and face embeddings at rest."
     )
 DEBUG = False
+if not CACHE_URL.startswith(("redis://", "rediss://")):  # noqa: F405
+    raise ConfigurationError(
+        "Set HEADSHOTS_CACHE_URL (or REDIS_URL) to a Redis server: rate limits and sessions "
+        "are shared between the web processes through it."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = True

@@ -31,3 +31,4 @@ HEADSHOTS_ENCRYPTION_KEYS = [
 ]
 # The API's rate limit is tested on its own (it would otherwise throttle the API test runs).
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "1000000/min"}}  # noqa: F405
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

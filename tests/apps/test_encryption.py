@@ -52,3 +52,34 @@ def test_keys_rotate_without_losing_anything(finished, settings):
     settings.HEADSHOTS_ENCRYPTION_KEYS = [old_key]  # a key that no longer opens anything
     with pytest.raises(EncryptionError, match="None of the configured encryption keys"):
         private_read(photo.normalised.name)
+
+
+def test_the_local_key_is_made_once_when_many_ask_at_the_same_time(settings, tmp_path):
+    """The first uploads to several web processes on a fresh machine race to make the
+    key: every one of them gets the same complete key."""
+    import threading
+
+    from apps.core import crypto
+
+    settings.VAR_DIR = tmp_path
+    settings.HEADSHOTS_ENCRYPTION_KEYS = []
+    results: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(16)
+
+    def ask() -> None:
+        start.wait()
+        try:
+            results.append(crypto._local_key())
+        except BaseException as exc:  # noqa: BLE001 - collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and len(set(results)) == 1 and len(results[0]) == 44
+    key_file = tmp_path / "secrets" / "encryption.key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert [p.name for p in key_file.parent.iterdir()] == ["encryption.key"]  # no drafts left
