@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("o/<slug:org>/", include("apps.organizations.urls")),
     path("media/<str:token>", media_view, name="media"),
+    path("scim/v2/<slug:org>/", include("apps.organizations.scim_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health, name="health"),
     path("healthz/workers", workers_health, name="health-workers"),

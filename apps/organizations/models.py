@@ -73,6 +73,9 @@ class EmployeeProfile(TenantOwned):
     directory_uid = models.CharField(
         max_length=200, blank=True, help_text="The person's identifier in the directory."
     )
+    # The identity provider's id for the person (SCIM externalId).
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
+    manager_email = models.EmailField(blank=True)
     status = models.CharField(
         max_length=16, choices=EmployeeStatus.choices, default=EmployeeStatus.INVITED
     )

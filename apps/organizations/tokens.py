@@ -29,6 +29,7 @@ SCOPES = {
     "publications:write": "Request and list publications.",
     "audit:read": "Read the audit log.",
     "webhooks:manage": "Manage webhook endpoints and read their delivery log.",
+    "scim:provision": "Create, change and deprovision people (the identity provider's SCIM client).",
 }
 
 

@@ -1,0 +1,346 @@
+"""SCIM 2.0 (RFC 7643 / 7644) for the company's identity provider: Users with filters,
+create, replace, PATCH and delete, authenticated with a company token that has the
+``scim:provision`` scope. Deactivating a user (``active: false`` or DELETE)
+deprovisions them: access ends, selfies and embeddings are deleted, the directory photo
+is withdrawn, and it is audited."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework.parsers import JSONParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.core.errors import ApplicationError
+from apps.organizations.api import MAX_ID, CompanyApiView
+from apps.organizations.models import MANAGER_ROLES, EmployeeProfile, EmployeeStatus
+from apps.organizations.provisioning import (
+    PersonData,
+    employee_deprovision,
+    employee_provision,
+    employee_reactivate,
+    employee_update,
+)
+from apps.organizations.tokens import CompanyTokenAuthentication
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+SOURCE = "scim"
+FILTER = re.compile(
+    r'^\s*(userName|externalId|emails(?:\.value)?)\s+eq\s+"((?:[^"\\]|\\.)*)"\s*$', re.I
+)
+MAX_COUNT = 200
+
+
+class ScimJSONParser(JSONParser):
+    media_type = "application/scim+json"
+
+
+class ScimRenderer(JSONRenderer):
+    media_type = "application/scim+json"
+
+
+class ScimError(exceptions.APIException):
+    def __init__(self, status: int, detail: str, scim_type: str = "") -> None:
+        super().__init__(detail)
+        self.status_code = status
+        self.scim_type = scim_type
+
+
+def user_resource(employee: EmployeeProfile, request: Request) -> dict[str, Any]:
+    given, _, family = employee.full_name.partition(" ")
+    resource: dict[str, Any] = {
+        "schemas": [USER, ENTERPRISE],
+        "id": str(employee.pk),
+        "externalId": employee.external_id or None,
+        "userName": employee.email,
+        "name": {"formatted": employee.full_name, "givenName": given, "familyName": family},
+        "displayName": employee.full_name,
+        "title": employee.title,
+        "emails": [{"value": employee.email, "type": "work", "primary": True}],
+        "phoneNumbers": [{"value": employee.phone, "type": "work"}] if employee.phone else [],
+        "active": employee.status != EmployeeStatus.LEFT,
+        ENTERPRISE: {"department": employee.department},
+        "meta": {
+            "resourceType": "User",
+            "created": employee.created_at.isoformat(),
+            "lastModified": employee.updated_at.isoformat(),
+            "location": request.build_absolute_uri(f"Users/{employee.pk}")
+            if request.path.endswith("/Users")
+            else request.build_absolute_uri(),
+        },
+    }
+    if employee.manager_email:
+        resource[ENTERPRISE]["manager"] = {"value": employee.manager_email}
+    return {k: v for k, v in resource.items() if v is not None}
+
+
+def _person(body: dict[str, Any], current: EmployeeProfile | None = None) -> dict[str, str]:
+    """Our fields from a SCIM User (a full representation: POST and PUT)."""
+    if not isinstance(body, dict):
+        raise ScimError(400, "The body must be a SCIM User object.", "invalidSyntax")
+    name = body.get("name") if isinstance(body.get("name"), dict) else {}
+    full_name = (
+        body.get("displayName")
+        or name.get("formatted")
+        or " ".join(p for p in (name.get("givenName"), name.get("familyName")) if p)
+        or (current.full_name if current else "")
+    )
+    emails = body.get("emails") if isinstance(body.get("emails"), list) else []
+    primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
+    email = body.get("userName") or (primary or (emails[0] if emails else {})).get("value", "")
+    phones = body.get("phoneNumbers") if isinstance(body.get("phoneNumbers"), list) else []
+    enterprise = body.get(ENTERPRISE) if isinstance(body.get(ENTERPRISE), dict) else {}
+    manager = enterprise.get("manager") if isinstance(enterprise.get("manager"), dict) else {}
+    return {
+        "email": str(email),
+        "full_name": str(full_name),
+        "title": str(body.get("title") or ""),
+        "phone": str(phones[0].get("value", "")) if phones and isinstance(phones[0], dict) else "",
+        "department": str(enterprise.get("department") or ""),
+        "external_id": str(body.get("externalId") or ""),
+        "manager_email": str(manager.get("value") or ""),
+    }
+
+
+def _active(value: Any) -> bool:
+    """Azure AD sends "True" / "False" as strings."""
+    if isinstance(value, str):
+        if value.lower() not in {"true", "false"}:
+            raise ScimError(400, "active must be true or false.", "invalidValue")
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ScimError(400, "active must be true or false.", "invalidValue")
+    return value
+
+
+class ScimView(CompanyApiView):
+    authentication_classes = [CompanyTokenAuthentication]
+    parser_classes = [ScimJSONParser, JSONParser]
+    renderer_classes = [ScimRenderer, JSONRenderer]
+    roles = MANAGER_ROLES
+    scopes = {m: "scim:provision" for m in ("GET", "POST", "PUT", "PATCH", "DELETE")}
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, ApplicationError):
+            exc = ScimError(
+                exc.status_code, exc.message, "uniqueness" if exc.status_code == 409 else ""
+            )
+        response = super().handle_exception(exc)
+        detail = response.data.get("detail") if isinstance(response.data, dict) else response.data
+        body = {"schemas": [ERROR], "status": str(response.status_code), "detail": str(detail)}
+        if getattr(exc, "scim_type", ""):
+            body["scimType"] = exc.scim_type
+        response.data = body
+        return response
+
+    def employee(self, pk: str) -> EmployeeProfile:
+        employee = (
+            EmployeeProfile.objects.filter(organization=self.organization, pk=int(pk)).first()
+            if pk.isdigit() and 0 < int(pk) <= MAX_ID
+            else None
+        )
+        if employee is None:
+            raise ScimError(404, f"No user {pk}.")
+        return employee
+
+    def set_active(self, employee: EmployeeProfile, active: bool) -> EmployeeProfile:
+        if not active and employee.status != EmployeeStatus.LEFT:
+            return employee_deprovision(
+                organization=self.organization,
+                actor=self.request.user,
+                employee=employee,
+                source=SOURCE,
+            )
+        if active and employee.status == EmployeeStatus.LEFT:
+            return employee_reactivate(
+                organization=self.organization,
+                actor=self.request.user,
+                employee=employee,
+                source=SOURCE,
+            )
+        return employee
+
+
+@extend_schema(exclude=True)
+class ScimUsers(ScimView):
+    def get(self, request: Request, org: str) -> Response:
+        people: QuerySet[EmployeeProfile] = EmployeeProfile.objects.filter(
+            organization=self.organization
+        ).order_by("pk")
+        text = request.query_params.get("filter")
+        if text:
+            match = FILTER.match(text)
+            if match is None:
+                raise ScimError(
+                    400,
+                    'Supported filters: userName, externalId or emails.value eq "...".',
+                    "invalidFilter",
+                )
+            attribute, value = match.group(1).lower(), match.group(2).replace('\\"', '"')
+            if attribute == "externalid":
+                people = people.filter(external_id=value)
+            else:
+                people = people.filter(email__iexact=value)
+        start = _positive(request.query_params.get("startIndex"), 1)
+        count = min(_positive(request.query_params.get("count"), 100, allow_zero=True), MAX_COUNT)
+        total = people.count()
+        page = list(people[start - 1 : start - 1 + count])
+        return Response(
+            {
+                "schemas": [LIST],
+                "totalResults": total,
+                "startIndex": start,
+                "itemsPerPage": len(page),
+                "Resources": [user_resource(e, request) for e in page],
+            }
+        )
+
+    def post(self, request: Request, org: str) -> Response:
+        values = _person(request.data)
+        employee = employee_provision(
+            organization=self.organization,
+            actor=request.user,
+            data=PersonData(**values),
+            source=SOURCE,
+        )
+        if "active" in request.data and not _active(request.data["active"]):
+            employee = self.set_active(employee, False)
+        return Response(user_resource(employee, request), status=201)
+
+
+@extend_schema(exclude=True)
+class ScimUser(ScimView):
+    def get(self, request: Request, org: str, pk: str) -> Response:
+        return Response(user_resource(self.employee(pk), request))
+
+    def put(self, request: Request, org: str, pk: str) -> Response:
+        employee = self.employee(pk)
+        employee = employee_update(
+            organization=self.organization,
+            actor=request.user,
+            employee=employee,
+            changes=_person(request.data, employee),
+            source=SOURCE,
+        )
+        if "active" in request.data:
+            employee = self.set_active(employee, _active(request.data["active"]))
+        return Response(user_resource(employee, request))
+
+    def patch(self, request: Request, org: str, pk: str) -> Response:
+        employee = self.employee(pk)
+        body = request.data if isinstance(request.data, dict) else {}
+        operations = body.get("Operations")
+        if PATCH not in (body.get("schemas") or []) or not isinstance(operations, list):
+            raise ScimError(
+                400, "A PATCH needs the PatchOp schema and a list of Operations.", "invalidSyntax"
+            )
+        changes: dict[str, Any] = {}
+        active: bool | None = None
+        for operation in operations:
+            if not isinstance(operation, dict):
+                raise ScimError(400, "Each operation is an object.", "invalidSyntax")
+            op = str(operation.get("op", "")).lower()
+            if op not in {"add", "replace", "remove"}:
+                raise ScimError(400, f"Unsupported operation {op!r}.", "invalidSyntax")
+            path, value = operation.get("path"), operation.get("value")
+            updates = {path: value} if path else value
+            if not isinstance(updates, dict):
+                raise ScimError(
+                    400, "An operation without a path needs an object value.", "invalidValue"
+                )
+            for key, item in updates.items():
+                if op == "remove":
+                    item = ""
+                field = _patch_field(str(key))
+                if field == "active":
+                    active = _active(item)
+                elif field is not None:
+                    changes[field] = _patch_value(item)
+        if changes:
+            employee = employee_update(
+                organization=self.organization,
+                actor=request.user,
+                employee=employee,
+                changes=changes,
+                source=SOURCE,
+            )
+        if active is not None:
+            employee = self.set_active(employee, active)
+        return Response(user_resource(employee, request))
+
+    def delete(self, request: Request, org: str, pk: str) -> Response:
+        self.set_active(self.employee(pk), False)
+        return Response(status=204)
+
+
+PATCH_PATHS = {
+    "active": "active",
+    "username": "email",
+    'emails[type eq "work"].value': "email",
+    "emails": "email",
+    "displayname": "full_name",
+    "name.formatted": "full_name",
+    "title": "title",
+    "externalid": "external_id",
+    'phonenumbers[type eq "work"].value': "phone",
+    "phonenumbers": "phone",
+    f"{ENTERPRISE}:department".lower(): "department",
+    f"{ENTERPRISE}:manager".lower(): "manager_email",
+    f"{ENTERPRISE}:manager.value".lower(): "manager_email",
+}
+
+
+def _patch_field(path: str) -> str | None:
+    """Our field for a PATCH path; attributes we do not keep (a nickname, say) are ignored,
+    as RFC 7644 lets a service provider do."""
+    return PATCH_PATHS.get(path.strip().lower())
+
+
+def _patch_value(value: Any) -> str:
+    if isinstance(value, list) and value:
+        value = value[0]
+    if isinstance(value, dict):
+        value = value.get("value", "")
+    return "" if value is None else str(value)
+
+
+def _positive(value: str | None, default: int, *, allow_zero: bool = False) -> int:
+    if value in (None, ""):
+        return default
+    if not value.isdigit() or len(value) > 9:
+        raise ScimError(400, "startIndex and count are whole numbers.", "invalidValue")
+    number = int(value)
+    return max(number, 0 if allow_zero else 1)
+
+
+@extend_schema(exclude=True)
+class ScimServiceProviderConfig(ScimView):
+    def get(self, request: Request, org: str) -> Response:
+        return Response(
+            {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+                "patch": {"supported": True},
+                "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+                "filter": {"supported": True, "maxResults": MAX_COUNT},
+                "changePassword": {"supported": False},
+                "sort": {"supported": False},
+                "etag": {"supported": False},
+                "authenticationSchemes": [
+                    {
+                        "type": "oauthbearertoken",
+                        "name": "Company token",
+                        "description": "A company API token with the scim:provision scope.",
+                    }
+                ],
+            }
+        )

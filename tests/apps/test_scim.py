@@ -1,0 +1,154 @@
+"""SCIM 2.0 provisioning from the company's identity provider."""
+
+from __future__ import annotations
+
+from rest_framework.test import APIClient
+
+from apps.audit.models import AuditEvent
+from apps.organizations.models import EmployeeProfile, EmployeeStatus, Membership
+from apps.organizations.tokens import api_token_create
+from apps.photos.models import IdentityProfile, Photo
+
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+
+def scim(c, scopes=("scim:provision",)) -> APIClient:
+    _, token = api_token_create(organization=c.org, actor=c.hr, name="IdP", scopes=list(scopes))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+def users(c, tail: str = "") -> str:
+    return f"/scim/v2/{c.org.slug}/Users{tail}"
+
+
+def new_user(**extra) -> dict:
+    return {
+        "schemas": [USER, ENTERPRISE],
+        "userName": "ana.garcia@acme.example",
+        "externalId": "00u1abcd",
+        "name": {"givenName": "Ana", "familyName": "García"},
+        "displayName": "Ana García",
+        "title": "Counsel",
+        "emails": [{"value": "ana.garcia@acme.example", "type": "work", "primary": True}],
+        "phoneNumbers": [{"value": "+34 600 000 000", "type": "work"}],
+        ENTERPRISE: {"department": "Legal", "manager": {"value": "boss@acme.example"}},
+        **extra,
+    }
+
+
+def test_create_read_filter_and_replace(acme):
+    client = scim(acme)
+    created = client.post(users(acme), new_user(), format="json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["userName"] == "ana.garcia@acme.example" and body["active"] is True
+    assert body[ENTERPRISE] == {"department": "Legal", "manager": {"value": "boss@acme.example"}}
+    employee = EmployeeProfile.objects.get(pk=int(body["id"]))
+    assert (employee.full_name, employee.title, employee.external_id) == (
+        "Ana García",
+        "Counsel",
+        "00u1abcd",
+    )
+    again = client.post(users(acme), new_user(), format="json")
+    assert again.status_code == 409 and again.json()["scimType"] == "uniqueness"
+    outside = client.post(
+        users(acme), new_user(userName="x@elsewhere.example", emails=[]), format="json"
+    )
+    assert outside.status_code == 400 and "outside" in outside.json()["detail"]
+    found = client.get(users(acme), {"filter": 'userName eq "ANA.GARCIA@acme.example"'}).json()
+    assert found["totalResults"] == 1 and found["Resources"][0]["id"] == body["id"]
+    assert (
+        client.get(users(acme), {"filter": 'externalId eq "00u1abcd"'}).json()["totalResults"] == 1
+    )
+    assert client.get(users(acme), {"filter": 'externalId eq "nobody"'}).json()["totalResults"] == 0
+    bad = client.get(users(acme), {"filter": 'title co "x"'})
+    assert bad.status_code == 400 and bad.json()["scimType"] == "invalidFilter"
+    page = client.get(users(acme), {"startIndex": 2, "count": 1}).json()
+    assert page["startIndex"] == 2 and page["itemsPerPage"] == 1 and page["totalResults"] == 2
+    replaced = client.put(
+        users(acme, f"/{body['id']}"), new_user(title="General Counsel"), format="json"
+    )
+    assert replaced.json()["title"] == "General Counsel"
+    assert client.get(users(acme, "/999999")).status_code == 404
+    assert client.get(users(acme, "/not-a-number")).status_code == 404
+    assert AuditEvent.objects.filter(action="employee.provisioned").count() == 1
+
+
+def test_patch_in_the_shapes_okta_and_azure_send(acme):
+    client = scim(acme)
+    pk = client.post(users(acme), new_user(), format="json").json()["id"]
+    okta = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"title": "Partner"}}]}
+    assert client.patch(users(acme, f"/{pk}"), okta, format="json").json()["title"] == "Partner"
+    azure = {
+        "schemas": [PATCH],
+        "Operations": [
+            {"op": "Replace", "path": f"{ENTERPRISE}:department", "value": "Compliance"},
+            {"op": "Replace", "path": 'emails[type eq "work"].value', "value": "ana@acme.example"},
+            {"op": "Add", "path": "nickName", "value": "Ani"},  # not kept: ignored
+        ],
+    }
+    answer = client.patch(users(acme, f"/{pk}"), azure, format="json").json()
+    assert (
+        answer[ENTERPRISE]["department"] == "Compliance"
+        and answer["userName"] == "ana@acme.example"
+    )
+    wrong = client.patch(users(acme, f"/{pk}"), {"Operations": []}, format="json")
+    assert wrong.status_code == 400
+
+
+def test_deactivation_deprovisions_the_person_completely(directory, run_jobs):
+    """Pat is enrolled, approved and published in the directory; the IdP turns them off."""
+    from apps.publishing.directory_sync import directory_sync
+
+    c, headshot, server = directory
+    directory_sync(organization=c.org, dry_run=False)
+    assert server.read(server.pat, "thumbnailPhoto") is not None
+    assert Photo.objects.filter(employee=c.employee).exists()
+    client = scim(c)
+    off = {
+        "schemas": [PATCH],
+        "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+    }
+    answer = client.patch(users(c, f"/{c.employee.pk}"), off, format="json")
+    assert answer.status_code == 200 and answer.json()["active"] is False
+    c.employee.refresh_from_db()
+    assert c.employee.status == EmployeeStatus.LEFT
+    assert not Membership.objects.filter(organization=c.org, user=c.employee_user).exists()
+    assert not Photo.objects.filter(employee=c.employee).exists()
+    assert not IdentityProfile.objects.filter(employee=c.employee).exists()
+    run_jobs()  # the directory sync sent at deactivation
+    assert server.read(server.pat, "thumbnailPhoto") is None
+    event = AuditEvent.objects.get(action="employee.deprovisioned")
+    assert event.data["source"] == "scim" and event.data["selfies_deleted"] == 4
+
+
+def test_delete_deprovisions_and_reactivation_lets_them_back(acme):
+    client = scim(acme)
+    assert client.delete(users(acme, f"/{acme.employee.pk}")).status_code == 204
+    acme.employee.refresh_from_db()
+    assert acme.employee.status == EmployeeStatus.LEFT
+    on = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": True}}]}
+    assert (
+        client.patch(users(acme, f"/{acme.employee.pk}"), on, format="json").json()["active"]
+        is True
+    )
+
+
+def test_only_a_scim_token_of_the_company_gets_in(acme, globex, client):
+    assert scim(acme, scopes=("people:read",)).get(users(acme)).status_code == 403
+    foreign = scim(globex)
+    answer = foreign.get(users(acme))
+    assert answer.status_code == 404 and answer.json()["schemas"] == [
+        "urn:ietf:params:scim:api:messages:2.0:Error"
+    ]
+    assert foreign.get(users(acme, f"/{acme.employee.pk}")).status_code == 404
+    assert foreign.delete(users(acme, f"/{acme.employee.pk}")).status_code == 404
+    acme.employee.refresh_from_db()
+    assert acme.employee.status != EmployeeStatus.LEFT
+    assert APIClient().get(users(acme)).status_code == 401
+    client.force_login(acme.hr)  # a browser session is not a SCIM client
+    assert client.get(users(acme)).status_code == 401
