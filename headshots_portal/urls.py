@@ -5,13 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.core.converters import IdConverter
 from apps.core.media import media_view
 from apps.core.views import health, metrics, workers_health
-from apps.organizations.views import index
+from apps.organizations.views import index, invitation_landing, join_landing
 
 register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", index, name="index"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("invite/<str:token>/", invitation_landing, name="invitation"),
+    path("join/<str:token>/", join_landing, name="join"),
     path("o/<slug:org>/", include("apps.organizations.urls")),
     path("media/<str:token>", media_view, name="media"),
     path("scim/v2/<slug:org>/", include("apps.organizations.scim_urls")),

@@ -18,6 +18,9 @@ class Organization(TimeStamped):
     leaver_retention_days = models.PositiveIntegerField(
         default=0, help_text="Days after a person leaves before everything of theirs is deleted."
     )
+    invitation_reminder_days = models.PositiveIntegerField(
+        default=3, help_text="Days after an unanswered invitation before one reminder is sent."
+    )
     sso_settings = models.JSONField(default=dict, blank=True)
     directory_settings = models.JSONField(default=dict, blank=True)
     brand = models.JSONField(default=dict, blank=True, help_text="Card colours, fonts and logo.")
@@ -108,6 +111,34 @@ class Invitation(TenantOwned):
     expires_at = models.DateTimeField()
     accepted_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def pending(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None
+
+
+class InviteLink(TenantOwned):
+    """A link HR shares (on the intranet, in a chat): anyone signed in with an address in
+    the company's domains may join through it, up to ``max_uses`` times, until it expires."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.EMPLOYEE)
+    max_uses = models.PositiveIntegerField()
+    uses = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(uses__lte=models.F("max_uses")), name="link_use_cap"
+            )
+        ]
 
 
 class ApiToken(TenantOwned):

@@ -28,6 +28,8 @@ urlpatterns = [
     # approvers and HR
     path("approvals/", generation.approvals, name="approval-queue"),
     path("hr/", organizations.hr_dashboard, name="hr-dashboard"),
+    path("hr/invitations/", organizations.invitations_page, name="invitations"),
+    path("hr/roster/", organizations.roster_page, name="roster"),
     path("hr/consent/", photos.consent_text_page, name="consent-text"),
     path("hr/fairness/", photos.fairness_page, name="fairness"),
     path("hr/presets/", presets.preset_index, name="presets"),

@@ -120,6 +120,18 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Invitations and reminders go out by e-mail (SMTP settings from the environment; the
+# one-machine default prints them on the console).
+EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "headshots@localhost")
+# The portal's address as people reach it, for links in e-mails.
+HEADSHOTS_PUBLIC_URL = env_str("HEADSHOTS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+
 # The shared cache (rate limits, sessions, the API's throttle): Redis wherever there is
 # more than one web process; a per-process memory cache on the one-machine default.
 CACHE_URL = env_str("HEADSHOTS_CACHE_URL", env_str("REDIS_URL", ""))

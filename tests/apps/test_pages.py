@@ -260,6 +260,9 @@ def test_hr_pages_refuse_employees_and_approvers(acme, client):
         "card-preview",
         "presets",
         "consent-text",
+        "fairness",
+        "invitations",
+        "roster",
     ):
         for person in (acme.employee_user, acme.approver):
             client.force_login(person)

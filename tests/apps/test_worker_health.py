@@ -167,6 +167,7 @@ def test_two_schedulers_in_the_same_slot_send_each_task_once(db, stub_broker):
         "generation_jobs_sweep",
         "directory_sync",
         "retention_purge",
+        "invitation_reminders",
     }
     assert scheduler.tick(scheduler="b:2", now=at + timedelta(seconds=30)) == []
     # a minute later the sweep is due again; the hourly sync and the daily purge are not
