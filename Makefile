@@ -11,14 +11,27 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 # The integration tests create (and drop) a database of their own through this one.
 TEST_DATABASE_ADMIN_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: demo test test-sqlite test-postgres test-integration serve web worker worker-cpu worker-gpu scheduler bench install install-torch system-packages samples models \
+
+.PHONY: demo test oidc-provider test-sqlite test-postgres test-integration serve web worker worker-cpu worker-gpu scheduler bench install install-torch system-packages samples models \
         migrate lint lock clean
 
 demo: install install-torch samples models migrate
 	$(BIN)/python manage.py demo --out demo-output --samples $(SAMPLES)
 
 # The suite runs in the environment `make demo` builds, torch included.
-test: install install-torch samples models test-sqlite test-postgres test-integration
+test: install install-torch samples models oidc-provider test-sqlite test-postgres test-integration
+
+# The OpenID Connect provider the single sign-on tests start (npm's oidc-provider, pinned
+# by its lock file). Without npm those tests are skipped and say why.
+OIDC_PROVIDER := tests/sso/oidc_provider/node_modules/.installed
+oidc-provider: $(OIDC_PROVIDER)
+
+$(OIDC_PROVIDER): tests/sso/oidc_provider/package-lock.json
+	@if command -v npm >/dev/null; then \
+		cd tests/sso/oidc_provider && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "== npm is not installed: the single sign-on tests will be skipped"; \
+	fi
 
 test-sqlite:
 	env -u DATABASE_URL -u REDIS_URL -u RABBITMQ_URL $(BIN)/python -m pytest

@@ -5,13 +5,17 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from apps.core.converters import IdConverter
 from apps.core.media import media_view
 from apps.core.views import health, metrics, workers_health
+from apps.organizations import signin
 from apps.organizations.views import index, invitation_landing, join_landing
 
 register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", index, name="index"),
+    path("accounts/login/", signin.sign_in, name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("sso/<slug:org>/start/", signin.sso_start, name="sso-start"),
+    path("sso/<slug:org>/callback/", signin.sso_callback, name="sso-callback"),
     path("invite/<str:token>/", invitation_landing, name="invitation"),
     path("join/<str:token>/", join_landing, name="join"),
     path("o/<slug:org>/", include("apps.organizations.urls")),

@@ -125,3 +125,13 @@ def no_network(monkeypatch):
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: rate limits, sign-in failure counts and
+    cached sessions of one test never leak into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

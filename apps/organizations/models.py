@@ -158,3 +158,30 @@ class ApiToken(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class IdentityProvider(TenantOwned):
+    """The company's single sign-on: OpenID Connect (SAML 2.0 to come beside it)."""
+
+    enabled = models.BooleanField(default=True)
+    issuer = models.URLField(max_length=300, help_text="The provider's issuer URL (discovery).")
+    client_id = models.CharField(max_length=200)
+    # The client secret is never stored: the name of the environment variable (or of its
+    # _FILE form) that holds it, as for the directory password.
+    client_secret_env = models.CharField(max_length=100)
+    groups_claim = models.CharField(max_length=100, default="groups")
+    # role -> the IdP groups that give it, e.g. {"hr": ["HR-Admins"], "approver": ["People-Leads"]}
+    role_groups = models.JSONField(default=dict, blank=True)
+    jit = models.BooleanField(
+        default=True, help_text="People of the company's domains join at their first sign-in."
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"], name="one_identity_provider_per_company"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.issuer

@@ -129,6 +129,10 @@ EMAIL_HOST_USER = env_str("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "headshots@localhost")
+# Password sign-in: "admins" lets only superusers (the first administrator) in with a
+# password, everyone else signs in with their company's single sign-on; the other choice is for a
+# trial without an identity provider ("everyone").
+HEADSHOTS_LOCAL_SIGNIN = env_choice("HEADSHOTS_LOCAL_SIGNIN", "admins", {"admins", "everyone"})
 # The portal's address as people reach it, for links in e-mails.
 HEADSHOTS_PUBLIC_URL = env_str("HEADSHOTS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 

@@ -32,3 +32,5 @@ HEADSHOTS_ENCRYPTION_KEYS = [
 # The API's rate limit is tested on its own (it would otherwise throttle the API test runs).
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"user": "1000000/min"}}  # noqa: F405
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The page tests sign people in with a password (the single sign-on tests set "admins").
+HEADSHOTS_LOCAL_SIGNIN = "everyone"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from apps.generation.models import HeadshotStatus
 from tests.apps.conftest import USABLE
@@ -41,7 +42,8 @@ def test_employee_consents_uploads_and_picks(
     shot(page, "employee-2-uploaded")
     run_jobs()  # the workers check the photos
     page.locator("[data-usable]").filter(has_text=str(len(USABLE))).wait_for()
-    assert page.get_by_text("Usable", exact=True).count() == len(USABLE)
+    # each photo's own poll brings its verdict; wait for all of them
+    expect(page.get_by_text("Usable", exact=True)).to_have_count(len(USABLE))
     shot(page, "employee-3-checked")
     button = page.get_by_role("button", name="Make my headshots")
     assert button.is_enabled()

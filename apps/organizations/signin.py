@@ -1,0 +1,150 @@
+"""Signing in: company single sign-on found from the e-mail address, and a local password
+only for the bootstrap administrator, with a limit on failed attempts."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from apps.core.errors import ApplicationError
+from apps.organizations.models import IdentityProvider
+from apps.organizations.sso import oidc_client, provider_for_email, sso_sign_in
+
+logger = logging.getLogger(__name__)
+FAILURES_ALLOWED = 5  # per account and per address, in FAILURE_WINDOW_S
+FAILURE_WINDOW_S = 900
+
+
+def _next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return "/"
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("action") == "password":
+        return _password(request)
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()
+        provider = provider_for_email(email)
+        if provider is None:
+            messages.error(
+                request,
+                "No single sign-on is set up for this address. Check it, or ask your HR team.",
+            )
+            return redirect(f"{reverse('login')}?next={_next(request)}")
+        request.session["sso_next"] = _next(request)
+        request.session["sso_hint"] = email
+        # A page that moves on by itself rather than a redirect: the sign-in form may only
+        # submit to this site (CSP form-action), and the company's provider is elsewhere.
+        return render(
+            request,
+            "registration/sso_continue.html",
+            {
+                "url": reverse("sso-start", args=[provider.organization.slug]),
+                "company": None,
+                "provider_company": provider.organization.name,
+            },
+        )
+    return render(
+        request,
+        "registration/login.html",
+        {"next": _next(request), "password_for_all": settings.HEADSHOTS_LOCAL_SIGNIN == "everyone"},
+    )
+
+
+def _password(request: HttpRequest) -> HttpResponse:
+    username = request.POST.get("username", "").strip().lower()[:150]
+    address = request.META.get("REMOTE_ADDR", "")
+    failed = f"signin-failed:{username}", f"signin-failed-ip:{address}"
+    if any((cache.get(key) or 0) >= FAILURES_ALLOWED for key in failed):
+        messages.error(request, "Too many failed attempts. Wait 15 minutes, then try again.")
+        return redirect("login")
+    user = authenticate(request, username=username, password=request.POST.get("password", ""))
+    allowed = user is not None and (
+        settings.HEADSHOTS_LOCAL_SIGNIN == "everyone" or user.is_superuser
+    )
+    if not allowed:
+        for key in failed:
+            if not cache.add(key, 1, FAILURE_WINDOW_S):
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between the two calls
+                    cache.set(key, 1, FAILURE_WINDOW_S)
+        logger.warning("password sign-in refused for %r from %s", username, address)
+        messages.error(
+            request,
+            "These credentials cannot sign in here. People sign in with their company account.",
+        )
+        return redirect("login")
+    login(request, user)
+    return redirect(_next(request))
+
+
+def sso_start(request: HttpRequest, org: str) -> HttpResponse:
+    provider = (
+        IdentityProvider.objects.select_related("organization")
+        .filter(organization__slug=org, enabled=True)
+        .first()
+    )
+    if provider is None:
+        return _problem(request, "This company has no single sign-on set up.", 404)
+    try:
+        client = oidc_client(provider)
+        redirect_uri = request.build_absolute_uri(reverse("sso-callback", args=[org]))
+        hint = request.session.get("sso_hint", "")
+        return client.authorize_redirect(
+            request, redirect_uri, **({"login_hint": hint} if hint else {})
+        )
+    except ApplicationError as exc:
+        return _problem(request, exc.message, exc.status_code)
+    except Exception:  # the provider does not answer, or answers nonsense
+        logger.exception("single sign-on could not start for %s", org)
+        return _problem(
+            request, "Your company's sign-in service does not answer. Try again in a minute.", 502
+        )
+
+
+def sso_callback(request: HttpRequest, org: str) -> HttpResponse:
+    from authlib.integrations.base_client.errors import OAuthError
+    from joserfc.errors import JoseError
+
+    provider = (
+        IdentityProvider.objects.select_related("organization")
+        .filter(organization__slug=org, enabled=True)
+        .first()
+    )
+    if provider is None:
+        return _problem(request, "This company has no single sign-on set up.", 404)
+    try:
+        token = oidc_client(provider).authorize_access_token(request)
+        claims = dict(token.get("userinfo") or {})
+        user = sso_sign_in(provider=provider, claims=claims)
+    except ApplicationError as exc:
+        return _problem(request, exc.message, exc.status_code)
+    except (OAuthError, JoseError, ValueError, KeyError) as exc:
+        logger.warning("single sign-on refused for %s: %s", org, exc)
+        return _problem(
+            request, "The sign-in could not be verified. Start again from the sign-in page.", 400
+        )
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    target = request.session.pop("sso_next", "/")
+    request.session.pop("sso_hint", None)
+    return redirect(target if target != "/" else reverse("company-home", args=[org]))
+
+
+def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(request, "portal/invitation_problem.html", {"message": message}, status=status)
