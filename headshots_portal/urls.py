@@ -16,6 +16,8 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("sso/<slug:org>/start/", signin.sso_start, name="sso-start"),
     path("sso/<slug:org>/callback/", signin.sso_callback, name="sso-callback"),
+    path("sso/<slug:org>/saml/acs/", signin.saml_acs, name="saml-acs"),
+    path("sso/<slug:org>/saml/metadata/", signin.saml_metadata, name="saml-metadata"),
     path("invite/<str:token>/", invitation_landing, name="invitation"),
     path("join/<str:token>/", join_landing, name="join"),
     path("o/<slug:org>/", include("apps.organizations.urls")),

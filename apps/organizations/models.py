@@ -161,14 +161,28 @@ class ApiToken(TenantOwned):
 
 
 class IdentityProvider(TenantOwned):
-    """The company's single sign-on: OpenID Connect (SAML 2.0 to come beside it)."""
+    """The company's single sign-on: OpenID Connect or SAML 2.0."""
 
+    class Kind(models.TextChoices):
+        OIDC = "oidc", "OpenID Connect"
+        SAML = "saml", "SAML 2.0"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.OIDC)
     enabled = models.BooleanField(default=True)
-    issuer = models.URLField(max_length=300, help_text="The provider's issuer URL (discovery).")
-    client_id = models.CharField(max_length=200)
+    # OpenID Connect
+    issuer = models.URLField(
+        max_length=300, blank=True, help_text="The provider's issuer URL (discovery)."
+    )
+    client_id = models.CharField(max_length=200, blank=True)
     # The client secret is never stored: the name of the environment variable (or of its
     # _FILE form) that holds it, as for the directory password.
-    client_secret_env = models.CharField(max_length=100)
+    client_secret_env = models.CharField(max_length=100, blank=True)
+    # SAML 2.0: the identity provider's metadata (entity id, sign-on URL, signing
+    # certificate) and the attributes that carry the person's address and name
+    saml_metadata = models.TextField(blank=True)
+    saml_email_attribute = models.CharField(max_length=200, default="email", blank=True)
+    saml_name_attribute = models.CharField(max_length=200, default="displayName", blank=True)
+    # the claim (OIDC) or attribute (SAML) that lists the person's groups
     groups_claim = models.CharField(max_length=100, default="groups")
     # role -> the IdP groups that give it, e.g. {"hr": ["HR-Admins"], "approver": ["People-Leads"]}
     role_groups = models.JSONField(default=dict, blank=True)

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import ApplicationError
@@ -103,6 +104,10 @@ def sso_start(request: HttpRequest, org: str) -> HttpResponse:
     if provider is None:
         return _problem(request, "This company has no single sign-on set up.", 404)
     try:
+        if provider.kind == IdentityProvider.Kind.SAML:
+            from apps.organizations.saml import saml_login_url
+
+            return redirect(saml_login_url(provider, request.session.get("sso_next", "/")))
         client = oidc_client(provider)
         redirect_uri = request.build_absolute_uri(reverse("sso-callback", args=[org]))
         hint = request.session.get("sso_hint", "")
@@ -148,3 +153,49 @@ def sso_callback(request: HttpRequest, org: str) -> HttpResponse:
 
 def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
     return render(request, "portal/invitation_problem.html", {"message": message}, status=status)
+
+
+def _saml_provider(org: str) -> IdentityProvider | None:
+    return (
+        IdentityProvider.objects.select_related("organization")
+        .filter(organization__slug=org, enabled=True, kind=IdentityProvider.Kind.SAML)
+        .first()
+    )
+
+
+@csrf_exempt  # the identity provider posts here from its own site; the assertion is the proof
+@require_http_methods(["POST"])
+def saml_acs(request: HttpRequest, org: str) -> HttpResponse:
+    from apps.organizations.saml import saml_claims
+
+    provider = _saml_provider(org)
+    if provider is None:
+        return _problem(request, "This company has no SAML sign-on set up.", 404)
+    response = request.POST.get("SAMLResponse", "")
+    if not response or len(response) > 1_000_000:
+        return _problem(request, "The identity provider sent no usable answer.", 400)
+    try:
+        claims, target = saml_claims(provider, response, request.POST.get("RelayState", ""))
+        user = sso_sign_in(provider=provider, claims=claims)
+    except ApplicationError as exc:
+        return _problem(request, exc.message, exc.status_code)
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    if (
+        not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+        or target == "/"
+    ):
+        target = reverse("company-home", args=[org])
+    return redirect(target)
+
+
+def saml_metadata(request: HttpRequest, org: str) -> HttpResponse:
+    """The portal's service-provider metadata, for the company's identity provider."""
+    from apps.organizations.saml import sp_metadata
+
+    provider = _saml_provider(org)
+    if provider is None:
+        return _problem(request, "This company has no SAML sign-on set up.", 404)
+    try:
+        return HttpResponse(sp_metadata(provider), content_type="application/samlmetadata+xml")
+    except ApplicationError as exc:
+        return _problem(request, exc.message, exc.status_code)
