@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,3 +138,26 @@ def audit_chain_verify(*, organization: Any) -> ChainReport:
         previous = event.hash
         expected += 1
     return ChainReport(count, True)
+
+
+def audit_export_lines(*, organization: Any) -> Iterator[str]:
+    """The company's chain as JSON lines, oldest first, each event with its hashes (what
+    `manage.py audit export` writes and HR downloads)."""
+    for event in (
+        AuditEvent.objects.filter(organization_id=organization.pk).order_by("sequence").iterator()
+    ):
+        yield json.dumps(
+            {
+                "company": organization.slug,
+                "sequence": event.sequence,
+                "at": event.created_at.isoformat(timespec="microseconds"),
+                "actor": event.actor_label,
+                "action": event.action,
+                "target": f"{event.target_type}#{event.target_id}",
+                "data": event.data,
+                "previous_hash": event.previous_hash,
+                "hash": event.hash,
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )

@@ -10,7 +10,10 @@ from apps.organizations.models import IdentityProvider, Organization
 
 class IdentityProviderForm(forms.ModelForm):
     issuer = forms.URLField(
-        assume_scheme="https", required=False, max_length=300, help_text="The provider's issuer URL."
+        assume_scheme="https",
+        required=False,
+        max_length=300,
+        help_text="The provider's issuer URL.",
     )
 
     class Meta:
@@ -47,7 +50,9 @@ class IdentityProviderForm(forms.ModelForm):
             role not in {"admin", "hr", "approver"} or not isinstance(groups, list)
             for role, groups in roles.items()
         ):
-            self.add_error("role_groups", 'A mapping like {"hr": ["HR-Admins"], "approver": ["Leads"]}.')
+            self.add_error(
+                "role_groups", 'A mapping like {"hr": ["HR-Admins"], "approver": ["Leads"]}.'
+            )
         return data
 
 

@@ -273,3 +273,49 @@ def brand_update(
         )
         transaction.on_commit(lambda: [private_delete(n) for n in old_fonts if n])
     return organization
+
+
+@transaction.atomic
+def organization_retention_update(
+    *,
+    organization: Organization,
+    actor: AbstractBaseUser,
+    retention_days: int,
+    leaver_retention_days: int,
+    invitation_reminder_days: int,
+) -> Organization:
+    """HR sets the company's schedule. Biometric data is kept at most three years (the
+    longest the Illinois BIPA allows after the last interaction)."""
+    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    if not 1 <= retention_days <= 1095:
+        raise ValidationFailed("Keep selfies between 1 day and 3 years (1095 days) after approval.")
+    if not 0 <= leaver_retention_days <= 90:
+        raise ValidationFailed(
+            "Delete a leaver's data within 90 days (0: at the next daily purge)."
+        )
+    if not 0 <= invitation_reminder_days <= 30:
+        raise ValidationFailed("Remind after at most 30 days (0: never).")
+    before = {
+        "retention_days": organization.retention_days,
+        "leaver_retention_days": organization.leaver_retention_days,
+        "invitation_reminder_days": organization.invitation_reminder_days,
+    }
+    organization.retention_days = retention_days
+    organization.leaver_retention_days = leaver_retention_days
+    organization.invitation_reminder_days = invitation_reminder_days
+    organization.save(
+        update_fields=[
+            "retention_days",
+            "leaver_retention_days",
+            "invitation_reminder_days",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        organization=organization,
+        actor=actor,
+        action="retention.changed",
+        target=organization,
+        data={"before": before, "after": {k: getattr(organization, k) for k in before}},
+    )
+    return organization

@@ -230,3 +230,103 @@ def join_landing(request: HttpRequest, token: str) -> HttpResponse:
             status=exc.status_code,
         )
     return redirect("employee-home", employee.organization.slug)
+
+
+# -- retention and the audit log --------------------------------------------------------------------
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        min_value=1, max_value=1095, label="Days after approval before selfies are deleted"
+    )
+    leaver_retention_days = forms.IntegerField(
+        min_value=0, max_value=90, label="Days after someone leaves before their data is deleted"
+    )
+    invitation_reminder_days = forms.IntegerField(
+        min_value=0, max_value=30, label="Days before one reminder to an unanswered invitation"
+    )
+
+
+@company_page(roles=MANAGER_ROLES)
+def retention_page(request: HttpRequest) -> HttpResponse:
+    from apps.organizations.services import organization_retention_update
+    from apps.photos.retention import retention_schedule
+
+    org = request.organization  # type: ignore[attr-defined]
+    form = RetentionForm(
+        request.POST or None,
+        initial={
+            "retention_days": org.retention_days,
+            "leaver_retention_days": org.leaver_retention_days,
+            "invitation_reminder_days": org.invitation_reminder_days,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization_retention_update(organization=org, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, "Retention schedule saved; people see it on their consent page."
+            )
+            return redirect("retention", org.slug)
+    return render(
+        request, "portal/retention.html", {"form": form, "schedule": retention_schedule(org)}
+    )
+
+
+AUDIT_PAGE = 100
+
+
+@company_page(roles=MANAGER_ROLES)
+def audit_page(request: HttpRequest) -> HttpResponse:
+    from django.core.paginator import Paginator
+    from django.utils.dateparse import parse_date
+
+    from apps.audit.models import AuditEvent
+    from apps.audit.selectors import audit_event_list
+    from apps.audit.services import audit_chain_verify
+
+    org = request.organization  # type: ignore[attr-defined]
+    params = request.GET
+    events = audit_event_list(organization=org, action=params.get("action") or None)
+    if params.get("actor"):
+        events = events.filter(actor_label__icontains=params["actor"][:100])
+    for name, lookup in (("since", "created_at__date__gte"), ("until", "created_at__date__lte")):
+        day = parse_date(params.get(name) or "")
+        if day is not None:
+            events = events.filter(**{lookup: day})
+    page = Paginator(events.order_by("-sequence"), AUDIT_PAGE).get_page(params.get("page"))
+    actions = (
+        AuditEvent.objects.filter(organization=org)
+        .values_list("action", flat=True)
+        .distinct()
+        .order_by("action")
+    )
+    query = params.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "portal/audit.html",
+        {
+            "page": page,
+            "actions": list(actions),
+            "params": params,
+            "query": query.urlencode(),
+            "chain": audit_chain_verify(organization=org),
+        },
+    )
+
+
+@company_page(roles=MANAGER_ROLES)
+def audit_export(request: HttpRequest) -> HttpResponse:
+    from django.http import StreamingHttpResponse
+
+    from apps.audit.services import audit_export_lines
+
+    org = request.organization  # type: ignore[attr-defined]
+    response = StreamingHttpResponse(
+        (line + "\n" for line in audit_export_lines(organization=org)),
+        content_type="application/x-ndjson",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{org.slug}-audit.jsonl"'
+    return response

@@ -263,6 +263,9 @@ def test_hr_pages_refuse_employees_and_approvers(acme, client):
         "fairness",
         "invitations",
         "roster",
+        "retention",
+        "audit",
+        "audit-export",
     ):
         for person in (acme.employee_user, acme.approver):
             client.force_login(person)
@@ -487,3 +490,48 @@ def test_preset_editor_previews_unsaved_changes_and_saves_versions(acme, client)
     for person in (acme.employee_user, acme.approver):
         client.force_login(person)
         assert client.get(edit).status_code == 403 and client.get(preview_url).status_code == 403
+
+
+# -- retention and the audit log ---------------------------------------------------------------------
+def test_hr_changes_the_retention_schedule_people_are_shown(acme, client):
+    client.force_login(acme.hr)
+    url = reverse("retention", args=[acme.org.slug])
+    too_long = client.post(
+        url, {"retention_days": 5000, "leaver_retention_days": 0, "invitation_reminder_days": 3}
+    )
+    assert too_long.status_code == 200 and "errorlist" in too_long.content.decode()
+    client.post(
+        url, {"retention_days": 14, "leaver_retention_days": 7, "invitation_reminder_days": 2}
+    )
+    acme.org.refresh_from_db()
+    assert (acme.org.retention_days, acme.org.leaver_retention_days) == (14, 7)
+    client.force_login(acme.employee_user)
+    consent = client.get(reverse("consent", args=[acme.org.slug])).content.decode()
+    assert (
+        "deleted 14 day(s) after your headshot is approved" in consent
+        and "7 day(s) after you leave" in consent
+    )
+    from apps.audit.models import AuditEvent
+
+    event = AuditEvent.objects.get(action="retention.changed")
+    assert event.data["after"]["retention_days"] == 14
+
+
+def test_audit_log_filters_verifies_and_exports(approved, client):
+    c, headshot = approved
+    client.force_login(c.hr)
+    url = reverse("audit", args=[c.org.slug])
+    page_ = client.get(url).content.decode()
+    assert "Chain intact" in page_ and "headshot.approved" in page_
+    only = client.get(url, {"action": "headshot.picked"}).content.decode()
+    table = only.split("<tbody>")[1].split("</tbody>")[0]
+    assert "headshot.picked" in table and "headshot.approved" not in table
+    nobody = client.get(url, {"actor": "no such person"}).content.decode()
+    assert "No event matches" in nobody
+    future = client.get(url, {"since": "2999-01-01"}).content.decode()
+    assert "No event matches" in future
+    export = client.get(reverse("audit-export", args=[c.org.slug]))
+    lines = b"".join(export.streaming_content).decode().splitlines()
+    assert [json.loads(line)["sequence"] for line in lines] == list(range(1, len(lines) + 1))
+    client.force_login(c.approver)
+    assert client.get(url).status_code == 403

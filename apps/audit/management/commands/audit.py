@@ -1,12 +1,10 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.audit.models import AuditEvent
-from apps.audit.services import audit_chain_verify
+from apps.audit.services import audit_chain_verify, audit_export_lines
 from apps.organizations.models import Organization
 
 
@@ -28,24 +26,8 @@ class Command(BaseCommand):
                 raise CommandError(f"No company with the slug {options['company']!r}.")
         if options["action"] == "export":
             for company in companies:
-                for event in AuditEvent.objects.filter(organization=company).order_by("sequence"):
-                    self.stdout.write(
-                        json.dumps(
-                            {
-                                "company": company.slug,
-                                "sequence": event.sequence,
-                                "at": event.created_at.isoformat(timespec="microseconds"),
-                                "actor": event.actor_label,
-                                "action": event.action,
-                                "target": f"{event.target_type}#{event.target_id}",
-                                "data": event.data,
-                                "previous_hash": event.previous_hash,
-                                "hash": event.hash,
-                            },
-                            ensure_ascii=False,
-                            sort_keys=True,
-                        )
-                    )
+                for line in audit_export_lines(organization=company):
+                    self.stdout.write(line)
             return
         broken = []
         for company in companies:
