@@ -17,12 +17,14 @@ creates a database of its own and drops it afterwards.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +82,32 @@ def setup(database: str, redis_url: str, var: Path) -> None:
     from django.core.management import call_command
 
     call_command("migrate", "--noinput", verbosity=0)
+
+
+@contextlib.contextmanager
+def scratch_environment() -> Iterator[None]:
+    """Django set up on a database of its own (made on the PostgreSQL server named by
+    TEST_DATABASE_ADMIN_URL, dropped after) and an emptied Redis database."""
+    import psycopg
+    import redis
+
+    admin = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+    redis.Redis.from_url(redis_url).flushdb()
+    name = f"headshots_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        with tempfile.TemporaryDirectory() as var:
+            setup(f"{admin.rsplit('/', 1)[0]}/{name}", redis_url, Path(var))
+            yield
+            from django.db import connections
+
+            connections.close_all()
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        redis.Redis.from_url(redis_url).flushdb()
 
 
 def wait(predicate: Any, timeout_s: float = 300.0) -> None:
@@ -208,29 +236,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    import psycopg
-    import redis
-
-    admin = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-    redis.Redis.from_url(redis_url).flushdb()
-    name = f"headshots_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with tempfile.TemporaryDirectory() as var:
-            setup(f"{admin.rsplit('/', 1)[0]}/{name}", redis_url, Path(var))
-            record = {
-                "machinery": machinery(args.jobs, args.threads),
-                "upload_to_first_candidate": upload_to_first_candidate(),
-            }
-            from django.db import connections
-
-            connections.close_all()
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        redis.Redis.from_url(redis_url).flushdb()
+    with scratch_environment():
+        record = {
+            "machinery": machinery(args.jobs, args.threads),
+            "upload_to_first_candidate": upload_to_first_candidate(),
+        }
     print(json.dumps(record, indent=2))
     save("job_machinery", record, args.results)
     return record

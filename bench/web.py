@@ -31,7 +31,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench.jobs import setup
+from bench.jobs import scratch_environment
 from bench.run import RESULTS, save
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -379,6 +379,34 @@ def _send(port: int, org: str, client: dict[str, Any], files: list[bytes]) -> No
     conn.close()
 
 
+def measure_latency(
+    port: int, org: str, people: list[dict[str, Any]], seconds: float
+) -> tuple[str, dict[str, dict[str, float]]]:
+    """(the load client used, p50/p99 of job status, gallery and the /healthz baseline)."""
+    base = f"/api/v1/organizations/{org}/jobs"
+    status = [(f"{base}/{p['job']}/", p["session"]) for p in people]
+    gallery = [(f"{base}/{p['job']}/headshots/", p["session"]) for p in people]
+    healthz = [("/healthz", p["session"]) for p in people]
+    load(port, status[:2] + gallery[:2], 1.0)  # warm every worker
+    if shutil.which("wrk"):
+        client = "wrk"
+        latency = {
+            "job_status": load_wrk(port, status, seconds),
+            "gallery": load_wrk(port, gallery, seconds),
+            "healthz": load_wrk(port, healthz, seconds),
+        }
+    else:  # the Python client: its own CPU use weighs on the figures
+        client = "python-threads"
+        mixed = [status[i] if i % 2 == 0 else gallery[i] for i in range(len(people))]
+        measured = {**load(port, mixed, seconds), **load(port, healthz, seconds)}
+        latency = {k: percentiles(v) for k, v in measured.items()}
+    for label in ("job_status", "gallery"):
+        latency[label]["p50_vs_healthz"] = round(
+            latency[label]["p50_ms"] / latency["healthz"]["p50_ms"], 2
+        )
+    return client, latency
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -389,82 +417,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--photos", type=int, default=10)
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    import psycopg
-    import redis
+    with scratch_environment():
+        os.environ["HEADSHOTS_UPLOADS_PER_HOUR"] = "100000"
+        c, people = seed(max(args.clients, args.uploaders))
+        from django.db import connections
 
-    admin = os.environ.get("TEST_DATABASE_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-    redis.Redis.from_url(redis_url).flushdb()
-    name = f"headshots_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    server = None
-    try:
-        with tempfile.TemporaryDirectory() as var:
-            database = f"{admin.rsplit('/', 1)[0]}/{name}"
-            setup(database, redis_url, Path(var))
-            os.environ["HEADSHOTS_UPLOADS_PER_HOUR"] = "100000"
-            c, clients = seed(max(args.clients, args.uploaders))
-            from django.db import connections
-
-            connections.close_all()
-            port = free_port()
-            env = {
-                **os.environ,
-                "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
-                "PYTHONPATH": str(ROOT),
-            }
-            server = serve(port, env)
-            base = f"/api/v1/organizations/{c.org.slug}/jobs"
-            paths = []
-            for index in range(args.clients):
-                client = clients[index]
-                kind = index % 2
-                paths.append(
-                    (
-                        f"{base}/{client['job']}/"
-                        if kind == 0
-                        else f"{base}/{client['job']}/headshots/",
-                        client["session"],
-                    )
-                )
-            load(port, paths[:4], 1.0)  # warm every worker
-            people = clients[: args.clients]
-            if shutil.which("wrk"):
-                client = "wrk"
-                latency = {
-                    "job_status": load_wrk(
-                        port, [(f"{base}/{p['job']}/", p["session"]) for p in people], args.seconds
-                    ),
-                    "gallery": load_wrk(
-                        port,
-                        [(f"{base}/{p['job']}/headshots/", p["session"]) for p in people],
-                        args.seconds,
-                    ),
-                    "healthz": load_wrk(
-                        port, [("/healthz", p["session"]) for p in people], args.seconds
-                    ),
-                }
-            else:  # the Python client: its own CPU use weighs on the figures
-                client = "python-threads"
-                ours = load(port, paths, args.seconds)
-                baseline = load(port, [("/healthz", p["session"]) for p in people], args.seconds)
-                latency = {k: percentiles(v) for k, v in {**ours, **baseline}.items()}
-            for label in ("job_status", "gallery"):
-                latency[label]["p50_vs_healthz"] = round(
-                    latency[label]["p50_ms"] / latency["healthz"]["p50_ms"], 2
-                )
-            memory = uploads(port, c.org.slug, clients[: args.uploaders], args.photos, server.pid)
-    finally:
-        if server is not None:
+        connections.close_all()
+        port = free_port()
+        env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1", "PYTHONPATH": str(ROOT)}
+        server = serve(port, env)
+        try:
+            load_client, latency = measure_latency(
+                port, c.org.slug, people[: args.clients], args.seconds
+            )
+            memory = uploads(port, c.org.slug, people[: args.uploaders], args.photos, server.pid)
+        finally:
             server.send_signal(signal.SIGTERM)
             server.wait(30)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        redis.Redis.from_url(redis_url).flushdb()
     record = {
         "clients": args.clients,
-        "load_client": client,
+        "load_client": load_client,
         "workers": WORKERS,
         "threads": THREADS,
         "latency": latency,

@@ -95,16 +95,23 @@ def invitation_invite(
     return invitation
 
 
-@transaction.atomic
-def invitation_resend(
-    *, organization: Organization, actor: AbstractBaseUser, invitation: Invitation
-) -> Invitation:
-    """A new link (the old one stops working) with a fresh expiry, e-mailed again."""
+def _still_open(
+    organization: Organization, actor: AbstractBaseUser, invitation: Invitation
+) -> None:
+    """HR may act on this company's invitation, and the person has not joined yet."""
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if invitation.organization_id != organization.pk:
         raise NotFound("Not found.")
     if invitation.accepted_at is not None:
         raise StateConflict(f"{invitation.email} has already joined.")
+
+
+@transaction.atomic
+def invitation_resend(
+    *, organization: Organization, actor: AbstractBaseUser, invitation: Invitation
+) -> Invitation:
+    """A new link (the old one stops working) with a fresh expiry, e-mailed again."""
+    _still_open(organization, actor, invitation)
     employee = invitation.employee
     fresh, token = invitation_create(
         organization=organization,
@@ -124,11 +131,7 @@ def invitation_resend(
 def invitation_revoke(
     *, organization: Organization, actor: AbstractBaseUser, invitation: Invitation
 ) -> None:
-    require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
-    if invitation.organization_id != organization.pk:
-        raise NotFound("Not found.")
-    if invitation.accepted_at is not None:
-        raise StateConflict(f"{invitation.email} has already joined; record their leaving instead.")
+    _still_open(organization, actor, invitation)
     Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
     )

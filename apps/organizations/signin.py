@@ -96,11 +96,7 @@ def _password(request: HttpRequest) -> HttpResponse:
 
 
 def sso_start(request: HttpRequest, org: str) -> HttpResponse:
-    provider = (
-        IdentityProvider.objects.select_related("organization")
-        .filter(organization__slug=org, enabled=True)
-        .first()
-    )
+    provider = _provider(org)
     if provider is None:
         return _problem(request, "This company has no single sign-on set up.", 404)
     try:
@@ -127,11 +123,7 @@ def sso_callback(request: HttpRequest, org: str) -> HttpResponse:
     from authlib.integrations.base_client.errors import OAuthError
     from joserfc.errors import JoseError
 
-    provider = (
-        IdentityProvider.objects.select_related("organization")
-        .filter(organization__slug=org, enabled=True)
-        .first()
-    )
+    provider = _provider(org)
     if provider is None:
         return _problem(request, "This company has no single sign-on set up.", 404)
     try:
@@ -155,12 +147,15 @@ def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
     return render(request, "portal/invitation_problem.html", {"message": message}, status=status)
 
 
-def _saml_provider(org: str) -> IdentityProvider | None:
-    return (
-        IdentityProvider.objects.select_related("organization")
-        .filter(organization__slug=org, enabled=True, kind=IdentityProvider.Kind.SAML)
-        .first()
+def _provider(org: str, kind: str | None = None) -> IdentityProvider | None:
+    providers = IdentityProvider.objects.select_related("organization").filter(
+        organization__slug=org, enabled=True
     )
+    return (providers.filter(kind=kind) if kind else providers).first()
+
+
+def _saml_provider(org: str) -> IdentityProvider | None:
+    return _provider(org, IdentityProvider.Kind.SAML)
 
 
 @csrf_exempt  # the identity provider posts here from its own site; the assertion is the proof

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from django import forms
 from django.conf import settings
@@ -23,7 +24,7 @@ from apps.organizations.invitations import (
     roster_check,
     roster_import,
 )
-from apps.organizations.models import MANAGER_ROLES, Invitation, InviteLink, Role
+from apps.organizations.models import MANAGER_ROLES, EmployeeProfile, Invitation, InviteLink, Role
 from apps.organizations.pages import company_page
 from apps.organizations.provisioning import PersonData
 from apps.organizations.selectors import PERSON_STATES, organizations_for_user, people_progress
@@ -206,22 +207,18 @@ def roster_page(request: HttpRequest) -> HttpResponse:
 @login_required
 def invitation_landing(request: HttpRequest, token: str) -> HttpResponse:
     """The link in an invitation e-mail, once the person has signed in."""
-    try:
-        employee = invitation_accept(token=token, user=request.user)
-    except ApplicationError as exc:
-        return render(
-            request,
-            "portal/invitation_problem.html",
-            {"message": exc.message},
-            status=exc.status_code,
-        )
-    return redirect("employee-home", employee.organization.slug)
+    return _join(request, lambda: invitation_accept(token=token, user=request.user))
 
 
 @login_required
 def join_landing(request: HttpRequest, token: str) -> HttpResponse:
+    """A shared invite link, once the person has signed in."""
+    return _join(request, lambda: invite_link_join(token=token, user=request.user))
+
+
+def _join(request: HttpRequest, accept: Callable[[], EmployeeProfile]) -> HttpResponse:
     try:
-        employee = invite_link_join(token=token, user=request.user)
+        employee = accept()
     except ApplicationError as exc:
         return render(
             request,
