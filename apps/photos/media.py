@@ -18,8 +18,9 @@ def photo_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
 
 
 def photo_marked_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
-    """The selfie with what the checks found drawn on it: the face box (green when the
-    photo is usable, red when not), for the upload page's verdict."""
+    """The selfie with what the checks found drawn on it, for the upload page's verdict:
+    the face box (green when the photo is usable, red when not) and, when a light check
+    failed or warned, the areas too dark or blown out tinted red."""
     import io
 
     from PIL import Image, ImageDraw
@@ -29,8 +30,14 @@ def photo_marked_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
         return None
     photo = Photo.objects.get(pk=pk)
     box = (photo.report or {}).get("face_box")
+    light_problem = any(
+        c.get("code") in LIGHT_CHECKS and c.get("status") in {"warn", "fail"}
+        for c in (photo.report or {}).get("checks", [])
+    )
     with Image.open(io.BytesIO(found.data)) as image:
         image = image.convert("RGB")
+        if light_problem:
+            image = _tint_bad_light(image)
         if box:
             draw = ImageDraw.Draw(image)
             colour = (30, 140, 70) if (photo.report or {}).get("usable") else (200, 30, 30)
@@ -39,3 +46,19 @@ def photo_marked_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
         out = io.BytesIO()
         image.save(out, format="JPEG", quality=85)
     return MediaFile(out.getvalue(), "image/jpeg")
+
+
+LIGHT_CHECKS = {"exposure", "clipping", "side_shadow"}
+DARK_LUMA, BRIGHT_LUMA = 40, 250
+
+
+def _tint_bad_light(image):  # type: ignore[no-untyped-def]
+    """Pixels too dark or blown out, tinted red at half strength."""
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(image).astype(np.float32)
+    luma = pixels @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    bad = (luma < DARK_LUMA) | (luma > BRIGHT_LUMA)
+    pixels[bad] = 0.5 * pixels[bad] + 0.5 * np.array([220.0, 30.0, 30.0], dtype=np.float32)
+    return Image.fromarray(pixels.clip(0, 255).astype(np.uint8))

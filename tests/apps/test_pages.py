@@ -226,6 +226,13 @@ def test_company_pages_are_404_to_other_companies_and_send_strangers_to_sign_in(
         for outsider in (globex.hr, globex.employee_user, globex.approver):
             client.force_login(outsider)
             assert getattr(client, method)(url).status_code == 404, (name, outsider)
+    # nor through their own company's addresses: Acme's objects are not found there
+    for name, url in _company_urls(globex.org, objects):
+        if name not in objects:
+            continue
+        for outsider in (globex.hr, globex.employee_user, globex.approver):
+            client.force_login(outsider)
+            assert getattr(client, method)(url).status_code == 404, (name, outsider)
     # and an unknown company answers exactly the same
     client.force_login(globex.hr)
     assert client.get(reverse("hr-dashboard", args=["no-such-company"])).status_code == 404
@@ -535,3 +542,36 @@ def test_audit_log_filters_verifies_and_exports(approved, client):
     assert [json.loads(line)["sequence"] for line in lines] == list(range(1, len(lines) + 1))
     client.force_login(c.approver)
     assert client.get(url).status_code == 403
+
+
+def test_a_dark_photo_comes_back_with_the_dark_areas_marked(acme, client, selfies, run_jobs):
+    original = np.asarray(Image.open(io.BytesIO(selfies["selfie-01.png"])).convert("RGB"))
+    dark = io.BytesIO()
+    Image.fromarray((original * 0.22).astype(np.uint8)).save(dark, format="JPEG", quality=95)
+    client.force_login(acme.employee_user)
+    url = reverse("photo-upload", args=[acme.org.slug])
+    dim = client.post(url, {"photo": _file(dark.getvalue(), "dark.jpg")}).json()
+    fine = client.post(url, {"photo": _file(selfies["selfie-01.png"], "fine.png")}).json()
+    run_jobs()
+
+    def marked_share(photo_id: int) -> tuple[float, dict]:
+        """How much of the picture the marking changed, against the plain stored copy."""
+        from apps.core.media import media_link
+
+        status = client.get(reverse("photo-status", args=[acme.org.slug, photo_id])).json()
+        marked = client.get(status["marked_url"]).content
+        plain = client.get(
+            media_link(kind="photo", pk=photo_id, user=acme.employee_user, width=320)
+        ).content
+        a, b = (
+            np.asarray(Image.open(io.BytesIO(x)).convert("RGB")).astype(int)
+            for x in (marked, plain)
+        )
+        return float((np.abs(a - b).max(axis=2) > 40).mean()), status
+
+    share, status = marked_share(dim["id"])
+    assert any(p["code"] == "exposure" for p in status["problems"])
+    assert share > 0.2  # the dark areas are tinted
+    untouched, status = marked_share(fine["id"])
+    assert not any(p["code"] == "exposure" for p in status["problems"])
+    assert untouched < 0.02  # only the face box was drawn
