@@ -5,11 +5,14 @@ from __future__ import annotations
 from django.urls import path
 
 from apps.audit import apis as audit
+from apps.core import converters
 from apps.generation import apis as generation
 from apps.organizations import apis as organizations
 from apps.photos import apis as photos
 from apps.publishing import apis as publishing
 from apps.webhooks import apis as webhooks
+
+converters.register()
 
 urlpatterns = [
     path("employees/", organizations.EmployeeListApi.as_view(), name="api-employees"),

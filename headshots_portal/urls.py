@@ -1,14 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from apps.core.converters import IdConverter
 from apps.core.media import media_view
 from apps.core.views import health, metrics, workers_health
 from apps.organizations import signin
 from apps.organizations.views import index, invitation_landing, join_landing
-
-register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", index, name="index"),

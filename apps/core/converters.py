@@ -12,3 +12,12 @@ class IdConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+def register() -> None:
+    """Make <id:...> usable in path(); every URL module that uses it calls this first."""
+    from django.urls import register_converter
+    from django.urls.converters import get_converters
+
+    if "id" not in get_converters():
+        register_converter(IdConverter, "id")

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
+from apps.core import converters
 from apps.generation import views as generation
 from apps.organizations import views as organizations
 from apps.photos import views as photos
 from apps.presets import views as presets
 from apps.publishing import views as publishing
+
+converters.register()
 
 urlpatterns = [
     path("", organizations.company_home, name="company-home"),
