@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import io
+import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -135,3 +137,70 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+# -- the browser (tests/e2e, tests/sso): one Playwright for the whole session, shared by
+# every folder that drives pages (two at once would fight over the event loop)
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Playwright's sync API runs an event loop in the test's thread; the ORM calls the tests
+# make between page steps are ordinary synchronous ones.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not Path(CHROMIUM).is_file():
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_page(chromium, request):
+    context = chromium.new_context(viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time():
+    """On SQLite the live server's threads share the test's one in-memory connection, and
+    two requests at once (the upload page sends several files together) collide inside
+    it. There the live server still accepts connections in threads (the browser opens
+    spare ones) but runs the application for one request at a time; on PostgreSQL each
+    thread has its own connection and nothing is serialised."""
+    import threading
+
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+        yield
+        return
+    from django.core.servers.basehttp import ThreadedWSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class Serialised(ThreadedWSGIServer):
+        lock = threading.Lock()
+
+        def set_app(self, application):  # type: ignore[no-untyped-def]
+            def one_at_a_time(environ, start_response):  # type: ignore[no-untyped-def]
+                with self.lock:
+                    return application(environ, start_response)
+
+            super().set_app(one_at_a_time)
+
+    original = LiveServerThread.server_class
+    LiveServerThread.server_class = Serialised
+    yield
+    LiveServerThread.server_class = original

@@ -177,7 +177,12 @@ def test_two_schedulers_in_the_same_slot_send_each_task_once(db, stub_broker):
     release_on_commit_hooks()
     sent = [dramatiq.Message.decode(m).actor_name for m in stub_broker.queues["cpu"].queue]
     # no directory is configured, so the hourly sync sends nothing
-    assert sorted(sent) == ["generation_jobs_sweep", "generation_jobs_sweep", "retention_purge"]
+    assert sorted(sent) == [
+        "generation_jobs_sweep",
+        "generation_jobs_sweep",
+        "invitation_reminders",
+        "retention_purge",
+    ]
     runs = ScheduledRun.objects.filter(task="generation_jobs_sweep").order_by("slot")
     assert list(runs.values_list("scheduler", flat=True)) == ["a:1", "b:2"]
 

@@ -38,7 +38,8 @@ def test_employee_consents_uploads_and_picks(
     bad.write_bytes(b"<html>not a photo</html>")
     page.set_input_files("#photo-input", [*files, str(bad)])
     page.get_by_text("Refused").wait_for()
-    page.wait_for_function("document.querySelectorAll('#uploads progress').length === 0")
+    # (no wait_for_function: a string predicate is an eval, which the portal's CSP forbids)
+    expect(page.locator("#uploads progress")).to_have_count(0)
     shot(page, "employee-2-uploaded")
     run_jobs()  # the workers check the photos
     page.locator("[data-usable]").filter(has_text=str(len(USABLE))).wait_for()
@@ -55,9 +56,10 @@ def test_employee_consents_uploads_and_picks(
     images = page.locator(".grid img")
     assert images.count() >= 1
     # every candidate's signed link answered with an image
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('.grid img')).every(i => i.complete && i.naturalWidth > 0)"
-    )
+    for index in range(images.count()):
+        _wait_until(
+            lambda i=index: images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+        )
     shot(page, "employee-4-gallery")
     page.get_by_role("button", name="Pick this one").first.click()
     page.get_by_text("Your pick, waiting for HR").wait_for()
@@ -109,6 +111,8 @@ def test_hr_edits_a_preset_then_bulk_approves(browser_page, live_server, selfies
     sign_in(page, live_server.url, c.hr.username)
     page.goto(f"{live_server.url}/o/{c.org.slug}/hr/presets/")
     page.get_by_role("link", name="Corporate executive").click()
+    page.wait_for_url(re.compile(r"/hr/presets/corporate-executive/$"))
+    page.wait_for_load_state("load")  # the editor's script listens from here on
     preview = page.locator("#preset-preview")
     first = preview.get_attribute("src")
     page.get_by_label("Backdrop kind").select_option("solid")
@@ -150,3 +154,13 @@ def test_pages_work_on_a_phone_and_by_keyboard(browser_page, live_server):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     shot(page, "phone-upload")
+
+
+def _wait_until(check, timeout_s: float = 20.0) -> None:
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("the page did not get there in time")
+        time.sleep(0.1)

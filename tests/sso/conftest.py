@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import browser_page, chromium  # noqa: F401 - the browser fixtures
-
 HERE = Path(__file__).resolve().parent / "oidc_provider"
 SECRET_ENV = "ACME_OIDC_CLIENT_SECRET"
 ACCOUNTS = {
