@@ -100,7 +100,9 @@ def saml_idp(db, client, tmp_path, settings):
     config.load(_idp_config(key, cert, sp_metadata))
     server = Server(config=config)
 
-    def answer(email: str, name: str = "Ana García", groups=("Staff",)) -> tuple[str, str]:
+    def answer(
+        email: str, name: str = "Ana García", groups=("Staff",), signed: bool = True
+    ) -> tuple[str, str]:
         from saml2 import BINDING_HTTP_REDIRECT
         from saml2.saml import AUTHN_PASSWORD_PROTECTED
 
@@ -116,7 +118,8 @@ def saml_idp(db, client, tmp_path, settings):
             name_id=server.ident.transient_nameid(request.message.issuer.text, email),
             userid=email,
             authn={"class_ref": AUTHN_PASSWORD_PROTECTED, "authn_auth": IDP_ENTITY},
-            sign_assertion=True,
+            sign_assertion=signed,
+            sign_response=False,
         )
         return base64.b64encode(str(response).encode()).decode(), query["RelayState"][0]
 
@@ -175,3 +178,10 @@ def test_an_answer_is_used_once_and_only_for_a_request_made_here(saml_idp, clien
     assert replay.status_code == 403 and "already been used" in replay.content.decode()
     fresh, _ = answer("ana@acme.example")
     assert post(client, fresh, "a-relay-this-portal-never-signed").status_code == 403
+
+
+def test_an_unsigned_assertion_is_refused(saml_idp, client):
+    c, provider, answer = saml_idp
+    refused = post(client, *answer("ana@acme.example", signed=False))
+    assert refused.status_code == 403 and "could not be verified" in refused.content.decode()
+    assert not EmployeeProfile.objects.filter(email="ana@acme.example").exists()
