@@ -12,14 +12,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from apps.audit.services import audit_record
-from apps.core.errors import PermissionDenied
 from apps.core.storage import private_read
 from apps.organizations.models import EmployeeProfile, Organization
-
-
-def _require_self(employee: EmployeeProfile, actor: AbstractBaseUser) -> None:
-    if employee.user_id != actor.pk:
-        raise PermissionDenied("Only the person themselves can do this.")
+from apps.organizations.selectors import require_self
 
 
 def personal_data_export(
@@ -30,9 +25,7 @@ def personal_data_export(
     from apps.generation.models import GenerationJob, Headshot
     from apps.photos.models import ConsentRecord, Photo
 
-    if employee.organization_id != organization.pk:
-        raise PermissionDenied("This person belongs to another company.")
-    _require_self(employee, actor)
+    require_self(organization=organization, employee=employee, actor=actor)
     record: dict[str, Any] = {
         "profile": {
             "full_name": employee.full_name,
@@ -116,9 +109,7 @@ def personal_data_delete(
     from apps.photos.models import ConsentRecord
     from apps.photos.services import employee_biometrics_delete
 
-    if employee.organization_id != organization.pk:
-        raise PermissionDenied("This person belongs to another company.")
-    _require_self(employee, actor)
+    require_self(organization=organization, employee=employee, actor=actor)
     from django.utils import timezone
 
     with transaction.atomic():

@@ -28,6 +28,16 @@ def require_role(
     return membership
 
 
+def require_self(
+    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
+) -> None:
+    """A person's own steps (consent, selfies, their data): nobody does them for someone
+    else, HR included."""
+    membership_get(organization=organization, user=actor)
+    if employee.organization_id != organization.pk or employee.user_id != actor.pk:
+        raise PermissionDenied("Only the person themselves can do this.")
+
+
 def organizations_for_user(*, user: AbstractBaseUser) -> QuerySet[Organization]:
     return Organization.objects.filter(
         pk__in=Membership.objects.filter(user=user).values("organization")

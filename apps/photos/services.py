@@ -17,22 +17,13 @@ from apps.core.queue import enqueue
 from apps.core.ratelimit import rate_limit
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.organizations.models import EmployeeProfile, Organization
-from apps.organizations.selectors import membership_get
+from apps.organizations.selectors import require_self
 from apps.photos.models import ConsentRecord, ConsentText, IdentityProfile, Photo, PhotoStatus
 from apps.photos.selectors import consent_current, consent_text_current
 from apps.photos.tasks import photo_check
 from pipeline.errors import ImageRejected, PipelineError
 
 logger = logging.getLogger(__name__)
-
-
-def _require_self(
-    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
-) -> None:
-    """Biometric steps are the person's own: nobody consents or uploads for someone else."""
-    membership_get(organization=organization, user=actor)
-    if employee.organization_id != organization.pk or employee.user_id != actor.pk:
-        raise PermissionDenied("Only the person themselves can do this.")
 
 
 @transaction.atomic
@@ -45,7 +36,7 @@ def consent_give(
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> ConsentRecord:
-    _require_self(organization=organization, employee=employee, actor=actor)
+    require_self(organization=organization, employee=employee, actor=actor)
     current = consent_text_current(organization=organization)
     if text_version != current.version:
         raise ValidationFailed(
@@ -81,7 +72,7 @@ def consent_withdraw(
     selfies and face embeddings are deleted at once. Returns the selfie files deleted."""
     from apps.generation.services import employee_jobs_stop
 
-    _require_self(organization=organization, employee=employee, actor=actor)
+    require_self(organization=organization, employee=employee, actor=actor)
     with transaction.atomic():
         withdrawn = ConsentRecord.objects.filter(
             organization=organization, employee=employee, withdrawn_at__isnull=True
@@ -117,7 +108,7 @@ def photo_upload(
     stored once. Decoding happens before the transaction opens: nothing is written for a
     refused file.
     """
-    _require_self(organization=organization, employee=employee, actor=actor)
+    require_self(organization=organization, employee=employee, actor=actor)
     if consent_current(organization=organization, employee=employee) is None:
         raise StateConflict(
             "Give your consent to the processing of your photos before uploading selfies."
