@@ -79,7 +79,8 @@ def intake_pair() -> Pair:
 
     from pipeline.checks import PhotoChecker
     from pipeline.faces import DlibFaceAnalyzer
-    from pipeline.orchestrator import HeadshotPipeline, PipelineConfig, normalise_upload
+    from pipeline.imaging import normalise_upload
+    from pipeline.orchestrator import HeadshotPipeline, PipelineConfig
 
     photos = twelve_megapixel_jpegs()
     pipeline = HeadshotPipeline.from_config(PipelineConfig(min_usable_photos=1))

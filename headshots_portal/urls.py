@@ -10,6 +10,7 @@ from apps.organizations.views import index, invitation_landing, join_landing
 urlpatterns = [
     path("", index, name="index"),
     path("accounts/login/", signin.sign_in, name="login"),
+    path("accounts/password_reset/", signin.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("sso/<slug:org>/start/", signin.sso_start, name="sso-start"),
     path("sso/<slug:org>/callback/", signin.sso_callback, name="sso-callback"),

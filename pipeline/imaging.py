@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
+from typing import IO
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -31,6 +32,8 @@ _REFUSED_NAMES: tuple[tuple[bytes, int, str], ...] = (
     (b"PK\x03\x04", 0, "ZIP"),
 )
 _SUPPORTED = "JPEG, PNG, WebP or HEIC"
+# The longest side of the copy kept of every upload (the original is never stored).
+NORMALISED_MAX_SIDE = 2048
 
 
 @dataclass(frozen=True)
@@ -166,7 +169,7 @@ def decode_image(
     _require_complete(data, fmt)
     try:
         try:
-            image = Image.open(io.BytesIO(data), formats=[fmt])
+            image: Image.Image = Image.open(io.BytesIO(data), formats=[fmt])
         except Image.DecompressionBombError as exc:
             # Pillow's own guard fires at open for headers claiming gigapixels.
             raise ImageRejected(
@@ -193,7 +196,10 @@ def decode_image(
             image.draft("RGB", (max(1, int(width * ratio)), max(1, int(height * ratio))))
             draft_scale = image.size[0] / width
         image.load()
-        pixels = _to_rgb_array(ImageOps.exif_transpose(image))
+        if fmt != "JPEG" and max_side:
+            image, draft_scale = _reduce(image, max_side)
+        ImageOps.exif_transpose(image, in_place=True)  # no second full-size copy
+        pixels = _to_rgb_array(image)
     except ImageRejected:
         raise
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, EOFError) as exc:
@@ -205,6 +211,59 @@ def decode_image(
     return DecodedImage(
         pixels=pixels, source_format=fmt, source_size=(width, height), draft_scale=draft_scale
     )
+
+
+def _reduce(image: Image.Image, max_side: int) -> tuple[Image.Image, float]:
+    """Formats without reduced decoding (PNG, WebP, HEIC) are shrunk by a whole factor right
+    after decoding, as JPEG's decoder does, so that no later step copies the full size."""
+    width, height = image.size
+    factor = int(max(width, height) // (0.75 * max_side))
+    if factor < 2:
+        return image, 1.0
+    try:
+        reduced = image.reduce(factor)
+    except ValueError:  # a mode reduce does not take (palette, 16-bit): keep the full size
+        return image, 1.0
+    reduced.info = image.info  # exif_transpose reads the orientation from here
+    if hasattr(image, "getexif"):
+        exif = image.getexif()
+        if exif:
+            reduced.info["exif"] = exif.tobytes()
+    return reduced, reduced.size[0] / width
+
+
+# Bytes per pixel Pillow holds for a decoded image of each mode (RGB is stored as 4).
+_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16B": 2, "I;16L": 2}
+
+
+def decode_memory_estimate(
+    data: bytes | IO[bytes], *, max_pixels: int, max_side: int | None = None
+) -> int:
+    """About the most memory ``decode_image`` holds for this file at once, read from its
+    header alone (for the web process's decode budget). A header that cannot be read
+    within its first megabyte counts as the largest image accepted."""
+    head = data[: 1 << 20] if isinstance(data, bytes) else data.read(1 << 20)
+    if not isinstance(data, bytes):
+        data.seek(0)
+    try:
+        fmt = sniff_format(head)
+        with Image.open(io.BytesIO(head), formats=[fmt]) as image:
+            width, height = image.size
+            mode = image.mode
+    except (ImageRejected, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        width, height, mode, fmt = max_pixels, 1, "RGBA", "unknown"
+    if width * height > max_pixels:
+        return 0  # refused from the header before any pixel is decoded
+    decoded = width * height
+    if fmt == "JPEG" and max_side and max(width, height) > max_side:
+        factor = 1
+        while factor < 8 and max(width, height) / (factor * 2) >= 0.75 * max_side:
+            factor *= 2
+        decoded //= factor * factor
+    full = decoded * _MODE_BYTES.get(mode, 4)
+    # the decode, an RGB copy at the size kept (at most the decode), and the array of it
+    kept = decoded if not max_side else min(decoded, int((max_side / 0.75) ** 2))
+    return full + kept * 7
 
 
 def _to_rgb_array(image: Image.Image) -> np.ndarray:
@@ -222,6 +281,15 @@ def _to_rgb_array(image: Image.Image) -> np.ndarray:
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return np.asarray(Image.alpha_composite(white, rgba).convert("RGB"))
     return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+
+
+def normalise_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, DecodedImage]:
+    """Validate an upload by content and return a metadata-free JPEG copy (at most 2048 px)."""
+    decoded = decode_image(
+        data, max_bytes=max_bytes, max_pixels=max_pixels, max_side=NORMALISED_MAX_SIDE
+    )
+    pixels, _ = downscale(decoded.pixels, NORMALISED_MAX_SIDE)
+    return encode(pixels, quality=92), decoded
 
 
 def downscale(pixels: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

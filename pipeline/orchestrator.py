@@ -25,7 +25,10 @@ from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
 from pipeline.geometry import aligned_crop
 from pipeline.identity import Enrollment, IdentityBuilder
-from pipeline.imaging import DecodedImage, decode_image, downscale, encode
+from pipeline.imaging import (
+    decode_image,
+    encode,
+)
 from pipeline.presets import BrandPreset, OutputSize
 from pipeline.prompts import Prompt, PromptError, build_prompt
 from pipeline.provenance import xmp_packet
@@ -40,7 +43,6 @@ Progress = Callable[[int, str], None]
 
 FACE_BACKENDS = {"dlib", "insightface"}
 GENERATION_BACKENDS = {"studio", "diffusion"}
-NORMALISED_MAX_SIDE = 2048
 
 
 @dataclass(frozen=True)
@@ -165,15 +167,6 @@ def _candidate(
         prompt=prompt.positive,
         negative_prompt=prompt.negative,
     )
-
-
-def normalise_upload(data: bytes, *, max_bytes: int, max_pixels: int) -> tuple[bytes, DecodedImage]:
-    """Validate an upload by content and return a metadata-free JPEG copy (at most 2048 px)."""
-    decoded = decode_image(
-        data, max_bytes=max_bytes, max_pixels=max_pixels, max_side=NORMALISED_MAX_SIDE
-    )
-    pixels, _ = downscale(decoded.pixels, NORMALISED_MAX_SIDE)
-    return encode(pixels, quality=92), decoded
 
 
 def selfie_quality(report: PhotoReport) -> float:

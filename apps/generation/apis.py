@@ -155,7 +155,11 @@ class HeadshotListApi(CompanyApiView):
     def get(self, request: Request, org: str) -> Response:
         from apps.generation.models import Headshot
 
-        headshots = Headshot.objects.filter(organization=self.organization).order_by("-created_at")
+        headshots = (
+            Headshot.objects.filter(organization=self.organization)
+            .exclude(status=HeadshotStatus.WITHDRAWN)
+            .order_by("-created_at")
+        )
         if status := choice_param(request, "status", list(HeadshotStatus.values)):
             headshots = headshots.filter(status=status)
         if employee := id_param(request, "employee"):

@@ -10,7 +10,11 @@ from apps.organizations.access import may_view_person_media
 
 def headshot_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
     headshot = Headshot.objects.select_related("employee").filter(pk=pk).first()
-    if headshot is None or not may_view_person_media(user=user, employee=headshot.employee):
+    if (
+        headshot is None
+        or not headshot.image  # withdrawn: the image is gone
+        or not may_view_person_media(user=user, employee=headshot.employee)
+    ):
         return None
     data = private_read(headshot.image.name)
     return MediaFile(data, sniffed_type(data))

@@ -77,6 +77,9 @@ class HeadshotStatus(models.TextChoices):
     PICKED = "picked"
     APPROVED = "approved"
     REJECTED = "rejected"
+    # The person withdrew consent or left while it was in the directory: its image is
+    # deleted and it waits for the directory sync to remove the photo there.
+    WITHDRAWN = "withdrawn"
 
 
 class Headshot(TenantOwned):

@@ -28,7 +28,11 @@ def job_list(
 
 
 def headshot_get(*, organization: Organization, pk: int) -> Headshot:
-    headshot = Headshot.objects.filter(organization=organization, pk=pk).first()
+    headshot = (
+        Headshot.objects.filter(organization=organization, pk=pk)
+        .exclude(status=HeadshotStatus.WITHDRAWN)
+        .first()
+    )
     if headshot is None:
         raise NotFound("Not found.")
     return headshot
@@ -36,8 +40,10 @@ def headshot_get(*, organization: Organization, pk: int) -> Headshot:
 
 def headshot_list_for_job(*, organization: Organization, job: GenerationJob) -> QuerySet[Headshot]:
     """The gallery: accepted candidates best first, then the rejected ones with their reasons."""
-    return Headshot.objects.filter(organization=organization, job=job).order_by(
-        "-accepted", "rank", "key"
+    return (
+        Headshot.objects.filter(organization=organization, job=job)
+        .exclude(status=HeadshotStatus.WITHDRAWN)
+        .order_by("-accepted", "rank", "key")
     )
 
 

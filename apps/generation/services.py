@@ -31,10 +31,16 @@ from apps.generation.models import (
     JobStatus,
 )
 from apps.generation.tasks import generation_job_run_task
-from apps.organizations.models import APPROVER_ROLES, MANAGER_ROLES, EmployeeProfile, Organization
+from apps.organizations.models import (
+    APPROVER_ROLES,
+    MANAGER_ROLES,
+    EmployeeProfile,
+    EmployeeStatus,
+    Organization,
+)
 from apps.organizations.selectors import membership_get, require_role
 from apps.photos.models import Photo, PhotoStatus
-from apps.photos.selectors import consent_current, usable_photo_count
+from apps.photos.selectors import consent_current, consent_standing, usable_photo_count
 from apps.photos.services import embedding_from_bytes, identity_profile_save
 from apps.presets.models import BrandPreset
 from apps.presets.selectors import preset_version_latest, preset_version_spec
@@ -553,7 +559,8 @@ def _store_results(
             by_key = {c.key: c for c in result.candidates}
             for scored in ranking:
                 candidate = by_key[scored.key]
-                name = private_save(folder, candidate.encoded, suffix=".jpg")
+                # A generated headshot is personal data made from a face: encrypted at rest.
+                name = private_save(folder, candidate.encoded, suffix=".jpg", encrypted=True)
                 saved.append(name)
                 Headshot.objects.create(
                     organization_id=job.organization_id,
@@ -626,6 +633,7 @@ def headshot_pick(
         raise NotFound("Not found.")
     if headshot.employee.user_id != actor.pk:
         raise PermissionDenied("Only the person in the headshot can pick it.")
+    _require_consent(organization, headshot)
     if headshot.status == HeadshotStatus.PICKED:
         return headshot
     if headshot.status != HeadshotStatus.CANDIDATE or headshot.job.status != JobStatus.SUCCEEDED:
@@ -648,9 +656,11 @@ def headshot_approve(
     *, organization: Organization, actor: AbstractBaseUser, headshot: Headshot
 ) -> Headshot:
     require_role(organization=organization, user=actor, roles=APPROVER_ROLES)
-    headshot = Headshot.objects.select_for_update().get(pk=headshot.pk)
+    headshot = Headshot.objects.select_for_update().select_related("employee").get(pk=headshot.pk)
     if headshot.organization_id != organization.pk:
         raise NotFound("Not found.")
+    _require_other_decider(headshot, actor)
+    _require_consent(organization, headshot)
     if headshot.status == HeadshotStatus.APPROVED:
         return headshot
     if headshot.status != HeadshotStatus.PICKED:
@@ -690,9 +700,10 @@ def headshot_reject(
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("Say why the headshot is rejected; the person sees the reason.")
-    headshot = Headshot.objects.select_for_update().get(pk=headshot.pk)
+    headshot = Headshot.objects.select_for_update().select_related("employee").get(pk=headshot.pk)
     if headshot.organization_id != organization.pk:
         raise NotFound("Not found.")
+    _require_other_decider(headshot, actor)
     if headshot.status not in (HeadshotStatus.CANDIDATE, HeadshotStatus.PICKED):
         raise StateConflict(f"This headshot is {headshot.status}; it can no longer be rejected.")
     headshot.status = HeadshotStatus.REJECTED
@@ -712,31 +723,59 @@ def headshot_reject(
     return headshot
 
 
-def employee_headshots_delete(*, organization: Organization, employee: EmployeeProfile) -> int:
-    """Delete a person's generated headshots (files and rows) and their jobs, except a
-    headshot still published somewhere (its publication must be withdrawn first, so the
-    directory sync can remove the photo). Returns how many headshots were deleted."""
-    from apps.publishing.models import Publication, PublicationStatus
+def _require_other_decider(headshot: Headshot, actor: AbstractBaseUser) -> None:
+    """Nobody decides on their own picture: another approver of the company does."""
+    if headshot.employee.user_id is not None and headshot.employee.user_id == actor.pk:
+        raise PermissionDenied(
+            "You cannot approve or reject your own headshot; another approver decides on it."
+        )
 
-    kept = set(
-        Publication.objects.filter(organization=organization, employee=employee)
-        .exclude(status=PublicationStatus.WITHDRAWN)
-        .values_list("headshot_id", flat=True)
+
+def _require_consent(organization: Organization, headshot: Headshot) -> None:
+    if headshot.employee.status == EmployeeStatus.LEFT:
+        raise StateConflict("This person has left the company: their headshots are not used.")
+    if not consent_standing(organization=organization, employee=headshot.employee):
+        raise StateConflict(
+            "This person has withdrawn their consent: their headshots can no longer be used."
+        )
+
+
+def employee_headshots_delete(*, organization: Organization, employee: EmployeeProfile) -> int:
+    """Stop every use of a person's generated headshots (consent withdrawn, their data
+    deleted, a leaver purged). Headshots and jobs are deleted with their files, except a
+    headshot still in the company's directory: its image and the cards and exports made
+    from it are deleted now, it is marked withdrawn (nobody can pick, approve or publish
+    it), and the directory sync, sent now, removes the photo from the directory. Returns
+    how many headshots were deleted or withdrawn."""
+    from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
+    from apps.publishing.tasks import directory_sync_task
+
+    publications = Publication.objects.select_for_update().filter(
+        organization=organization, employee=employee
     )
-    # Withdrawn publications go with the person; their artifacts too.
-    withdrawn = Publication.objects.filter(
-        organization=organization, employee=employee, status=PublicationStatus.WITHDRAWN
+    names = [p.artifact.name for p in publications if p.artifact]
+    in_directory = set(
+        publications.filter(
+            target=PublicationTarget.DIRECTORY_LDAP, status=PublicationStatus.SUCCEEDED
+        ).values_list("headshot_id", flat=True)
     )
-    names = [p.artifact.name for p in withdrawn if p.artifact]
-    withdrawn.delete()
-    doomed = Headshot.objects.filter(organization=organization, employee=employee).exclude(
-        pk__in=kept
+    # Cards and exports are files we hold: they go now. A directory photo stays recorded
+    # until the sync has removed it.
+    publications.exclude(headshot_id__in=in_directory).delete()
+    publications.filter(headshot_id__in=in_directory).exclude(
+        target=PublicationTarget.DIRECTORY_LDAP
+    ).delete()
+    headshots = Headshot.objects.filter(organization=organization, employee=employee)
+    names += [h.image.name for h in headshots if h.image]
+    count = headshots.count()
+    headshots.exclude(pk__in=in_directory).delete()
+    headshots.filter(pk__in=in_directory).update(
+        status=HeadshotStatus.WITHDRAWN, image="", updated_at=timezone.now()
     )
-    names += [h.image.name for h in doomed]
-    count = doomed.count()
-    doomed.delete()
     GenerationJob.objects.filter(organization=organization, employee=employee).exclude(
-        headshots__pk__in=kept
+        headshots__pk__in=in_directory
     ).delete()
     transaction.on_commit(lambda: [private_delete(n) for n in names])
+    if in_directory:
+        enqueue(directory_sync_task, organization.pk)
     return count

@@ -6,6 +6,12 @@ from django import forms
 from django.contrib import admin
 
 from apps.organizations.models import IdentityProvider, Organization
+from apps.organizations.tenant_secrets import (
+    MAX_SECRET_CHARS,
+    operator_variable,
+    seal,
+    secret_state,
+)
 
 
 class IdentityProviderForm(forms.ModelForm):
@@ -14,6 +20,16 @@ class IdentityProviderForm(forms.ModelForm):
         required=False,
         max_length=300,
         help_text="The provider's issuer URL.",
+    )
+    # Write-only: stored encrypted, never shown back (apps.organizations.tenant_secrets).
+    client_secret = forms.CharField(
+        required=False,
+        strip=False,
+        max_length=MAX_SECRET_CHARS,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="OpenID Connect: stored encrypted and never shown again; leave empty to keep "
+        "the current one. The operator's HEADSHOTS_OIDC_SECRET__<COMPANY> variable, when set, "
+        "is used instead.",
     )
 
     class Meta:
@@ -24,7 +40,7 @@ class IdentityProviderForm(forms.ModelForm):
             "enabled",
             "issuer",
             "client_id",
-            "client_secret_env",
+            "client_secret",
             "saml_metadata",
             "saml_email_attribute",
             "saml_name_attribute",
@@ -37,9 +53,24 @@ class IdentityProviderForm(forms.ModelForm):
         data = super().clean() or {}
         kind = data.get("kind")
         if kind == IdentityProvider.Kind.OIDC:
-            for name in ("issuer", "client_id", "client_secret_env"):
+            for name in ("issuer", "client_id"):
                 if not data.get(name):
                     self.add_error(name, "OpenID Connect needs this.")
+            organization = data.get("organization")
+            if (
+                organization is not None
+                and not data.get("client_secret")
+                and not secret_state(
+                    kind="oidc",
+                    organization=organization,
+                    sealed=self.instance.client_secret_sealed,
+                ).is_set
+            ):
+                self.add_error(
+                    "client_secret",
+                    "OpenID Connect needs the client secret: type it here, or set "
+                    f"{operator_variable('oidc', organization.slug)} on the portal's servers.",
+                )
         elif kind == IdentityProvider.Kind.SAML:
             metadata = data.get("saml_metadata") or ""
             problem = saml_metadata_problem(metadata)
@@ -54,6 +85,14 @@ class IdentityProviderForm(forms.ModelForm):
                 "role_groups", 'A mapping like {"hr": ["HR-Admins"], "approver": ["Leads"]}.'
             )
         return data
+
+    def save(self, commit: bool = True) -> IdentityProvider:
+        provider = super().save(commit=False)
+        if self.cleaned_data.get("client_secret"):
+            provider.client_secret_sealed = seal(self.cleaned_data["client_secret"])
+        if commit:
+            provider.save()
+        return provider
 
 
 def saml_metadata_problem(metadata: str) -> str:

@@ -174,9 +174,10 @@ class IdentityProvider(TenantOwned):
         max_length=300, blank=True, help_text="The provider's issuer URL (discovery)."
     )
     client_id = models.CharField(max_length=200, blank=True)
-    # The client secret is never stored: the name of the environment variable (or of its
-    # _FILE form) that holds it, as for the directory password.
-    client_secret_env = models.CharField(max_length=100, blank=True)
+    # The client secret typed by the platform administrator, encrypted
+    # (apps.organizations.tenant_secrets); the operator's HEADSHOTS_OIDC_SECRET__<COMPANY>
+    # variable takes precedence.
+    client_secret_sealed = models.TextField(blank=True, editable=False)
     # SAML 2.0: the identity provider's metadata (entity id, sign-on URL, signing
     # certificate) and the attributes that carry the person's address and name
     saml_metadata = models.TextField(blank=True)

@@ -72,7 +72,9 @@ def personal_data_export(
                     "backend": job.backend,
                 }
             )
-        for headshot in Headshot.objects.filter(organization=organization, employee=employee):
+        for headshot in Headshot.objects.filter(
+            organization=organization, employee=employee
+        ).exclude(image=""):
             name = f"headshots/{headshot.pk}{_suffix(headshot.image.name)}"
             archive.writestr(name, private_read(headshot.image.name))
             record["headshots"].append(
@@ -102,9 +104,9 @@ def _suffix(name: str) -> str:
 def personal_data_delete(
     *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
 ) -> dict[str, int]:
-    """The person deletes everything of theirs we can: consent withdrawn (stops any job),
-    selfies and embeddings, and every headshot not currently published (a published one
-    stays until HR withdraws it from the directory)."""
+    """The person deletes everything of theirs: consent withdrawn (stops any job),
+    selfies and embeddings, every headshot with the cards and exports made from it, and
+    the directory photo (removed by a sync sent now)."""
     from apps.generation.services import employee_headshots_delete, employee_jobs_stop
     from apps.photos.models import ConsentRecord
     from apps.photos.services import employee_biometrics_delete

@@ -176,9 +176,14 @@ def user_get_or_create(*, email: str, full_name: str = "") -> AbstractBaseUser:
     """A login for a person, keyed by email (readable usernames)."""
     user_model = get_user_model()
     email = email.strip().lower()
-    user, _ = user_model.objects.get_or_create(
+    user, created = user_model.objects.get_or_create(
         username=email, defaults={"email": email, "first_name": full_name.split(" ")[0][:150]}
     )
+    if created:
+        # People sign in through their company: they have no password, and an empty one
+        # would count as usable (a reset mail could then give them one).
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
     return user
 
 

@@ -4,11 +4,13 @@ only for the bootstrap administrator, with a limit on failed attempts."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
-from django.core.cache import cache
+from django.contrib.auth.forms import PasswordResetForm
+from django.contrib.auth.views import PasswordResetView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,12 +19,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import ApplicationError
+from apps.core.ratelimit import rate_limit
+from apps.organizations.lockout import BACKEND, address_of, failure_record, is_locked
 from apps.organizations.models import IdentityProvider
 from apps.organizations.sso import oidc_client, provider_for_email, sso_sign_in
 
 logger = logging.getLogger(__name__)
-FAILURES_ALLOWED = 5  # per account and per address, in FAILURE_WINDOW_S
-FAILURE_WINDOW_S = 900
 
 
 def _next(request: HttpRequest) -> str:
@@ -69,23 +71,15 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 
 def _password(request: HttpRequest) -> HttpResponse:
     username = request.POST.get("username", "").strip().lower()[:150]
-    address = request.META.get("REMOTE_ADDR", "")
-    failed = f"signin-failed:{username}", f"signin-failed-ip:{address}"
-    if any((cache.get(key) or 0) >= FAILURES_ALLOWED for key in failed):
+    address = address_of(request)
+    if is_locked(username, address):
         messages.error(request, "Too many failed attempts. Wait 15 minutes, then try again.")
         return redirect("login")
     user = authenticate(request, username=username, password=request.POST.get("password", ""))
-    allowed = user is not None and (
-        settings.HEADSHOTS_LOCAL_SIGNIN == "everyone" or user.is_superuser
-    )
-    if not allowed:
-        for key in failed:
-            if not cache.add(key, 1, FAILURE_WINDOW_S):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between the two calls
-                    cache.set(key, 1, FAILURE_WINDOW_S)
-        logger.warning("password sign-in refused for %r from %s", username, address)
+    if user is not None and not local_password_allowed(user):
+        failure_record(username, address)  # right password, but not for this door
+        user = None
+    if user is None:
         messages.error(
             request,
             "These credentials cannot sign in here. People sign in with their company account.",
@@ -93,6 +87,55 @@ def _password(request: HttpRequest) -> HttpResponse:
         return redirect("login")
     login(request, user)
     return redirect(_next(request))
+
+
+def local_password_allowed(user: Any) -> bool:
+    """Who may sign in with a password at all: the platform's superusers, or everyone on a
+    trial without an identity provider (HEADSHOTS_LOCAL_SIGNIN=everyone)."""
+    return bool(
+        user.is_active
+        and user.has_usable_password()
+        and (settings.HEADSHOTS_LOCAL_SIGNIN == "everyone" or user.is_superuser)
+    )
+
+
+class LocalPasswordResetForm(PasswordResetForm):
+    """Reset mails only for people who may sign in with a password: never for an account
+    that signs in through its company (it has no password to reset)."""
+
+    def get_users(self, email: str) -> Any:
+        return (user for user in super().get_users(email) if local_password_allowed(user))
+
+
+RESETS_PER_ADDRESS_PER_HOUR = 3
+RESETS_PER_CLIENT_PER_HOUR = 10
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Django's reset page with a limit on the mails it sends: per e-mail address (nobody's
+    inbox is flooded) and per client address."""
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip().lower()[:254]
+        try:
+            rate_limit(
+                scope="password-reset-ip",
+                key=address_of(request),
+                limit=RESETS_PER_CLIENT_PER_HOUR,
+                window_s=3600,
+                message="Too many reset requests from here. Try again in an hour.",
+            )
+            rate_limit(
+                scope="password-reset",
+                key=email,
+                limit=RESETS_PER_ADDRESS_PER_HOUR,
+                window_s=3600,
+                message="A reset link was sent to this address several times already. "
+                "Check the inbox, or try again in an hour.",
+            )
+        except ApplicationError as exc:
+            return _problem(request, exc.message, exc.status_code)
+    return PasswordResetView.as_view(form_class=LocalPasswordResetForm)(request)
 
 
 def sso_start(request: HttpRequest, org: str) -> HttpResponse:
@@ -137,7 +180,7 @@ def sso_callback(request: HttpRequest, org: str) -> HttpResponse:
         return _problem(
             request, "The sign-in could not be verified. Start again from the sign-in page.", 400
         )
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=BACKEND)
     target = request.session.pop("sso_next", "/")
     request.session.pop("sso_hint", None)
     return redirect(target if target != "/" else reverse("company-home", args=[org]))
@@ -174,7 +217,7 @@ def saml_acs(request: HttpRequest, org: str) -> HttpResponse:
         user = sso_sign_in(provider=provider, claims=claims)
     except ApplicationError as exc:
         return _problem(request, exc.message, exc.status_code)
-    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    login(request, user, backend=BACKEND)
     if (
         not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
         or target == "/"

@@ -23,6 +23,7 @@ from apps.organizations.models import (
     Role,
 )
 from apps.organizations.services import user_get_or_create
+from apps.organizations.tenant_secrets import SecretMissing, tenant_secret
 
 logger = logging.getLogger(__name__)
 SCOPES = "openid email profile"
@@ -43,14 +44,15 @@ def oidc_client(provider: IdentityProvider) -> Any:
     """Authlib's client for this company's provider (discovery from the issuer)."""
     from authlib.integrations.django_client import OAuth
 
-    from headshots_portal.env import ConfigurationError, env_str
-
     try:
-        secret = env_str(provider.client_secret_env)
-    except ConfigurationError as exc:
+        secret = tenant_secret(
+            kind="oidc", organization=provider.organization, sealed=provider.client_secret_sealed
+        )
+    except SecretMissing as exc:
+        logger.error("single sign-on for %s: %s", provider.organization.slug, exc.message)
         raise ValidationFailed(
-            f"Single sign-on is not ready: the client secret is read from "
-            f"{provider.client_secret_env} (or {provider.client_secret_env}_FILE), which is not set."
+            "Single sign-on is not ready for your company yet. Ask your HR team to contact "
+            "the portal's administrator."
         ) from exc
     scopes = SCOPES + (f" {provider.groups_claim}" if provider.groups_claim == "groups" else "")
     oauth = OAuth()

@@ -27,7 +27,7 @@ def check_file(
 ) -> tuple[PhotoAnalysis | None, dict[str, Any] | None]:
     """(analysis, None) for a photo the checks ran on, or (None, error) for a file they could not."""
     from pipeline.errors import PipelineError
-    from pipeline.orchestrator import normalise_upload
+    from pipeline.imaging import normalise_upload
 
     config = pipeline_config()
     try:

@@ -50,6 +50,15 @@ def consent_current(
     )
 
 
+def consent_standing(*, organization: Organization, employee: EmployeeProfile) -> bool:
+    """Whether the person's consent stands (given and not withdrawn, to any version of the
+    text): what keeps their finished headshots usable. New processing (uploads, checks,
+    generation) needs consent to the current text (consent_current)."""
+    return ConsentRecord.objects.filter(
+        organization=organization, employee=employee, withdrawn_at__isnull=True
+    ).exists()
+
+
 def photo_list(*, organization: Organization, employee: EmployeeProfile) -> QuerySet[Photo]:
     return Photo.objects.filter(organization=organization, employee=employee).order_by("created_at")
 

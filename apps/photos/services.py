@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-import threading
 from typing import IO
 
 import numpy as np
@@ -18,10 +17,12 @@ from apps.core.ratelimit import rate_limit
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.organizations.models import EmployeeProfile, Organization
 from apps.organizations.selectors import require_self
+from apps.photos.decode_budget import DecodeBudget
 from apps.photos.models import ConsentRecord, ConsentText, IdentityProfile, Photo, PhotoStatus
 from apps.photos.selectors import consent_current, consent_text_current
 from apps.photos.tasks import photo_check
 from pipeline.errors import ImageRejected, PipelineError
+from pipeline.imaging import NORMALISED_MAX_SIDE, decode_memory_estimate, normalise_upload
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +69,11 @@ def consent_give(
 def consent_withdraw(
     *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
 ) -> int:
-    """The person withdraws consent: their queued or running generation stops, and their
-    selfies and face embeddings are deleted at once. Returns the selfie files deleted."""
-    from apps.generation.services import employee_jobs_stop
+    """The person withdraws consent: their queued or running generation stops, their
+    selfies and face embeddings are deleted at once, and so are the headshots made from
+    them (one still in the directory is removed from it by a sync sent now). Returns the
+    selfie files deleted."""
+    from apps.generation.services import employee_headshots_delete, employee_jobs_stop
 
     require_self(organization=organization, employee=employee, actor=actor)
     with transaction.atomic():
@@ -83,15 +86,16 @@ def consent_withdraw(
         audit_record(
             organization=organization, actor=actor, action="consent.withdrawn", target=employee
         )
+        employee_headshots_delete(organization=organization, employee=employee)
         return employee_biometrics_delete(
             organization=organization, employee=employee, actor=actor, reason="consent withdrawn"
         )
 
 
-# Uploads normalised at once in one web process: each holds the upload and its decoded
-# pixels in memory, so more waiting uploads stay on disk (Django's temporary files) and
-# the process's memory stays bounded however many people upload together.
-_NORMALISING = threading.BoundedSemaphore(settings.HEADSHOTS["UPLOAD_DECODES_PER_PROCESS"])
+# Uploads are decoded within one memory budget per web process: each holds its bytes and
+# its decoded pixels while it is decoded, and the uploads that wait stay on disk (Django's
+# temporary files), so the process's memory stays bounded however many people upload.
+_DECODING = DecodeBudget(settings.HEADSHOTS["UPLOAD_DECODE_MEMORY_MB"] * 1024 * 1024)
 
 
 def photo_upload(
@@ -122,7 +126,10 @@ def photo_upload(
         message=f"You have uploaded {conf['UPLOADS_PER_HOUR']} photos in the last hour, the most we "
         "take; try again later.",
     )
-    with _NORMALISING:
+    cost = decode_memory_estimate(
+        data, max_pixels=conf["MAX_UPLOAD_PIXELS"], max_side=NORMALISED_MAX_SIDE
+    )
+    with _DECODING.reserve(cost + conf["MAX_UPLOAD_BYTES"]):
         raw = data if isinstance(data, bytes) else data.read(conf["MAX_UPLOAD_BYTES"] + 1)
         return _photo_store(organization=organization, employee=employee, data=raw)
 
@@ -130,8 +137,6 @@ def photo_upload(
 def _photo_store(
     *, organization: Organization, employee: EmployeeProfile, data: bytes
 ) -> tuple[Photo, bool]:
-    from pipeline.orchestrator import normalise_upload
-
     conf = settings.HEADSHOTS
     digest = sha256_hex(data)
     existing = Photo.objects.filter(

@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.ratelimit import rate_limit
 from apps.core.storage import private_read
-from apps.generation.models import Headshot
+from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
+from apps.organizations.tenant_secrets import seal, tenant_secret
 from apps.publishing.ldap_sync import (
     AD_THUMBNAIL_MAX_BYTES,
     DirectoryClient,
@@ -43,15 +45,12 @@ class DirectoryUnreachable(Exception):
 
 
 def directory_settings(connection: DirectoryConnection) -> DirectorySettings:
-    from headshots_portal.env import ConfigurationError, env_str
-
-    try:
-        password = env_str(connection.bind_secret_env)
-    except ConfigurationError as exc:
-        raise ValidationFailed(
-            f"The directory password is read from the environment variable "
-            f"{connection.bind_secret_env} (or {connection.bind_secret_env}_FILE), which is not set."
-        ) from exc
+    """The connection as the sync uses it, with the password from the company's own
+    sources only (tenant_secrets): the operator's variable for this company, or the one
+    HR typed."""
+    password = tenant_secret(
+        kind="ldap", organization=connection.organization, sealed=connection.bind_password_sealed
+    )
     return DirectorySettings(
         uri=connection.uri,
         start_tls=connection.start_tls,
@@ -64,13 +63,33 @@ def directory_settings(connection: DirectoryConnection) -> DirectorySettings:
     )
 
 
+# "Test connection" answers are coarse and few: the button must not work as a port
+# scanner of the portal's network (open, closed and silent ports answer alike).
+TESTS_PER_WINDOW = 10
+TEST_WINDOW_S = 600
+UNREACHABLE = (
+    "The directory could not be reached at this address, or did not answer as an LDAP "
+    "directory. Check the address, the port and TLS; the portal's log has the details."
+)
+
+
 def directory_connection_test(*, organization: Organization) -> str:
     """The settings page's "test connection" button."""
+    rate_limit(
+        scope="directory-test",
+        key=str(organization.pk),
+        limit=TESTS_PER_WINDOW,
+        window_s=TEST_WINDOW_S,
+        message="The connection was tested many times in a row. Wait a few minutes.",
+    )
     connection = _connection(organization)
     try:
         return DirectoryClient(directory_settings(connection)).test()
     except DirectoryError as exc:
-        raise ValidationFailed(f"The directory connection failed: {exc}") from exc
+        if exc.kind == "unreachable":
+            logger.warning("directory test for %s failed: %s", organization.slug, exc)
+            raise ValidationFailed(UNREACHABLE) from exc
+        raise ValidationFailed(f"The directory connection failed: {exc}.") from exc
 
 
 def _connection(organization: Organization) -> DirectoryConnection:
@@ -98,7 +117,8 @@ def _match_value(employee: EmployeeProfile, connection: DirectoryConnection) -> 
 def _wanted(
     organization: Organization, connection: DirectoryConnection
 ) -> tuple[list[Wanted], dict[str, tuple[EmployeeProfile, Headshot | None]]]:
-    """Active people with an approved headshot get it; people who left lose theirs."""
+    """Active people with an approved headshot get it; everyone else whose photo is in the
+    directory loses it (they left, withdrew consent or deleted their data)."""
     people: dict[str, tuple[EmployeeProfile, Headshot | None]] = {}
     wanted = []
     for headshot in headshots_approved_latest(
@@ -111,13 +131,16 @@ def _wanted(
             wanted.append(
                 Wanted(key=str(employee.pk), match_value=value, photo=_photo(headshot, connection))
             )
-    leavers = Publication.objects.filter(
-        organization=organization,
-        target=PublicationTarget.DIRECTORY_LDAP,
-        status=PublicationStatus.SUCCEEDED,
-        employee__status=EmployeeStatus.LEFT,
-    ).select_related("employee")
-    for publication in leavers:
+    gone = (
+        Publication.objects.filter(
+            organization=organization,
+            target=PublicationTarget.DIRECTORY_LDAP,
+            status=PublicationStatus.SUCCEEDED,
+        )
+        .exclude(employee_id__in=[int(key) for key in people])
+        .select_related("employee")
+    )
+    for publication in gone:
         employee = publication.employee
         value = _match_value(employee, connection)
         people[str(employee.pk)] = (employee, None)
@@ -213,6 +236,16 @@ def _record(
         publication.save()
         if outcome.done and outcome.action == "write":
             published_notify(publication, outcome.dn)
+    # A withdrawn headshot was kept only until its photo left the directory.
+    removed = Publication.objects.filter(
+        organization=organization,
+        target=PublicationTarget.DIRECTORY_LDAP,
+        status=PublicationStatus.WITHDRAWN,
+        headshot__status=HeadshotStatus.WITHDRAWN,
+    )
+    headshot_ids = list(removed.values_list("headshot_id", flat=True))
+    removed.delete()
+    Headshot.objects.filter(pk__in=headshot_ids, publications__isnull=True).delete()
     connection.last_sync_at = now
     connection.last_report = {"counts": report["counts"], "at": now.isoformat()}
     connection.save(update_fields=["last_sync_at", "last_report", "updated_at"])
@@ -230,7 +263,6 @@ DIRECTORY_FIELDS = (
     "uri",
     "start_tls",
     "bind_dn",
-    "bind_secret_env",
     "base_dn",
     "user_filter",
     "match_attribute",
@@ -243,22 +275,39 @@ DIRECTORY_FIELDS = (
 
 @transaction.atomic
 def directory_connection_save(
-    *, organization: Organization, actor: Any, values: dict[str, Any]
+    *,
+    organization: Organization,
+    actor: Any,
+    values: dict[str, Any],
+    bind_password: str = "",
+    forget_password: bool = False,
 ) -> DirectoryConnection:
     """Create or change the company's directory settings (HR's settings page). The
-    settings are checked as the sync would use them before anything is saved."""
+    settings are checked as the sync would use them before anything is saved. A typed
+    ``bind_password`` replaces the stored one (encrypted, never shown back); empty keeps it."""
     from django.core.exceptions import ValidationError
 
     from apps.organizations.models import MANAGER_ROLES
     from apps.organizations.selectors import require_role
 
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
+    unknown = sorted(set(values) - set(DIRECTORY_FIELDS))
+    if unknown:
+        # In particular no setting names where a secret is read from (tenant_secrets).
+        raise ValidationFailed(
+            "These directory settings do not exist: " + ", ".join(unknown) + ". The password "
+            "is typed in the password field, or set by the platform operator."
+        )
     connection = DirectoryConnection.objects.filter(organization=organization).first()
     if connection is None:
         connection = DirectoryConnection(organization=organization)
     for name in DIRECTORY_FIELDS:
         if name in values:
             setattr(connection, name, values[name])
+    if bind_password:
+        connection.bind_password_sealed = seal(bind_password)
+    elif forget_password:
+        connection.bind_password_sealed = ""
     if connection.photo_attribute == "thumbnailPhoto":
         connection.max_bytes = min(connection.max_bytes, AD_THUMBNAIL_MAX_BYTES)
     try:
@@ -285,6 +334,10 @@ def directory_connection_save(
         actor=actor,
         action="directory.settings_saved",
         target=connection,
-        data={"uri": connection.uri, "base_dn": connection.base_dn},
+        data={
+            "uri": connection.uri,
+            "base_dn": connection.base_dn,
+            "password": "changed" if bind_password else ("removed" if forget_password else "kept"),
+        },
     )
     return connection

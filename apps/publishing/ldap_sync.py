@@ -27,7 +27,13 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
 class DirectoryError(Exception):
-    """The directory cannot be used: bad settings, refused bind, unreachable server."""
+    """The directory cannot be used: bad settings, refused bind, unreachable server.
+    ``kind`` says which, for pages that must not say more (unreachable covers a closed
+    port, a timeout and a server that does not speak LDAP alike)."""
+
+    def __init__(self, message: str, *, kind: str = "unreachable") -> None:
+        super().__init__(message)
+        self.kind = kind  # settings, credentials, base_dn, unreachable
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,7 @@ class DirectoryClient:
     def __init__(self, settings: DirectorySettings) -> None:
         problems = settings.problems()
         if problems:
-            raise DirectoryError("; ".join(problems))
+            raise DirectoryError("; ".join(problems), kind="settings")
         self.settings = settings
         self._conn: Any = None
 
@@ -103,7 +109,9 @@ class DirectoryClient:
                 conn.start_tls_s()
             conn.simple_bind_s(s.bind_dn, s.bind_password)
         except ldap.INVALID_CREDENTIALS as exc:
-            raise DirectoryError(f"the directory refused the bind as {s.bind_dn}") from exc
+            raise DirectoryError(
+                f"the directory refused the bind as {s.bind_dn}", kind="credentials"
+            ) from exc
         except ldap.SERVER_DOWN as exc:
             raise DirectoryError(f"the directory at {s.uri} does not answer") from exc
         except ldap.LDAPError as exc:
@@ -126,7 +134,11 @@ class DirectoryClient:
         try:
             self._conn.search_s(self.settings.base_dn, ldap.SCOPE_BASE, "(objectClass=*)", ["1.1"])
         except ldap.NO_SUCH_OBJECT as exc:
-            raise DirectoryError(f"the base DN {self.settings.base_dn} does not exist") from exc
+            raise DirectoryError(
+                f"the base DN {self.settings.base_dn} does not exist", kind="base_dn"
+            ) from exc
+        except ldap.LDAPError as exc:
+            raise DirectoryError(f"the directory search failed: {_describe(exc)}") from exc
         finally:
             self.close()
         return f"Connected to {self.settings.uri} as {self.settings.bind_dn}; base DN found."

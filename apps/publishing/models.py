@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
 from django.db import models
 
 from apps.core.models import TenantOwned
@@ -59,12 +58,9 @@ class DirectoryConnection(TenantOwned):
     uri = models.CharField(max_length=300, help_text="ldaps://host or ldap://host with StartTLS")
     start_tls = models.BooleanField(default=True)
     bind_dn = models.CharField(max_length=500)
-    # The password is never stored here: the name of the environment variable (or of its
-    # _FILE form, for a secret store's mounted file) that holds it.
-    bind_secret_env = models.CharField(
-        max_length=100,
-        validators=[RegexValidator(r"^[A-Z][A-Z0-9_]{2,99}$", "an environment variable name")],
-    )
+    # The bind password HR typed, encrypted (apps.organizations.tenant_secrets); the
+    # platform operator's HEADSHOTS_LDAP_SECRET__<COMPANY> variable takes precedence.
+    bind_password_sealed = models.TextField(blank=True, editable=False)
     base_dn = models.CharField(max_length=500)
     user_filter = models.CharField(max_length=500, default="(objectClass=inetOrgPerson)")
     match_attribute = models.CharField(

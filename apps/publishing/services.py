@@ -14,8 +14,9 @@ from apps.core.queue import enqueue
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import headshots_approved_latest
-from apps.organizations.models import APPROVER_ROLES, Organization
+from apps.organizations.models import APPROVER_ROLES, EmployeeStatus, Organization
 from apps.organizations.selectors import require_role
+from apps.photos.selectors import consent_standing
 from apps.publishing.cards import CardPerson, render_card_pdf
 from apps.publishing.directory import person_dn, photo_change_ldif
 from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
@@ -198,11 +199,16 @@ def publication_run(*, publication_id: int) -> Publication | None:
     if publication is None:
         logger.info("publication %s vanished; skipping", publication_id)
         return None
+    problem = ""
     if publication.headshot.status != HeadshotStatus.APPROVED:
+        problem = "The headshot is no longer approved."
+    elif publication.employee.status == EmployeeStatus.LEFT or not consent_standing(
+        organization=publication.organization, employee=publication.employee
+    ):
+        problem = "The person left or withdrew their consent."
+    if problem:
         Publication.objects.filter(pk=publication.pk).update(
-            status=PublicationStatus.FAILED,
-            last_error="The headshot is no longer approved.",
-            updated_at=timezone.now(),
+            status=PublicationStatus.FAILED, last_error=problem, updated_at=timezone.now()
         )
         return publication
     image = private_read(publication.headshot.image.name)
@@ -244,7 +250,7 @@ def publication_run(*, publication_id: int) -> Publication | None:
             updated_at=timezone.now(),
         )
         raise
-    name = private_save(folder, data, suffix=suffix)
+    name = private_save(folder, data, suffix=suffix, encrypted=True)  # it carries the face
     old_artifact = publication.artifact.name
     with transaction.atomic():
         Publication.objects.filter(pk=publication.pk).update(

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
+from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -14,6 +15,7 @@ from apps.organizations.models import MANAGER_ROLES, EmployeeProfile
 from apps.organizations.pages import company_page, refused
 from apps.organizations.selectors import employee_for_user
 from apps.organizations.services import brand_update
+from apps.organizations.tenant_secrets import MAX_SECRET_CHARS, secret_state
 from apps.publishing.cards import card_preview_png
 from apps.publishing.directory_sync import (
     DIRECTORY_FIELDS,
@@ -29,13 +31,36 @@ DRY_RUN_SHOWN = 500
 
 
 class DirectoryForm(forms.ModelForm):
+    # Write-only: what HR types is stored encrypted and never shown again.
+    bind_password = forms.CharField(
+        label="Bind password",
+        required=False,
+        max_length=MAX_SECRET_CHARS,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Stored encrypted and never shown again. Leave empty to keep the current one.",
+    )
+    forget_password = forms.BooleanField(label="Remove the stored password", required=False)
+    field_order = ["enabled", "uri", "start_tls", "bind_dn", "bind_password", "forget_password"]
+
     class Meta:
         model = DirectoryConnection
         fields = list(DIRECTORY_FIELDS)
+        labels = {
+            "enabled": "Publish approved headshots to this directory",
+            "uri": "Directory address",
+            "start_tls": "Use StartTLS (for ldap:// addresses)",
+            "bind_dn": "Sign in as (bind DN)",
+            "base_dn": "Where people are (base DN)",
+            "user_filter": "Which entries are people (filter)",
+            "match_attribute": "Directory attribute that identifies a person",
+            "match_field": "Matched against the person's",
+            "photo_attribute": "Photo attribute",
+            "max_bytes": "Largest photo (bytes)",
+            "max_side": "Largest photo side (pixels)",
+        }
         help_texts = {
-            "bind_secret_env": "The name of the environment variable (or its _FILE form) that "
-            "holds the bind password on the portal's servers. The password itself is never "
-            "entered or shown here.",
+            "uri": "ldaps://host, or ldap://host with StartTLS.",
             "user_filter": "Which entries are people, e.g. (objectClass=user) on Active Directory.",
             "max_bytes": "Largest photo the directory takes (Active Directory: 102400).",
             "max_side": "Largest photo side in pixels.",
@@ -70,6 +95,8 @@ def directory_settings_page(request: HttpRequest) -> HttpResponse:
                 organization=org,
                 actor=request.user,
                 values={name: form.cleaned_data[name] for name in DIRECTORY_FIELDS},
+                bind_password=form.cleaned_data["bind_password"],
+                forget_password=form.cleaned_data["forget_password"],
             )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
@@ -80,7 +107,17 @@ def directory_settings_page(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/directory_settings.html",
-        {"form": form, "connection": connection, "report": report, "shown": DRY_RUN_SHOWN},
+        {
+            "form": form,
+            "connection": connection,
+            "report": report,
+            "shown": DRY_RUN_SHOWN,
+            "password": secret_state(
+                kind="ldap",
+                organization=org,
+                sealed=connection.bind_password_sealed if connection else "",
+            ),
+        },
     )
 
 
@@ -141,9 +178,14 @@ class BrandForm(forms.Form):
     remove_fonts = forms.BooleanField(required=False)
 
 
+FILE_FIELDS = ("logo", "font_regular", "font_bold")
+
+
 def _upload(form: BrandForm, name: str, limit: int) -> bytes | None:
+    """The bytes of a file chosen now; None when none was (a file field's value can also be
+    what it was given as its initial value: never an upload)."""
     upload = form.cleaned_data.get(name)
-    if upload is None:
+    if not isinstance(upload, UploadedFile):
         return None
     if upload.size > limit:
         raise forms.ValidationError(f"{name.replace('_', ' ')}: the file is too large.")
@@ -154,7 +196,9 @@ def _upload(form: BrandForm, name: str, limit: int) -> bytes | None:
 def card_settings(request: HttpRequest) -> HttpResponse:
     org = request.organization  # type: ignore[attr-defined]
     brand = brand_of(org.brand)
-    form = BrandForm(request.POST or None, request.FILES or None, initial=brand.model_dump())
+    # The stored files' names are no initial values for the file fields.
+    initial = {k: v for k, v in brand.model_dump().items() if k not in FILE_FIELDS}
+    form = BrandForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             brand_update(
@@ -163,7 +207,7 @@ def card_settings(request: HttpRequest) -> HttpResponse:
                 changes={
                     k: v
                     for k, v in form.cleaned_data.items()
-                    if k not in {"logo", "font_regular", "font_bold"}
+                    if k not in FILE_FIELDS
                 },
                 logo=_upload(form, "logo", 1_000_000),
                 font_regular=_upload(form, "font_regular", 10_000_000),

@@ -15,8 +15,9 @@ class WebhookEndpoint(TenantOwned):
     url = models.URLField(max_length=500)
     events = models.JSONField(default=list)
     # Generated here and shown once to the company's administrator: the receiver checks
-    # the HMAC-SHA256 signature of every delivery with it.
-    secret = models.CharField(max_length=80)
+    # the HMAC-SHA256 signature of every delivery with it. Stored encrypted
+    # (apps.organizations.tenant_secrets.seal).
+    secret_sealed = models.TextField()
     active = models.BooleanField(default=True)
 
     def __str__(self) -> str:

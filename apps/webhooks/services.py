@@ -9,16 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import secrets
-import socket
 import time
-import urllib.error
-import urllib.request
 from typing import Any
-from urllib.parse import urlparse
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -29,6 +24,8 @@ from apps.core.errors import ValidationFailed
 from apps.core.queue import enqueue
 from apps.organizations.models import MANAGER_ROLES, Organization
 from apps.organizations.selectors import require_role
+from apps.organizations.tenant_secrets import seal, unseal
+from apps.webhooks import transport
 from apps.webhooks.models import EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from apps.webhooks.tasks import MAX_ATTEMPTS, webhook_deliver_task
 
@@ -59,19 +56,10 @@ def verify(secret: str, header: str, body: bytes, *, now: float | None = None) -
 
 
 def _check_url(url: str) -> None:
-    parsed = urlparse(url)
-    if parsed.scheme not in {"https", "http"} or not parsed.hostname:
-        raise ValidationFailed("A webhook URL must be https://host/...")
     try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parsed.hostname, None)}
-    except socket.gaierror as exc:
-        raise ValidationFailed(f"The webhook host {parsed.hostname} does not resolve.") from exc
-    private = any(not ipaddress.ip_address(a).is_global for a in addresses)
-    if private and not settings.HEADSHOTS_WEBHOOK_ALLOW_PRIVATE:
-        # Server-side request forgery: the portal must not be made to call its own network.
-        raise ValidationFailed("A webhook URL must reach a public address.")
-    if parsed.scheme == "http" and not private:
-        raise ValidationFailed("A webhook URL must use https.")
+        transport.resolve(url, allow_private=settings.HEADSHOTS_WEBHOOK_ALLOW_PRIVATE)
+    except transport.AddressRefused as exc:
+        raise ValidationFailed(str(exc)) from exc
 
 
 def webhook_endpoint_create(
@@ -85,7 +73,7 @@ def webhook_endpoint_create(
     _check_url(url)
     secret = secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint.objects.create(
-        organization=organization, url=url, events=sorted(set(events)), secret=secret
+        organization=organization, url=url, events=sorted(set(events)), secret_sealed=seal(secret)
     )
     return endpoint, secret
 
@@ -116,28 +104,20 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
         return delivery
     payload = {**delivery.payload, "id": str(delivery.event_id)}
     body = json.dumps(payload, sort_keys=True).encode()
-    request = urllib.request.Request(  # noqa: S310 - http(s) only, checked by _check_url
+    code, error = transport.post(
         delivery.endpoint.url,
-        data=body,
-        method="POST",
-        headers={
+        body,
+        {
             "Content-Type": "application/json",
             "User-Agent": "headshots-portal-webhooks",
             "X-Headshots-Event": delivery.event,
             "X-Headshots-Delivery": str(delivery.event_id),
-            "X-Headshots-Signature": sign(delivery.endpoint.secret, body, int(time.time())),
+            "X-Headshots-Signature": sign(
+                unseal(delivery.endpoint.secret_sealed), body, int(time.time())
+            ),
         },
+        allow_private=settings.HEADSHOTS_WEBHOOK_ALLOW_PRIVATE,
     )
-    code: int | None = None
-    error = ""
-    try:
-        _check_url(delivery.endpoint.url)  # the address may have changed since
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - checked above
-            code = response.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"the receiver answered {exc.code}"
-    except (urllib.error.URLError, TimeoutError, OSError, ValidationFailed) as exc:
-        error = f"no answer: {exc}"[:500]
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
         delivery.attempts += 1

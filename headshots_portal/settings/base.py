@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.RequestSizeLimit",
     "django.middleware.security.SecurityMiddleware",
     # static files served by the web process itself (compressed, cached forever by name)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -88,6 +89,8 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Every password check goes through the lockout (apps/organizations/lockout.py).
+AUTHENTICATION_BACKENDS = ["apps.organizations.lockout.LockoutBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -192,8 +195,9 @@ HEADSHOTS = {
     "MIN_USABLE_PHOTOS": env_int("HEADSHOTS_MIN_USABLE_PHOTOS", 4, minimum=1),
     "MAX_PHOTOS_PER_EMPLOYEE": env_int("HEADSHOTS_MAX_PHOTOS_PER_EMPLOYEE", 30, minimum=1),
     "UPLOADS_PER_HOUR": env_int("HEADSHOTS_UPLOADS_PER_HOUR", 60, minimum=1),
-    # uploads decoded at once per web process (each holds about 30 MB while it is)
-    "UPLOAD_DECODES_PER_PROCESS": env_int("HEADSHOTS_UPLOAD_DECODES_PER_PROCESS", 2, minimum=1),
+    # memory one web process spends decoding uploads at once (each upload's cost is read
+    # from its header; a 12 MP JPEG costs about 60 MB, a 49 MP PNG about 230 MB)
+    "UPLOAD_DECODE_MEMORY_MB": env_int("HEADSHOTS_UPLOAD_DECODE_MEMORY_MB", 400, minimum=64),
     # Empty: the face model's own calibrated same-person threshold.
     "IDENTITY_THRESHOLD": env_optional_float("HEADSHOTS_IDENTITY_THRESHOLD"),
     "FACE_BACKEND": env_choice("HEADSHOTS_FACE_BACKEND", "dlib", {"dlib", "insightface"}),
@@ -235,6 +239,12 @@ HEADSHOTS = {
     "GPU_JOBS_PER_COMPANY": env_int("HEADSHOTS_GPU_JOBS_PER_COMPANY", 2, minimum=1),
     "CONSENT_TEXT_VERSION": env_str("HEADSHOTS_CONSENT_TEXT_VERSION", "2026-11"),
 }
+# The largest request body the portal reads: the largest upload with room for the form
+# around it. Larger ones are refused from their Content-Length, unread. (Put the same limit
+# in front of the portal too, e.g. nginx's client_max_body_size.)
+HEADSHOTS_MAX_REQUEST_BYTES = env_int(
+    "HEADSHOTS_MAX_REQUEST_BYTES", HEADSHOTS["MAX_UPLOAD_BYTES"] + 1024 * 1024, minimum=65536
+)
 # Fernet keys for selfies and embeddings at rest, first one encrypting (apps/core/crypto.py);
 # empty: a key made once in VAR_DIR/secrets (one-machine default; production requires it).
 HEADSHOTS_ENCRYPTION_KEYS = env_list("HEADSHOTS_ENCRYPTION_KEYS", [])

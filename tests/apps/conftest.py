@@ -53,8 +53,9 @@ def approved(finished):
 
 
 @pytest.fixture
-def directory(approved, monkeypatch):
+def directory(approved):
     """A real slapd with Pat's entry, configured as Acme's directory: (company, headshot, server)."""
+    from apps.organizations.tenant_secrets import seal
     from apps.publishing.models import DirectoryConnection
     from tests.ldap.server import Directory, running_directory
 
@@ -63,13 +64,12 @@ def directory(approved, monkeypatch):
     c, headshot = approved
     with running_directory() as server:
         server.pat = server.add_person("Pat O'Brien", c.employee.email)
-        monkeypatch.setenv("ACME_DIRECTORY_PASSWORD", server.root_pw)
         DirectoryConnection.objects.create(
             organization=c.org,
             uri=server.ldap_uri,
             start_tls=False,
             bind_dn=server.root_dn,
-            bind_secret_env="ACME_DIRECTORY_PASSWORD",
+            bind_password_sealed=seal(server.root_pw),
             base_dn=f"ou=people,{server.suffix}",
             photo_attribute="thumbnailPhoto",
         )

@@ -51,10 +51,22 @@ def test_a_person_who_leaves_has_their_photo_removed(directory):
     assert publication(c).status == PublicationStatus.WITHDRAWN
 
 
-def test_the_password_comes_from_the_environment_and_is_named_when_missing(directory, monkeypatch):
-    c, _, _ = directory
-    monkeypatch.delenv("ACME_DIRECTORY_PASSWORD")
-    with pytest.raises(ValidationFailed, match="ACME_DIRECTORY_PASSWORD"):
+def test_the_password_is_the_companys_own_and_its_absence_says_where_to_set_it(
+    directory, monkeypatch
+):
+    c, _, server = directory
+    from apps.publishing.models import DirectoryConnection
+
+    DirectoryConnection.objects.filter(organization=c.org).update(bind_password_sealed="")
+    with pytest.raises(ValidationFailed, match="HEADSHOTS_LDAP_SECRET__ACME"):
+        directory_sync(organization=c.org, dry_run=True)
+    # The operator's variable in the company's namespace is read...
+    monkeypatch.setenv("HEADSHOTS_LDAP_SECRET__ACME", server.root_pw)
+    assert directory_sync(organization=c.org, dry_run=True)["counts"] == {"write": 1}
+    # ...and another company's is not.
+    monkeypatch.delenv("HEADSHOTS_LDAP_SECRET__ACME")
+    monkeypatch.setenv("HEADSHOTS_LDAP_SECRET__GLOBEX", server.root_pw)
+    with pytest.raises(ValidationFailed, match="No directory password"):
         directory_sync(organization=c.org, dry_run=True)
 
 

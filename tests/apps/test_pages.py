@@ -326,7 +326,7 @@ def test_dashboard_counts_people_by_state_and_shows_who_is_stuck(approved, clien
     )
 
 
-def test_directory_settings_page_saves_tests_and_previews(directory, client, monkeypatch):
+def test_directory_settings_page_saves_tests_and_previews(directory, client):
     c, headshot, server = directory
     client.force_login(c.hr)
     url = reverse("directory-settings", args=[c.org.slug])
@@ -336,7 +336,7 @@ def test_directory_settings_page_saves_tests_and_previews(directory, client, mon
         "enabled": "on",
         "uri": "ldap://directory.acme.example",
         "bind_dn": server.root_dn,
-        "bind_secret_env": "ACME_DIRECTORY_PASSWORD",
+        "bind_password": server.root_pw,
         "base_dn": f"ou=people,{server.suffix}",
         "user_filter": "(objectClass=inetOrgPerson)",
         "match_attribute": "mail",
@@ -359,9 +359,19 @@ def test_directory_settings_page_saves_tests_and_previews(directory, client, mon
     ).content.decode()
     assert "write: 1" in preview and "Pat O&#x27;Brien" in preview
     assert server.read(server.pat, "thumbnailPhoto") is None  # a dry run writes nothing
-    monkeypatch.delenv("ACME_DIRECTORY_PASSWORD")
+    # The password typed is stored encrypted and never shown back.
+    assert server.root_pw not in saved.bind_password_sealed
+    page = client.get(url).content.decode()
+    assert server.root_pw not in page and "A bind password is stored" in page
+    # Saved again without typing it: kept. Removed on request: the test says where to set it.
+    client.post(url, {**values, "uri": server.ldap_uri, "bind_password": ""})
+    saved.refresh_from_db()
+    assert saved.bind_password_sealed
+    client.post(
+        url, {**values, "uri": server.ldap_uri, "bind_password": "", "forget_password": "on"}
+    )
     broken = client.post(reverse("directory-test", args=[c.org.slug]), follow=True).content.decode()
-    assert "ACME_DIRECTORY_PASSWORD" in broken and "not set" in broken
+    assert "HEADSHOTS_LDAP_SECRET__ACME" in broken and "No directory password" in broken
 
 
 def test_card_settings_take_colours_a_logo_and_the_company_font(approved, client, tmp_path):
@@ -408,6 +418,16 @@ def test_card_settings_take_colours_a_logo_and_the_company_font(approved, client
     assert "DejaVu Serif" in _embedded_font_names(pdf.content)  # the company's font, embedded
     size = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
     assert "257.953 x 172.913 pts" in size  # 85 x 55 mm with a 3 mm bleed on each side
+    # Once a font is stored, saving again (without choosing a file) and removing the fonts
+    # both work: the stored file's name is no upload.
+    kept = client.post(url, {**values, "muted": "#444444"})
+    assert kept.status_code == 302
+    c.org.refresh_from_db()
+    assert c.org.brand["muted"] == "#444444" and c.org.brand["font_regular"]
+    removed = client.post(url, {**values, "remove_fonts": "on"})
+    assert removed.status_code == 302
+    c.org.refresh_from_db()
+    assert not c.org.brand.get("font_regular")
 
 
 def _embedded_font_names(pdf: bytes) -> set[str]:

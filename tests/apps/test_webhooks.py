@@ -151,3 +151,166 @@ def test_a_finished_job_and_an_approval_emit_their_events(ready, receiver, run_j
     assert approved["event"] == "headshot.approved" and approved["data"]["headshot"] == best.pk
     assert verify(secret, received[-1]["headers"]["X-Headshots-Signature"], received[-1]["body"])
     assert WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED).count() == 2
+
+
+# -- server-side request forgery: what a hostile company could point its webhook at -------------
+def _server(status: int, headers: dict[str, str] | None = None):
+    """A receiver on loopback answering every request with ``status``; returns (url, hits)."""
+    hits: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            hits.append(self.command)
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_HEAD = _answer  # noqa: N815 - the http.server interface
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_port}/", hits
+
+
+def test_a_redirect_is_never_followed(acme, settings):
+    settings.HEADSHOTS_WEBHOOK_ALLOW_PRIVATE = True  # the receiver itself is on loopback
+    inside, inside_url, inside_hits = _server(200)
+    outside, outside_url, outside_hits = _server(302, {"Location": inside_url + "admin"})
+    try:
+        webhook_endpoint_create(
+            organization=acme.org, actor=acme.hr, url=outside_url, events=["job.finished"]
+        )
+        webhook_emit(organization=acme.org, event="job.finished", data={})
+        with pytest.raises(DeliveryFailed):
+            webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
+    finally:
+        inside.shutdown()
+        outside.shutdown()
+    assert outside_hits and not inside_hits
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.status != DeliveryStatus.SUCCEEDED
+    assert delivery.last_error == "the receiver answered 302; redirects are not followed"
+
+
+def test_a_dns_answer_that_changes_after_the_check_is_not_followed(acme, settings, monkeypatch):
+    """DNS rebinding: the name resolves to a public address when checked and to loopback
+    when called. The call goes to the address that was checked."""
+    import socket
+
+    inside, inside_url, inside_hits = _server(200)
+    port = inside.server_port
+    answers = iter(["93.184.216.34"] + ["127.0.0.1"] * 10)
+    connected_to: list[tuple] = []
+
+    def rebinding(host, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (next(answers), port))]
+
+    def refuse(address, *args, **kwargs):  # the test machine has no way out: note and fail
+        connected_to.append(address)
+        raise ConnectionRefusedError("no route")
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    from apps.webhooks import transport
+
+    try:
+        code, error = transport.post(
+            f"https://hooks.example:{port}/x", b"{}", {}, allow_private=False
+        )
+    finally:
+        inside.shutdown()
+    assert connected_to == [("93.184.216.34", port)] and not inside_hits
+    assert code is None and error == "no answer from the receiver"
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "169.254.169.254",  # cloud metadata
+        "100.64.0.1",  # shared address space
+        "0.0.0.0",  # noqa: S104 - refused as a target, nothing binds to it
+        "::1",
+        "fd12::1",
+        "fe80::1",
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::ffff:169.254.169.254",
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+    ],
+)
+def test_private_addresses_are_refused_in_every_form(acme, settings, address):
+    settings.HEADSHOTS_WEBHOOK_ALLOW_PRIVATE = False
+    host = f"[{address}]" if ":" in address else address
+    with pytest.raises(ValidationFailed, match="public address"):
+        webhook_endpoint_create(
+            organization=acme.org,
+            actor=acme.hr,
+            url=f"https://{host}/hook",
+            events=["job.finished"],
+        )
+
+
+def test_public_addresses_stay_allowed():
+    import ipaddress
+
+    from apps.webhooks.transport import is_public
+
+    for address in (
+        "93.184.216.34",
+        "2606:2800:220:1::",
+        "::ffff:93.184.216.34",
+        "64:ff9b::5db8:d822",
+    ):
+        assert is_public(ipaddress.ip_address(address)), address
+
+
+def test_the_delivery_log_cannot_tell_a_closed_port_from_an_open_one(acme, settings):
+    """Errors in the log are coarse: the log is no port scanner."""
+    import socket
+
+    settings.HEADSHOTS_WEBHOOK_ALLOW_PRIVATE = True
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    talker = socket.socket()  # accepts, says something that is not HTTP, hangs up
+    talker.bind(("127.0.0.1", 0))
+    talker.listen(4)
+
+    def babble():
+        for _ in range(4):
+            try:
+                conn, _ = talker.accept()
+            except OSError:
+                return
+            conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+            conn.close()
+
+    threading.Thread(target=babble, daemon=True).start()
+    errors = []
+    for port in (closed_port, talker.getsockname()[1]):
+        WebhookDelivery.objects.all().delete()
+        from apps.webhooks.models import WebhookEndpoint
+
+        WebhookEndpoint.objects.all().delete()
+        webhook_endpoint_create(
+            organization=acme.org,
+            actor=acme.hr,
+            url=f"http://127.0.0.1:{port}/",
+            events=["job.finished"],
+        )
+        webhook_emit(organization=acme.org, event="job.finished", data={})
+        with pytest.raises(DeliveryFailed):
+            webhook_deliver(delivery_id=WebhookDelivery.objects.get().pk)
+        errors.append(WebhookDelivery.objects.get().last_error)
+    talker.close()
+    assert errors[0] == errors[1] == "no answer from the receiver"

@@ -3,7 +3,8 @@ from __future__ import annotations
 import pytest
 
 from pipeline.errors import ModelMissing, PipelineError
-from pipeline.orchestrator import HeadshotPipeline, PipelineConfig, normalise_upload
+from pipeline.imaging import normalise_upload
+from pipeline.orchestrator import HeadshotPipeline, PipelineConfig
 from pipeline.presets import load_shipped
 from tests.pipeline.helpers import generate_from_one_photo
 

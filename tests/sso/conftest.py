@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent / "oidc_provider"
-SECRET_ENV = "ACME_OIDC_CLIENT_SECRET"
+# The operator provides the client secret in the company's own variable (tenant_secrets).
+SECRET_ENV = "HEADSHOTS_OIDC_SECRET__ACME"
 ACCOUNTS = {
     "ana": {
         "email": "ana@acme.example",

@@ -18,19 +18,59 @@ def test_an_oidc_provider_needs_its_issuer_and_client(db):
             "jit": "on",
         }
     )
-    assert not form.is_valid() and set(form.errors) >= {"issuer", "client_id", "client_secret_env"}
+    assert not form.is_valid() and set(form.errors) >= {"issuer", "client_id", "client_secret"}
+    assert "HEADSHOTS_OIDC_SECRET__ACME" in str(form.errors["client_secret"])
     bad_roles = IdentityProviderForm(
         data={
             "organization": c.org.pk,
             "kind": "oidc",
             "issuer": "https://idp.acme.example",
             "client_id": "x",
-            "client_secret_env": "ACME_SECRET",
+            "client_secret": "s3cret",
             "groups_claim": "groups",
             "role_groups": '{"root": ["x"]}',
         }
     )
     assert not bad_roles.is_valid() and "role_groups" in bad_roles.errors
+
+
+def test_the_client_secret_is_stored_encrypted_and_never_shown_back(db, monkeypatch):
+    from apps.organizations.models import IdentityProvider
+    from apps.organizations.tenant_secrets import tenant_secret
+
+    c = company("Acme", "acme.example")
+    data = {
+        "organization": c.org.pk,
+        "kind": "oidc",
+        "enabled": "on",
+        "issuer": "https://idp.acme.example",
+        "client_id": "portal",
+        "client_secret": "the-client-secret",
+        "groups_claim": "groups",
+        "role_groups": "{}",
+        "jit": "on",
+    }
+    form = IdentityProviderForm(data=data)
+    assert form.is_valid(), form.errors
+    provider = form.save()
+    assert "the-client-secret" not in provider.client_secret_sealed
+    assert tenant_secret(kind="oidc", organization=c.org, sealed=provider.client_secret_sealed) == (
+        "the-client-secret"
+    )
+    shown = IdentityProviderForm(instance=provider).as_p()
+    assert "the-client-secret" not in shown and provider.client_secret_sealed not in shown
+    # Saved again without typing it: the stored secret stays.
+    again = IdentityProviderForm(data={**data, "client_secret": ""}, instance=provider)
+    assert again.is_valid(), again.errors
+    kept = again.save()
+    assert kept.client_secret_sealed == provider.client_secret_sealed
+    # The operator's variable for this company wins over the stored one.
+    monkeypatch.setenv("HEADSHOTS_OIDC_SECRET__ACME", "from-the-operator")
+    fresh = IdentityProvider.objects.get(pk=provider.pk)
+    assert (
+        tenant_secret(kind="oidc", organization=c.org, sealed=fresh.client_secret_sealed)
+        == "from-the-operator"
+    )
 
 
 def test_saml_metadata_must_name_a_signing_certificate():

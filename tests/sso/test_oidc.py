@@ -10,7 +10,6 @@ from django.urls import reverse
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, IdentityProvider, Membership
 from tests.apps.factories import company
 from tests.e2e.conftest import shot
-from tests.sso.conftest import SECRET_ENV
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,7 +23,6 @@ def acme_sso(oidc_provider, settings):
         organization=c.org,
         issuer=issuer,
         client_id=client_id,
-        client_secret_env=SECRET_ENV,
         role_groups={"hr": ["HR-Admins"]},
     )
     return c
