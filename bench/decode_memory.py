@@ -86,9 +86,7 @@ def _side(kind: str, uploads: int, png: Path, budget_mb: int) -> dict[str, float
     budget = DecodeBudget(budget_mb * 1024 * 1024)
 
     def candidate(data: bytes) -> None:
-        cost = decode_memory_estimate(
-            data, max_pixels=limit, max_side=NORMALISED_MAX_SIDE
-        )
+        cost = decode_memory_estimate(data, max_pixels=limit, max_side=NORMALISED_MAX_SIDE)
         with budget.reserve(cost + len(data)):
             normalise_upload(data, max_bytes=limit, max_pixels=limit)
 

@@ -29,11 +29,38 @@ class Backdrop(_Strict):
     def _image_needs_path(self) -> Backdrop:
         if self.kind == "image" and not self.image:
             raise ValueError("a backdrop of kind 'image' needs an 'image' path")
+        if self.image is not None:
+            problem = backdrop_image_problem(self.image)
+            if problem:
+                raise ValueError(problem)
         if self.kind in {"gradient", "vignette"} and len(self.colors) != 2:
             raise ValueError(
                 f"a '{self.kind}' backdrop needs two colours (centre/top, edge/bottom)"
             )
         return self
+
+
+BACKDROP_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
+def backdrop_image_problem(name: str) -> str:
+    """Why ``name`` is not a backdrop image inside the presets folder, or ""."""
+    path = Path(name)
+    if (
+        len(name) > 200
+        or path.is_absolute()
+        or ".." in path.parts
+        or path.suffix.lower() not in BACKDROP_IMAGE_SUFFIXES
+    ):
+        return (
+            "the backdrop image must be a JPEG, PNG or WebP file named relative to the "
+            "presets folder (for example backdrops/studio-grey.jpg)"
+        )
+    base = shipped_presets_dir().resolve()
+    resolved = (base / path).resolve()
+    if not resolved.is_relative_to(base) or not resolved.is_file():
+        return f"the backdrop image {name} is not in the presets folder"
+    return ""
 
 
 class Lighting(_Strict):
@@ -71,16 +98,26 @@ class Retouch(_Strict):
         return self
 
 
+SlotName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")]
+SlotText = Annotated[str, Field(max_length=200)]
+
+
 class Prompt(_Strict):
     template: str = Field(min_length=10, max_length=1000)
     negative: str = Field(max_length=1000)
-    slots: dict[str, str] = Field(default_factory=dict)
+    slots: dict[SlotName, SlotText] = Field(default_factory=dict, max_length=20)
 
     @model_validator(mode="after")
     def _slots_known(self) -> Prompt:
         known = PERSON_SLOTS | set(self.slots)
         for text, name in ((self.template, "template"), (self.negative, "negative")):
-            for _, field_name, _, _ in string.Formatter().parse(text):
+            for _, field_name, spec, conversion in string.Formatter().parse(text):
+                if field_name is not None and (spec or conversion):
+                    # {person:>100000000} would pad the prompt to hundreds of megabytes
+                    raise ValueError(
+                        f"{name}: a slot is written as {{{field_name}}} alone, without a "
+                        "format or conversion"
+                    )
                 if field_name is not None and field_name not in known:
                     raise ValueError(
                         f"{name} uses the slot {{{field_name}}}, which is neither a person slot "

@@ -48,7 +48,15 @@ def _call(path: str, length: str, *, cookie: str = "") -> tuple[str, dict[str, s
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", ["/o/acme/me/photos/", "/accounts/login/", "/api/v1/organizations/acme/people/", "/scim/v2/acme/Users"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/o/acme/me/photos/",
+        "/accounts/login/",
+        "/api/v1/organizations/acme/employees/",
+        "/scim/v2/acme/Users",
+    ],
+)
 def test_a_400_mb_body_is_refused_unread(path):
     status, headers, content, reads = _call(path, str(400 * 1024 * 1024), cookie="csrftoken=abc")
     assert status.startswith("413") and reads == 0

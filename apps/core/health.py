@@ -15,6 +15,38 @@ from apps.core.queue import queue_depths
 ALIVE_WITHIN = timedelta(seconds=45)
 
 
+def dependencies() -> dict[str, str]:
+    """ok, unavailable or in-process (no shared service configured), for /healthz."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    states = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        states["database"] = "ok"
+    except Exception:  # noqa: BLE001 - a health check reports, it does not raise
+        states["database"] = "unavailable"
+    if hasattr(cache, "ping"):
+        states["cache"] = "ok" if cache.ping() else "unavailable"
+    else:
+        states["cache"] = "in-process"
+    states["broker"] = _broker_state()
+    return states
+
+
+def _broker_state() -> str:
+    from django.conf import settings
+
+    if settings.HEADSHOTS_QUEUE_MODE == "inprocess":
+        return "in-process"
+    try:
+        queue_depths()
+    except Exception:  # noqa: BLE001 - any failure to reach the broker
+        return "unavailable"
+    return "ok"
+
+
 def worker_status() -> dict[str, Any]:
     from apps.generation.selectors import job_counts_by_state
 

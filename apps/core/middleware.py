@@ -4,11 +4,14 @@ and a Permissions Policy: the camera for selfies on this site only, nothing else
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
 
 # The API docs page loads Swagger UI from its CDN.
 DOCS_PREFIX = "/api/docs"
@@ -66,10 +69,86 @@ class RequestSizeLimit:
         return self.get_response(request)
 
 
+class TextInputGuard:
+    """No NUL character in a query string or a form field reaches a view: no database
+    column takes one (PostgreSQL refuses the whole statement), and no person types one."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        fields = [request.GET]
+        if request.method == "POST" and request.content_type in FORM_TYPES:
+            fields.append(request.POST)
+        for query in fields:
+            for name, values in query.lists():
+                if "\x00" in name or any("\x00" in value for value in values):
+                    return _refusal(
+                        request, 400, "The request holds a character that is not text (NUL)."
+                    )
+        return self.get_response(request)
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+
+
 def _refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    if request.path.startswith("/scim/"):
+        return JsonResponse(
+            {"schemas": [SCIM_ERROR], "status": str(status), "detail": message},
+            status=status,
+            content_type="application/scim+json",
+        )
     if request.path.startswith(JSON_PREFIXES):
         return JsonResponse({"detail": message}, status=status)
     body = render_to_string("portal/refused.html", {"message": message, "status": status})
     response = HttpResponse(body, status=status)
     response["Connection"] = "close"  # the unread body is not read to keep the connection
     return response
+
+
+class DependencyUnavailable:
+    """A shared service that stopped answering (the cache for a strict counter, the queue's
+    broker when a job is sent) gives a clear 503 page, not a server error."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, unavailable_errors()):
+            return None
+        logger.error(
+            "%s %s: a shared service does not answer: %s", request.method, request.path, exception
+        )
+        response = _refusal(
+            request,
+            503,
+            "The portal cannot finish this right now because one of its services does not "
+            "answer. Try again in a minute.",
+        )
+        response["Retry-After"] = "60"
+        return response
+
+
+def unavailable_errors() -> tuple[type[BaseException], ...]:
+    import dramatiq.errors
+    from redis.exceptions import RedisError
+
+    from apps.core.cache import CacheUnavailable
+
+    errors: tuple[type[BaseException], ...] = (
+        CacheUnavailable,
+        RedisError,
+        dramatiq.errors.BrokerConnectionError,
+    )
+    try:
+        from pika.exceptions import AMQPConnectionError
+    except ImportError:  # only with the RabbitMQ broker
+        return errors
+    return (*errors, AMQPConnectionError)

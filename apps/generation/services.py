@@ -21,6 +21,7 @@ from apps.audit.services import audit_record
 from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
 from apps.core.storage import private_delete, private_read, private_save
+from apps.core.text import text_problem
 from apps.generation.models import (
     ACTIVE_JOB_STATES,
     JOB_TRANSITIONS,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from pipeline.selection import Scored
 
 logger = logging.getLogger(__name__)
+REASON_MAX = 500  # Headshot.rejection_reason
 
 # What the person reads when a job's workers kept dying (killed, out of memory, hung).
 GAVE_UP_REASON = (
@@ -700,6 +702,9 @@ def headshot_reject(
     reason = reason.strip()
     if not reason:
         raise ValidationFailed("Say why the headshot is rejected; the person sees the reason.")
+    problem = text_problem(reason, limit=REASON_MAX, what="The reason", multiline=True)
+    if problem:
+        raise ValidationFailed(problem + ".")
     headshot = Headshot.objects.select_for_update().select_related("employee").get(pk=headshot.pk)
     if headshot.organization_id != organization.pk:
         raise NotFound("Not found.")
@@ -707,7 +712,7 @@ def headshot_reject(
     if headshot.status not in (HeadshotStatus.CANDIDATE, HeadshotStatus.PICKED):
         raise StateConflict(f"This headshot is {headshot.status}; it can no longer be rejected.")
     headshot.status = HeadshotStatus.REJECTED
-    headshot.rejection_reason = reason[:500]
+    headshot.rejection_reason = reason
     headshot.decided_by = actor
     headshot.decided_at = timezone.now()
     headshot.save(

@@ -16,6 +16,8 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from apps.core.cache import CacheUnavailable
+
 logger = logging.getLogger(__name__)
 
 FAILURES_ALLOWED = 5  # per account and per address, in FAILURE_WINDOW_S
@@ -32,16 +34,24 @@ def address_of(request: HttpRequest | None) -> str:
 
 
 def is_locked(username: str, address: str) -> bool:
-    return any((cache.get(key) or 0) >= FAILURES_ALLOWED for key in _keys(username, address))
+    """Whether password sign-in is locked for this account or address. Without the shared
+    cache the failures cannot be counted: CacheUnavailable, and no password is checked."""
+    keys = _keys(username, address)
+    for key in keys:
+        cache.add(key, 0, FAILURE_WINDOW_S)  # raises CacheUnavailable when Redis is down
+    return any((cache.get(key) or 0) >= FAILURES_ALLOWED for key in keys)
 
 
 def failure_record(username: str, address: str) -> None:
     for key in _keys(username, address):
-        if not cache.add(key, 1, FAILURE_WINDOW_S):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between the two calls
-                cache.set(key, 1, FAILURE_WINDOW_S)
+        try:
+            if not cache.add(key, 1, FAILURE_WINDOW_S):
+                try:
+                    cache.incr(key)
+                except ValueError:  # expired between the two calls
+                    cache.set(key, 1, FAILURE_WINDOW_S)
+        except CacheUnavailable:
+            break  # is_locked refuses every password while the cache is down
     logger.warning("password sign-in refused for %r from %s", username[:150], address)
 
 
@@ -58,7 +68,11 @@ class LockoutBackend(ModelBackend):
     ) -> Any:
         name = str(username or kwargs.get("email") or "")
         address = address_of(request)
-        if is_locked(name, address):
+        try:
+            locked = is_locked(name, address)
+        except CacheUnavailable:
+            locked = True  # no counting, no guessing
+        if locked:
             raise PermissionDenied("password sign-in is locked for a while")
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None and password is not None:

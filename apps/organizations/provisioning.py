@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
 from apps.core.errors import StateConflict, ValidationFailed
+from apps.core.text import display_text, text_problem
 from apps.organizations.models import (
     MANAGER_ROLES,
     EmployeeProfile,
@@ -31,6 +32,17 @@ PROFILE_FIELDS = (
 )
 
 
+FIELD_WORDS = {
+    "full_name": "the name",
+    "email": "the email address",
+    "title": "the job title",
+    "department": "the department",
+    "phone": "the phone number",
+    "external_id": "the identity provider's id",
+    "manager_email": "the manager's email address",
+}
+
+
 @dataclass(frozen=True)
 class PersonData:
     email: str
@@ -49,7 +61,9 @@ class PersonData:
         try:
             validate_email(self.email)
         except ValidationError:
-            found.append(f"{self.email!r} is not an email address")
+            found.append(
+                f"{display_text(self.email, limit=60) or 'the address'} is not an email address"
+            )
         else:
             domain = self.email.rsplit("@", 1)[1].lower()
             if organization.email_domains and domain not in organization.email_domains:
@@ -63,10 +77,14 @@ class PersonData:
             try:
                 validate_email(self.manager_email)
             except ValidationError:
-                found.append(f"the manager {self.manager_email!r} is not an email address")
-        for name, limit in (("full_name", 200), ("title", 200), ("department", 200), ("phone", 40)):
-            if len(getattr(self, name)) > limit:
-                found.append(f"{name.replace('_', ' ')} is longer than {limit} characters")
+                found.append(
+                    f"the manager {display_text(self.manager_email, limit=60)} is not an email address"
+                )
+        for name in PROFILE_FIELDS:
+            limit = EmployeeProfile._meta.get_field(name).max_length or 200
+            problem = text_problem(getattr(self, name), limit=limit, what=FIELD_WORDS[name])
+            if problem:
+                found.append(problem)
         return found
 
 

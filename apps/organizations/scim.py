@@ -12,12 +12,13 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
-from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.errors import ApplicationError
+from apps.core.parsers import SafeJSONParser
+from apps.core.text import text_problem
 from apps.organizations.api import MAX_ID, CompanyApiView
 from apps.organizations.models import MANAGER_ROLES, EmployeeProfile, EmployeeStatus
 from apps.organizations.provisioning import (
@@ -41,7 +42,7 @@ FILTER = re.compile(
 MAX_COUNT = 200
 
 
-class ScimJSONParser(JSONParser):
+class ScimJSONParser(SafeJSONParser):
     media_type = "application/scim+json"
 
 
@@ -125,7 +126,7 @@ def _active(value: Any) -> bool:
 
 class ScimView(CompanyApiView):
     authentication_classes = [CompanyTokenAuthentication]
-    parser_classes = [ScimJSONParser, JSONParser]
+    parser_classes = [ScimJSONParser, SafeJSONParser]
     renderer_classes = [ScimRenderer, JSONRenderer]
     roles = MANAGER_ROLES
     scopes = {m: "scim:provision" for m in ("GET", "POST", "PUT", "PATCH", "DELETE")}
@@ -187,6 +188,8 @@ class ScimUsers(ScimView):
                     "invalidFilter",
                 )
             attribute, value = match.group(1).lower(), match.group(2).replace('\\"', '"')
+            if text_problem(value, limit=254, what="The filter value"):
+                raise ScimError(400, "The filter value is not a valid name.", "invalidFilter")
             if attribute == "externalid":
                 people = people.filter(external_id=value)
             else:

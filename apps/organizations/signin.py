@@ -18,6 +18,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from apps.core.cache import CacheUnavailable
 from apps.core.errors import ApplicationError
 from apps.core.ratelimit import rate_limit
 from apps.organizations.lockout import BACKEND, address_of, failure_record, is_locked
@@ -72,7 +73,16 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def _password(request: HttpRequest) -> HttpResponse:
     username = request.POST.get("username", "").strip().lower()[:150]
     address = address_of(request)
-    if is_locked(username, address):
+    try:
+        locked = is_locked(username, address)
+    except CacheUnavailable:
+        return _problem(
+            request,
+            "Password sign-in is unavailable for a moment. Try again in a minute; signing in "
+            "with your company account still works.",
+            503,
+        )
+    if locked:
         messages.error(request, "Too many failed attempts. Wait 15 minutes, then try again.")
         return redirect("login")
     user = authenticate(request, username=username, password=request.POST.get("password", ""))
@@ -187,7 +197,12 @@ def sso_callback(request: HttpRequest, org: str) -> HttpResponse:
 
 
 def _problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(request, "portal/invitation_problem.html", {"message": message}, status=status)
+    return render(
+        request,
+        "portal/refused.html",
+        {"message": message, "status": status, "heading": "Signing in did not work"},
+        status=status,
+    )
 
 
 def _provider(org: str, kind: str | None = None) -> IdentityProvider | None:

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from apps.audit.services import audit_record
 from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.core.text import display_text, text_problem
 from apps.organizations.models import (
     EmployeeProfile,
     EmployeeStatus,
@@ -28,6 +29,8 @@ from apps.organizations.tenant_secrets import SecretMissing, tenant_secret
 logger = logging.getLogger(__name__)
 SCOPES = "openid email profile"
 ROLE_ORDER = (Role.ADMIN, Role.HR, Role.APPROVER)  # the strongest mapped group wins
+NAME_MAX = 200  # EmployeeProfile.full_name
+EMAIL_MAX = 150  # the username is the address
 
 
 def provider_for_email(email: str) -> IdentityProvider | None:
@@ -82,6 +85,11 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> Abstra
     email = str(claims.get("email") or "").strip().lower()
     if not email or claims.get("email_verified") is False:
         raise PermissionDenied("Your company account has no verified e-mail address.")
+    if text_problem(email, limit=EMAIL_MAX, what="address") or "@" not in email:
+        raise PermissionDenied(
+            "Your company account's e-mail address cannot be used here (it is too long or "
+            "not an address). Ask your IT team to check it."
+        )
     domain = email.rsplit("@", 1)[-1]
     if domain not in organization.email_domains:
         raise PermissionDenied(
@@ -94,7 +102,8 @@ def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> Abstra
         raise PermissionDenied(
             f"You have not been invited to {organization.name} yet. Ask your HR team."
         )
-    name = str(claims.get("name") or "").strip() or email.split("@")[0]
+    # A provider's name claim can be anything: shown as text, cut to what a name may hold.
+    name = display_text(str(claims.get("name") or ""), limit=NAME_MAX) or email.split("@")[0]
     user = user_get_or_create(email=email, full_name=name)
     if employee is None:
         employee = EmployeeProfile.objects.create(

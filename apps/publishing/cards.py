@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import tempfile
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,11 @@ class CardPerson:
 
 
 def _vcard_escape(value: str) -> str:
+    """A value on one vCard line: its separators escaped, a line break (CR, LF or both) as
+    \\n, other control characters dropped, so no value can start a field of its own."""
+    for breaker in ("\r\n", "\r", "\u2028", "\u2029"):
+        value = value.replace(breaker, "\n")
+    value = "".join(c for c in value if c == "\n" or unicodedata.category(c) != "Cc")
     return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
 
 

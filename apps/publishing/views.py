@@ -204,11 +204,7 @@ def card_settings(request: HttpRequest) -> HttpResponse:
             brand_update(
                 organization=org,
                 actor=request.user,
-                changes={
-                    k: v
-                    for k, v in form.cleaned_data.items()
-                    if k not in FILE_FIELDS
-                },
+                changes={k: v for k, v in form.cleaned_data.items() if k not in FILE_FIELDS},
                 logo=_upload(form, "logo", 1_000_000),
                 font_regular=_upload(form, "font_regular", 10_000_000),
                 font_bold=_upload(form, "font_bold", 10_000_000),

@@ -52,12 +52,14 @@ MIDDLEWARE = [
     # static files served by the web process itself (compressed, cached forever by name)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.SecurityHeaders",
+    "apps.core.middleware.TextInputGuard",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.middleware.DependencyUnavailable",
 ]
 
 ROOT_URLCONF = "headshots_portal.urls"
@@ -80,12 +82,28 @@ TEMPLATES = [
     },
 ]
 
+
+def database(url: str) -> dict[str, object]:
+    """The database of a URL. On SQLite (the one-machine default) the web server's
+    threads and the in-process worker write at once: in WAL mode readers never wait, and
+    every transaction takes the write lock when it begins (IMMEDIATE) and waits up to 30 s
+    for it, so a race makes a writer wait its turn instead of failing with "database is
+    locked" (which a transaction that read first and then wrote could not even retry)."""
+    config = dj_database_url.parse(
+        url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    return dict(config)
+
+
 # SQLite by default; DATABASE_URL (postgres://...) selects PostgreSQL.
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'headshots.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
-    )
+    "default": database(env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'headshots.sqlite3'}"))
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -140,22 +158,28 @@ HEADSHOTS_LOCAL_SIGNIN = env_choice("HEADSHOTS_LOCAL_SIGNIN", "admins", {"admins
 HEADSHOTS_PUBLIC_URL = env_str("HEADSHOTS_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # The shared cache (rate limits, sessions, the API's throttle): Redis wherever there is
-# more than one web process; a per-process memory cache on the one-machine default.
+# more than one web process (pages keep working while it is down: apps/core/cache.py); a
+# per-process memory cache on the one-machine default.
 CACHE_URL = env_str("HEADSHOTS_CACHE_URL", env_str("REDIS_URL", ""))
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {"BACKEND": "apps.core.cache.ResilientRedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL.startswith(("redis://", "rediss://"))
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
-# Sessions read from the cache, written through to the database.
+# Sessions read from the cache, written through to the database: they survive the cache.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.SafeJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apps.organizations.tokens.CompanyTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",

@@ -312,7 +312,12 @@ def _state(c) -> tuple:
 
 
 def test_schema_and_health(client):
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "in-process",
+        "broker": "in-process",
+    }
     schema = client.get("/api/schema/")
     assert schema.status_code == 200
     assert b"/api/v1/organizations/{org}/jobs/{id}/" in schema.content

@@ -134,6 +134,27 @@ def test_vcard_escapes_special_characters():
     )
 
 
+def test_no_character_of_a_value_starts_a_vcard_field():
+    """A bare CR (or LF, or both) in a name would end the line and start a field of the
+    attacker's choosing in the card's QR code."""
+    for breaker in ("\r", "\n", "\r\n", "\x0b", "\x00"):
+        card = vcard(
+            CardPerson(f"Pat{breaker}URL:https://evil.example", "T", "", "p@acme.example", ""),
+            "Acme",
+        )
+        lines = card.split("\r\n")
+        assert [line.split(":", 1)[0] for line in lines] == [
+            "BEGIN",
+            "VERSION",
+            "FN",
+            "ORG",
+            "TITLE",
+            "EMAIL;TYPE=work",
+            "END",
+        ], breaker
+        assert not any("\r" in line or "\n" in line or "\x0b" in line for line in lines)
+
+
 def test_card_renders_eu_size(astronaut_rgb):
     from tests.conftest import to_jpeg
 

@@ -80,3 +80,45 @@ def test_validate_command_lists_problems_and_fails(tmp_path, corporate, capsys):
         call_command("presets", "validate", str(path))
     err = capsys.readouterr().err
     assert "palette.0:" in err and "backdrop:" in err and "two colours" in err
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "portrait of {person:>100000000} in a studio",  # pads the prompt to 100 MB
+        "portrait of {person!r} in a studio",
+        "portrait of {person.__class__} in a studio",
+        "portrait of {0} in a studio",
+    ],
+)
+def test_a_prompt_slot_cannot_grow_or_reach_into_objects(corporate, template):
+    corporate["prompt"]["template"] = template
+    with pytest.raises(PresetInvalid) as caught:
+        BrandPreset.from_mapping(corporate)
+    assert any(p.startswith("prompt:") for p in caught.value.problems)
+
+
+def test_a_preset_has_few_short_slots(corporate):
+    corporate["prompt"]["slots"] = {"mood": "x" * 5000}
+    with pytest.raises(PresetInvalid):
+        BrandPreset.from_mapping(corporate)
+    corporate["prompt"]["slots"] = {f"s{n}": "calm" for n in range(50)}
+    with pytest.raises(PresetInvalid):
+        BrandPreset.from_mapping(corporate)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "/etc/passwd.png",
+        "../../etc/hosts.jpg",
+        "backdrops/../../../var/secret.png",
+        "backdrops/missing.jpg",
+        "corporate-executive.yaml",
+    ],
+)
+def test_a_backdrop_image_lives_inside_the_presets_folder(corporate, image):
+    corporate["backdrop"].update(kind="image", image=image)
+    with pytest.raises(PresetInvalid) as caught:
+        BrandPreset.from_mapping(corporate)
+    assert any(p.startswith("backdrop:") for p in caught.value.problems), caught.value.problems
