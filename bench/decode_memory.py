@@ -46,7 +46,7 @@ def _big_png(megapixels: int) -> bytes:
     import numpy as np
     from PIL import Image
 
-    from pipeline import samples
+    from pipeline.tools import samples
 
     side = int((megapixels * 1_000_000) ** 0.5)
     portrait = Image.open(samples.astronaut()).convert("RGB").resize((side, side), Image.BICUBIC)

@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     import torch
 
-    from pipeline.diffusion import batch_size_for
+    from pipeline.backends.sdxl import batch_size_for
 
     if args.device == "cuda" and not torch.cuda.is_available():
         record: dict[str, Any] = {"status": "no GPU", "what": "SDXL 1024 px, 30 steps, FaceID"}

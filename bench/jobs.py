@@ -191,7 +191,7 @@ def upload_to_first_candidate() -> dict[str, float]:
     from apps.generation.models import Headshot
     from apps.generation.services import generation_job_create
     from apps.photos.models import Photo, PhotoStatus
-    from pipeline import samples
+    from pipeline.tools import samples
     from tests.apps.conftest import USABLE
     from tests.apps.factories import company, upload
 

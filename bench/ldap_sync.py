@@ -26,8 +26,8 @@ def photos(count: int) -> list[bytes]:
     """Distinct real JPEGs of about 20 KB (the portrait with a per-person mark)."""
     from PIL import Image
 
-    from pipeline import samples
     from pipeline.imaging import encode
+    from pipeline.tools import samples
 
     base = np.asarray(Image.open(samples.astronaut()).convert("RGB").resize((240, 240)))
     result = []

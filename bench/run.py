@@ -56,7 +56,7 @@ def twelve_megapixel_jpegs() -> list[bytes]:
     import cv2
     from PIL import Image
 
-    from pipeline import samples
+    from pipeline.tools import samples
 
     portrait = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
     photos = []
@@ -117,11 +117,11 @@ def intake_pair() -> Pair:
 def studio_pair() -> Pair:
     from PIL import Image
 
-    from pipeline import samples
+    from pipeline.backends.segmentation import SelfieSegmenter
+    from pipeline.backends.studio_renderer import StudioRenderer
     from pipeline.faces import DlibFaceAnalyzer
     from pipeline.presets import load_shipped
-    from pipeline.segmentation import SelfieSegmenter
-    from pipeline.studio import StudioRenderer
+    from pipeline.tools import samples
 
     pixels = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
     face = DlibFaceAnalyzer().load().detect(pixels)[0]
@@ -146,7 +146,7 @@ def cards_pair() -> Pair:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "headshots_portal.settings.base")
     django.setup()
     from apps.publishing.cards import CardPerson, render_card_pdf, render_cards_pdf
-    from pipeline import samples
+    from pipeline.tools import samples
 
     buffer = io.BytesIO()
     Image.open(samples.astronaut()).convert("RGB").resize((600, 600)).save(buffer, "JPEG")

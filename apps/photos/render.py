@@ -36,11 +36,10 @@ def _bar(percent: int, stage: str) -> None:
 
 
 def render_folder(command: BaseCommand, options: dict[str, Any]) -> None:
-    from pipeline.attributes import summarise
     from pipeline.errors import PipelineError
-    from pipeline.imaging import encode
+    from pipeline.imaging import encode, fit_output
+    from pipeline.orchestrator import PhotoRecord
     from pipeline.provenance import xmp_packet
-    from pipeline.studio import fit_output
 
     preset = _preset(options["preset"])
     folder: Path = options["photos"]
@@ -48,7 +47,7 @@ def render_folder(command: BaseCommand, options: dict[str, Any]) -> None:
         raise CommandError(f"{folder} is not a folder.")
     pipeline = load_pipeline()
     files = sorted(p for p in folder.iterdir() if p.is_file())
-    embeddings, attributes, selfies, refused = {}, [], [], []
+    records, refused = [], []
     for index, path in enumerate(files):
         _bar(round(30 * index / max(len(files), 1)), "checking photos")
         analysis, error = check_file(pipeline, path)
@@ -62,32 +61,28 @@ def render_folder(command: BaseCommand, options: dict[str, Any]) -> None:
             problems = [c.message for c in analysis.report.checks if c.status == "fail"]
             refused.append({"file": path.name, "error": " ".join(problems) or "not usable"})
             continue
-        embeddings[path.name] = analysis.embedding
-        selfies.append(selfie)
-        if analysis.report.attributes:
-            attributes.append(analysis.report.attributes)
+        records.append(
+            PhotoRecord(
+                key=path.name,
+                embedding=analysis.embedding,
+                attributes=analysis.report.attributes,
+                load=path.read_bytes,
+                selfie=selfie,
+            )
+        )
     try:
-        enrollment = pipeline.build_identity(embeddings)
-        summary = summarise(attributes)
-        result = pipeline.generate(
+        outcome = pipeline.run(
+            photos=records,
             preset=preset,
             preset_version=0,
-            selfies=selfies,
-            enrollment=enrollment,
             base_seed=options["seed"],
-            attributes=summary,
             progress=lambda p, s: _bar(30 + round(p * 0.6), s),
         )
-        _bar(92, "ranking")
-        ranking = {
-            r.key: r
-            for r in pipeline.select(
-                result, preset=preset, enrollment=enrollment, attributes=summary
-            )
-        }
     except PipelineError as exc:
         sys.stderr.write("\n")
         raise CommandError(exc.message) from exc
+    result, enrollment = outcome.result, outcome.enrollment
+    ranking = {r.key: r for r in outcome.ranking}
     out: Path = options["out"]
     out.mkdir(parents=True, exist_ok=True)
     rows = []

@@ -18,8 +18,8 @@ def _sample() -> tuple[Any, Any]:
     import numpy as np
     from PIL import Image
 
-    from pipeline import samples
     from pipeline.faces import DlibFaceAnalyzer
+    from pipeline.tools import samples
 
     pixels = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
     faces = DlibFaceAnalyzer().load(None).detect(pixels)  # largest first
@@ -30,9 +30,9 @@ def _sample() -> tuple[Any, Any]:
 
 def preset_preview_jpeg(spec: dict[str, Any]) -> bytes:
     """A JPEG of the sample portrait in this preset (``spec`` already validated)."""
+    from pipeline.backends.studio_renderer import StudioRenderer
     from pipeline.imaging import encode
     from pipeline.presets import BrandPreset, OutputSize
-    from pipeline.studio import StudioRenderer
 
     preset = BrandPreset.from_mapping(spec)
     out = preset.primary_output

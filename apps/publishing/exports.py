@@ -40,9 +40,8 @@ def _slug(text: str) -> str:
 def _sizes(image: bytes) -> list[tuple[ExportSize, bytes]]:
     from PIL import Image
 
-    from pipeline.imaging import decode_image, encode
+    from pipeline.imaging import decode_image, encode, fit_output
     from pipeline.presets import OutputSize
-    from pipeline.studio import fit_output
 
     xmp = Image.open(io.BytesIO(image)).info.get("xmp")  # the provenance travels with every size
     pixels = decode_image(image, max_bytes=50_000_000, max_pixels=50_000_000).pixels

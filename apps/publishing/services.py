@@ -179,9 +179,8 @@ def _content_hash(publication: Publication, image: bytes) -> str:
 
 
 def _directory_jpeg(image: bytes, size: int) -> bytes:
-    from pipeline.imaging import decode_image, encode
+    from pipeline.imaging import decode_image, encode, fit_output
     from pipeline.presets import OutputSize
-    from pipeline.studio import fit_output
 
     pixels = decode_image(image, max_bytes=50_000_000, max_pixels=50_000_000).pixels
     return encode(

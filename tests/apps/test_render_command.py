@@ -89,3 +89,24 @@ def test_too_few_usable_photos_is_a_clear_error(tmp_path, selfies):
     (photos / "one.png").write_bytes(selfies["selfie-01.png"])
     with pytest.raises(CommandError, match="we need at least"):
         render("corporate-executive", photos, tmp_path / "out")
+
+
+def test_the_command_line_and_the_worker_share_one_run(
+    folder, tmp_path, ready, run_jobs, monkeypatch
+):
+    """Nothing re-states the order of the stages: both call HeadshotPipeline.run."""
+    from pipeline.orchestrator import HeadshotPipeline
+    from tests.apps.factories import start_job
+
+    calls: list[str] = []
+    original = HeadshotPipeline.run
+
+    def recorded(self, **kwargs):
+        calls.append(kwargs["preset"].slug)
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(HeadshotPipeline, "run", recorded)
+    render("legal-professional", folder, tmp_path / "out")
+    start_job(ready)
+    run_jobs()
+    assert calls == ["legal-professional", "corporate-executive"]

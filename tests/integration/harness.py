@@ -152,7 +152,7 @@ class Stack:
         return self.script(
             f"""
 from pathlib import Path
-from pipeline import samples
+from pipeline.tools import samples
 from tests.apps.factories import company, upload
 from tests.apps.conftest import USABLE
 photos = {{name: data for name, data, _ in samples.selfie_set(Path({str(ROOT / "var" / "samples")!r}))}}

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
-from pipeline.attributes import measure, summarise
-from pipeline.geometry import aligned_crop
+from pipeline.checks.attributes import measure, summarise
+from pipeline.faces.geometry import aligned_crop
 
 
 def test_portrait_attributes(analyzer, astronaut_rgb):

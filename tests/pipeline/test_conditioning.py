@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.conditioning import (
+from pipeline.backends.conditioning import (
     KEYPOINT_COLOURS,
     NECK,
     NOSE,
@@ -18,9 +18,9 @@ from pipeline.conditioning import (
     pose_points,
     transform,
 )
+from pipeline.backends.framing import framing_matrix
 from pipeline.faces import Face
 from pipeline.presets import OutputSize, load_shipped
-from pipeline.studio import framing_matrix
 
 SIZE = OutputSize(name="generation", width=512, height=640)
 

@@ -15,9 +15,9 @@ pytest.importorskip(
 )
 import torch  # noqa: E402
 
-from pipeline.diffusion import (  # noqa: E402
+from pipeline.backends.sdxl import (  # noqa: E402
     SCHEDULER_CLASSES,
-    DiffusionBackend,
+    SDXLModel,
     batch_size_for,
     generation_size,
 )
@@ -41,12 +41,12 @@ def model_dir(tmp_path_factory):
 
 @pytest.fixture
 def backend(no_network, model_dir):
-    return DiffusionBackend().load(model_dir)
+    return SDXLModel().load(model_dir)
 
 
 @pytest.fixture
 def controlled(no_network, model_dir):
-    return DiffusionBackend(controlnets=("keypoints", "pose"), batch_size=2).load(model_dir)
+    return SDXLModel(controlnets=("keypoints", "pose"), batch_size=2).load(model_dir)
 
 
 def identity(seed: int) -> np.ndarray:
@@ -181,7 +181,7 @@ def test_a_128_d_dlib_embedding_is_refused_with_a_reason(backend):
 
 def test_missing_weights_are_named(tmp_path):
     with pytest.raises(ModelMissing) as caught:
-        DiffusionBackend().load(tmp_path)
+        SDXLModel().load(tmp_path)
     assert str(tmp_path / "sdxl" / "model_index.json") in caught.value.message
     assert "ip-adapter-faceid_sdxl.bin" in caught.value.message
 
@@ -192,11 +192,11 @@ def test_a_configured_controlnet_that_is_missing_is_named(model_dir, tmp_path):
     shutil.copytree(model_dir / "sdxl", tmp_path / "sdxl")
     shutil.copytree(model_dir / "ip-adapter", tmp_path / "ip-adapter")
     with pytest.raises(ModelMissing) as caught:
-        DiffusionBackend(controlnets=("pose",)).load(tmp_path)
+        SDXLModel(controlnets=("pose",)).load(tmp_path)
     assert str(tmp_path / "controlnet" / "pose" / "config.json") in caught.value.message
     assert "HEADSHOTS_CONTROLNETS" in caught.value.message
     with pytest.raises(PipelineError, match="Unknown ControlNet"):
-        DiffusionBackend(controlnets=("depth",))
+        SDXLModel(controlnets=("depth",))
 
 
 @pytest.fixture

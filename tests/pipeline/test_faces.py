@@ -38,7 +38,7 @@ def test_detects_one_face_with_landmarks_and_unit_embedding(analyzer, astronaut_
 
 
 def test_missing_segmentation_model_is_named_with_how_to_install(tmp_path):
-    from pipeline.segmentation import SelfieSegmenter
+    from pipeline.backends.segmentation import SelfieSegmenter
 
     with pytest.raises(ModelMissing) as caught:
         SelfieSegmenter().load(tmp_path)

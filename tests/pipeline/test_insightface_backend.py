@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pipeline.errors import ModelMissing, PipelineError
-from pipeline.insightface_backend import InsightFaceAnalyzer
+from pipeline.faces.insightface import InsightFaceAnalyzer
 from tests.pipeline.tiny_insightface import build_detector, build_recognizer
 
 pytest.importorskip(

@@ -7,18 +7,18 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from pipeline import manifest
 from pipeline.faces import DlibFaceAnalyzer
+from pipeline.tools import manifest
 
 
 def test_manifest_lists_every_file_the_face_backends_load():
-    from pipeline.insightface_backend import InsightFaceAnalyzer
+    from pipeline.faces.insightface import InsightFaceAnalyzer
 
     listed = {Path(m.location.partition(":")[2]).name for m in manifest.load()}
-    from pipeline.diffusion import DiffusionBackend
+    from pipeline.backends.sdxl import SDXLModel
 
     insightface = InsightFaceAnalyzer()
-    sdxl, adapter = DiffusionBackend().paths(Path("models"))
+    sdxl, adapter = SDXLModel().paths(Path("models"))
     loaded = {
         (sdxl / "model_index.json").name,
         adapter.name,

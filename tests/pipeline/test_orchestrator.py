@@ -54,10 +54,10 @@ def test_real_esrgan_before_framing_gives_sharper_headshots_of_the_same_person(
 ):
     import cv2
 
-    from pipeline import manifest
     from pipeline.checks import CheckThresholds, face_region, sharpness_score
     from pipeline.imaging import encode
     from pipeline.presets import BrandPreset
+    from pipeline.tools import manifest
 
     manifest.install(manifest.find("realesrgan-x4plus"), installed_models)
     small = cv2.resize(astronaut_rgb, (256, 256), interpolation=cv2.INTER_AREA)  # a 45 px face
@@ -88,3 +88,56 @@ def test_real_esrgan_before_framing_gives_sharper_headshots_of_the_same_person(
     assert esrgan.scores["framing"] == pytest.approx(
         lanczos.scores["framing"], abs=0.02
     )  # the face stays put
+
+
+def test_run_enrolls_then_renders_only_from_the_enrolled_photos(installed_models, selfies):
+    """The one run order: identity first (the other person set aside), the attributes
+    summarised over the enrolled photos only, only enrolled photos read and rendered from,
+    then ranked."""
+    from pipeline.orchestrator import PhotoRecord
+
+    pipeline = HeadshotPipeline.from_config(
+        PipelineConfig(min_usable_photos=2, model_dir=installed_models)
+    )
+    read: list[str] = []
+    records = []
+    for name in (
+        "selfie-01.png",
+        "selfie-02-mirror.jpg",
+        "selfie-05-closer.jpg",
+        "selfie-10-someone-else.jpg",
+    ):
+        normalised, _ = normalise_upload(selfies[name], **LIMITS)
+        analysis = pipeline.check_photo(normalised)
+        assert analysis.embedding is not None, name
+
+        def load(name=name, data=normalised) -> bytes:
+            read.append(name)
+            return data
+
+        records.append(
+            PhotoRecord(
+                key=name,
+                embedding=analysis.embedding,
+                attributes=analysis.report.attributes,
+                load=load,
+            )
+        )
+    heard = []
+    stages = []
+    outcome = pipeline.run(
+        photos=records,
+        preset=load_shipped()["corporate-executive"],
+        preset_version=3,
+        base_seed=11,
+        progress=lambda percent, stage: stages.append(stage),
+        enrolled=lambda enrollment, attributes: heard.append((enrollment, attributes)),
+    )
+    assert outcome.enrollment.outliers == ["selfie-10-someone-else.jpg"]
+    assert heard and heard[0][1] == outcome.attributes
+    assert outcome.attributes["photos"] == 3  # the other person's photo is not described
+    assert "selfie-10-someone-else.jpg" not in read and len(read) == 3
+    assert {c.source_key for c in outcome.result.candidates} <= set(read)
+    assert stages[0] == "loading selfies" and stages[-1] == "ranking"
+    assert {s.key for s in outcome.ranking} == {c.key for c in outcome.result.candidates}
+    assert "identity_s" in outcome.timings and "select_s" in outcome.timings

@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.attributes import measure
+from pipeline.backends.studio_renderer import StudioRenderer
+from pipeline.checks.attributes import measure
 from pipeline.presets import load_shipped
 from pipeline.selection import CandidateSelector
-from pipeline.studio import StudioRenderer
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pipeline.backends.studio_renderer import StudioRenderer, hex_to_rgb
 from pipeline.faces import cosine
-from pipeline.imaging import encode
+from pipeline.imaging import encode, fit_output
 from pipeline.presets import load_shipped
 from pipeline.provenance import COMPOSITE_SYNTHETIC, read_digital_source_type, xmp_packet
-from pipeline.studio import StudioRenderer, fit_output, hex_to_rgb
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +130,8 @@ def test_fit_output_keeps_head_room(rendered):
 def test_a_colour_cast_selfie_is_brought_back_to_the_enrolled_skin(
     analyzer, astronaut_rgb, selfies, segmenter
 ):
+    from pipeline.backends.studio_renderer import measure_skin
     from pipeline.imaging import decode_image
-    from pipeline.studio import measure_skin
 
     preset = load_shipped()["legal-professional"]
     enrolled = measure_skin(astronaut_rgb, analyzer.detect(astronaut_rgb)[0])

@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
+from pipeline.backends.upscale import LanczosUpscaler, RealESRGANUpscaler, build_rrdbnet
 from pipeline.errors import ModelMissing
-from pipeline.upscale import LanczosUpscaler, RealESRGANUpscaler, build_rrdbnet
 
 torch = pytest.importorskip(
     "torch", reason="torch is not installed (make install-torch adds the CPU build)"
@@ -40,7 +40,7 @@ def test_missing_weights_are_named_with_how_to_install(tmp_path):
 
 
 def test_real_weights_restore_detail_that_lanczos_cannot(installed_models, astronaut_rgb):
-    from pipeline import manifest
+    from pipeline.tools import manifest
 
     model = manifest.find("realesrgan-x4plus")
     manifest.install(
@@ -60,7 +60,7 @@ def test_real_weights_restore_detail_that_lanczos_cannot(installed_models, astro
 
 
 def test_converter_refuses_files_of_another_network(tmp_path):
-    from pipeline.ncnn_convert import ConversionError, convert
+    from pipeline.tools.ncnn_convert import ConversionError, convert
 
     param = tmp_path / "other.param"
     param.write_text(

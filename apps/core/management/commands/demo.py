@@ -39,7 +39,7 @@ from apps.presets.selectors import preset_get, preset_version_latest
 from apps.presets.services import brand_presets_install_shipped
 from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
 from apps.publishing.services import REQUESTABLE_TARGETS, publication_request
-from pipeline import samples
+from pipeline.tools import samples
 
 COMPANY = "Demo Company"
 DOMAIN = "demo.example"

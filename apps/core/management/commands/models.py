@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pipeline import manifest
+from pipeline.tools import manifest
 
 
 class Command(BaseCommand):
@@ -72,8 +72,8 @@ class Command(BaseCommand):
             )
 
     def _install(self, model_dir: Path, names: set[str]) -> None:
-        from pipeline.ncnn_convert import ConversionError
-        from pipeline.wheels import WheelFetchError
+        from pipeline.tools.ncnn_convert import ConversionError
+        from pipeline.tools.wheels import WheelFetchError
 
         known = {model.name for model in manifest.load()}
         if names - known:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.faces import Face
+from pipeline.faces.analysis import Face
 
 # Named places (a, b, radius), all in IOD.
 LEFT_EYE = (-0.5, 0.0, 0.2)

@@ -15,20 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.backends.framing import (
+    EYES_IN_FACE_BOX,
+    framing_matrix,
+    target_geometry,
+)
+from pipeline.backends.segmentation import SelfieSegmenter
 from pipeline.errors import PipelineError
 from pipeline.faces import Face
-from pipeline.geometry import frontal_eye_distance
-from pipeline.presets import BrandPreset, OutputSize
+from pipeline.presets import BrandPreset, OutputSize, shipped_presets_dir
 from pipeline.provenance import COMPOSITE_SYNTHETIC
-from pipeline.segmentation import SelfieSegmenter
-
-# Head height (crown to chin) per height of dlib's face box (brows to chin).
-HEAD_PER_FACE_BOX = 1.55
-# Head height (crown to chin) per distance between the eye centres: the framing's size
-# measure, independent of any detector's box (about 1.55 dlib boxes of 1.93 eye distances).
-HEAD_PER_EYE_DISTANCE = 3.0
-# Where the eyes sit inside the face box (share of its height from the top).
-EYES_IN_FACE_BOX = 0.3
 
 
 @dataclass(frozen=True)
@@ -125,9 +121,7 @@ class StudioRenderer:
     # -- 1. framing -----------------------------------------------------------------------------
     def target_geometry(self, out: OutputSize) -> tuple[float, float, float]:
         """(eye x, eye y, face-box height) that the framing asks for, in output pixels."""
-        framing = self.preset.framing
-        head_px = framing.head_height_share * out.height
-        return out.width / 2.0, framing.eye_line * out.height, head_px / HEAD_PER_FACE_BOX
+        return target_geometry(self.preset, out)
 
     def _frame(
         self, pixels: np.ndarray, face: Face, out: OutputSize, zoom: float
@@ -308,7 +302,7 @@ class StudioRenderer:
             t = np.clip(r, 0, 1)[:, :, None] ** 1.5
             canvas = colors[0] * (1 - t) + colors[1] * t
         else:
-            base = self.presets_dir or Path(__file__).resolve().parent.parent / "brand_presets"
+            base = self.presets_dir or shipped_presets_dir()
             image_path = (base / str(spec.image)).resolve()
             if not image_path.is_relative_to(base.resolve()):
                 raise ValueError("backdrop image must live inside the presets directory")
@@ -405,51 +399,9 @@ class StudioRenderer:
         return person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
 
 
-def framing_matrix(
-    face: Face, preset: BrandPreset, out: OutputSize, zoom: float = 1.0
-) -> np.ndarray:
-    """The 2x3 affine map from selfie to output pixels that levels the eyes and puts them
-    where the preset's framing says, at the head size it asks for."""
-    import cv2
-
-    left, right = face.eye_centres()
-    centre = (left + right) / 2.0
-    angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
-    target_x = out.width / 2.0
-    target_y = preset.framing.eye_line * out.height
-    target_eye_distance = preset.framing.head_height_share * out.height / HEAD_PER_EYE_DISTANCE
-    scale = zoom * target_eye_distance / frontal_eye_distance(face)
-    matrix = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
-    matrix[0, 2] += target_x - centre[0]
-    matrix[1, 2] += target_y - centre[1]
-    return matrix
-
-
-def source_region(
-    face: Face, preset: BrandPreset, *, margin: float = 0.15
-) -> tuple[int, int, int, int]:
-    """The part of the selfie that the framing can show (x0, y0, x1, y1, unclipped), with
-    room for the crop jitter: what is worth upscaling before rendering."""
-    out = preset.primary_output
-    _, target_y, _ = StudioRenderer(preset).target_geometry(out)
-    target_eye_distance = preset.framing.head_height_share * out.height / HEAD_PER_EYE_DISTANCE
-    scale = target_eye_distance / frontal_eye_distance(face) * (1.0 - 0.06)  # the smallest zoom
-    left, right = face.eye_centres()
-    centre = (left + right) / 2.0
-    half_w = out.width / 2.0 / scale * (1.0 + margin)
-    above = target_y / scale * (1.0 + margin)
-    below = (out.height - target_y) / scale * (1.0 + margin)
-    return (
-        int(centre[0] - half_w),
-        int(centre[1] - above),
-        int(centre[0] + half_w) + 1,
-        int(centre[1] + below) + 1,
-    )
-
-
 def measure_skin(pixels: np.ndarray, face: Face) -> np.ndarray:
     """Mean CIELAB of the cheeks."""
-    from pipeline.regions import LEFT_CHEEK, RIGHT_CHEEK, FaceFrame, lab
+    from pipeline.faces.regions import LEFT_CHEEK, RIGHT_CHEEK, FaceFrame, lab
 
     frame = FaceFrame.of(face)
     cheeks = np.concatenate([frame.pixels(pixels, LEFT_CHEEK), frame.pixels(pixels, RIGHT_CHEEK)])
@@ -479,22 +431,3 @@ def _decontaminate(person: np.ndarray, alpha: np.ndarray, out: OutputSize) -> np
     inside = cv2.GaussianBlur(person * alpha[:, :, None], (0, 0), sigmaX=sigma) / weight[:, :, None]
     edge = np.clip((1.0 - alpha) * 1.5, 0.0, 1.0)[:, :, None] * (alpha > 0.01)[:, :, None]
     return person * (1.0 - edge) + inside * edge
-
-
-def fit_output(pixels: np.ndarray, size: OutputSize) -> np.ndarray:
-    """Resize a rendered headshot to another output size, cropping to its aspect ratio."""
-    import cv2
-
-    height, width = pixels.shape[:2]
-    target_ratio = size.width / size.height
-    if width / height > target_ratio:
-        new_width = round(height * target_ratio)
-        x0 = (width - new_width) // 2
-        pixels = pixels[:, x0 : x0 + new_width]
-    elif width / height < target_ratio:
-        new_height = round(width / target_ratio)
-        pixels = pixels[:new_height]  # keep the head room: crop from the bottom
-    interpolation = cv2.INTER_AREA if pixels.shape[1] > size.width else cv2.INTER_LANCZOS4
-    return cv2.resize(
-        np.ascontiguousarray(pixels), (size.width, size.height), interpolation=interpolation
-    )

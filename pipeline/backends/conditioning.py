@@ -10,7 +10,7 @@ landmarks and placed where the preset's framing puts the face.
   and shoulders are placed from the head's size, since a selfie rarely shows them whole.
 
 Both are drawn in output pixels through the same affine map the studio renderer uses
-(``studio.framing_matrix``), so the generated face lands on the preset's eye line at
+(``framing.framing_matrix``), so the generated face lands on the preset's eye line at
 its head size.
 """
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.errors import ModelMissing, PipelineError
-from pipeline.faces import Face, normalise
+from pipeline.faces.analysis import Face, normalise
 
 INSTALL_HINT = (
     "Copy the pack's detection and recognition .onnx files into that folder (for example "

@@ -8,8 +8,8 @@ from typing import Literal
 import numpy as np
 
 from pipeline.faces import Face, FaceAnalyzer
-from pipeline.geometry import eye_aspect_ratio, head_pose
-from pipeline.regions import (
+from pipeline.faces.geometry import eye_aspect_ratio, head_pose
+from pipeline.faces.regions import (
     LEFT_CHEEK,
     LEFT_EYE,
     LOWER_FACE,

@@ -71,7 +71,7 @@ def generation_size(width: int, height: int, native_side: int) -> tuple[int, int
     return (max(64, round(width * scale / 64) * 64), max(64, round(height * scale / 64) * 64))
 
 
-class DiffusionBackend:
+class SDXLModel:
     name = "diffusion-sdxl-faceid"
     digital_source_type = TRAINED_ALGORITHMIC_MEDIA
 
@@ -109,7 +109,7 @@ class DiffusionBackend:
     def controlnet_folder(self, model_dir: Path, name: str) -> Path:
         return Path(model_dir) / "controlnet" / name
 
-    def load(self, model_dir: str | Path) -> DiffusionBackend:
+    def load(self, model_dir: str | Path) -> SDXLModel:
         sdxl, adapter = self.paths(Path(model_dir))
         missing = [str(p) for p in (sdxl / "model_index.json", adapter) if not p.is_file()]
         if missing:
@@ -224,7 +224,7 @@ class DiffusionBackend:
         import torch
 
         if self._pipe is None:
-            raise RuntimeError("DiffusionBackend.load() must be called first")
+            raise RuntimeError("SDXLModel.load() must be called first")
         if identity.shape != (self.identity_dim,):
             raise PipelineError(
                 f"Identity conditioning needs a {self.identity_dim}-d ArcFace embedding; this one has "

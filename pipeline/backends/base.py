@@ -1,0 +1,122 @@
+"""What every generation backend takes and gives, and the protocol they share.
+
+A backend turns a ``GenerationRequest`` (the preset, its filled prompt, the person's
+selfies best first and their enrolled identity) into a ``GenerationResult``: candidates
+at the preset's largest output size, each encoded with its provenance. The orchestrator
+picks the configured backend; nothing else branches on which one it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from pipeline.content_credentials import ContentCredentials
+from pipeline.faces import Face
+from pipeline.identity import Enrollment
+from pipeline.imaging import encode
+from pipeline.presets import BrandPreset
+from pipeline.prompts import Prompt
+from pipeline.provenance import xmp_packet
+from pipeline.selection import IdentityCheck
+
+Progress = Callable[[int, str], None]
+
+
+@dataclass(frozen=True)
+class Selfie:
+    """A usable photo as a source for generation."""
+
+    key: str
+    pixels: np.ndarray
+    face: Face
+    quality: float
+
+
+@dataclass
+class Candidate:
+    key: str
+    source_key: str
+    seed: int
+    pixels: np.ndarray
+    encoded: bytes
+    info: dict[str, object]
+    prompt: str = ""
+    negative_prompt: str = ""
+
+
+@dataclass
+class GenerationResult:
+    backend: str
+    candidates: list[Candidate]
+    timings: dict[str, float]
+    digital_source_type: str = ""
+    # A face model other than the one that conditioned generation, with the person's
+    # reference from it, for an independent identity gate (diffusion only).
+    identity_check: IdentityCheck | None = None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    preset: BrandPreset
+    preset_version: int
+    prompt: Prompt
+    selfies: list[Selfie]  # the enrolled ones, best first
+    enrollment: Enrollment
+    base_seed: int
+    attributes: dict[str, object] = field(default_factory=dict)
+
+
+class GenerationBackend(Protocol):
+    """Renders the preset's variations for one person."""
+
+    name: str
+
+    def __call__(self, request: GenerationRequest, report: Progress) -> GenerationResult: ...
+
+
+def make_candidate(
+    *,
+    index: int,
+    seed: int,
+    pixels: np.ndarray,
+    source_key: str,
+    generator: Any,
+    request: GenerationRequest,
+    info: dict[str, object],
+    credentials: ContentCredentials | None = None,
+) -> Candidate:
+    """A generated image with its provenance: encoded with the XMP that says what made it
+    and, when a signing key is configured, a signed C2PA manifest saying the same."""
+    preset, preset_version = request.preset, request.preset_version
+    xmp = xmp_packet(
+        digital_source_type=generator.digital_source_type,
+        generator=generator.name,
+        preset=preset.slug,
+        preset_version=preset_version,
+        seed=seed,
+    )
+    key = f"c{index + 1:02d}"
+    encoded = encode(pixels, quality=93, xmp=xmp)
+    if credentials is not None:
+        encoded = credentials.sign(
+            encoded,
+            title=f"{preset.slug}-{key}.jpg",
+            digital_source_type=generator.digital_source_type,
+            generator=generator.name,
+            details={"preset": preset.slug, "preset_version": preset_version, "seed": seed},
+        )
+        info = {**info, "content_credentials": credentials.subject}
+    return Candidate(
+        key=key,
+        source_key=source_key,
+        seed=seed,
+        pixels=pixels,
+        encoded=encoded,
+        info=info,
+        prompt=request.prompt.positive,
+        negative_prompt=request.prompt.negative,
+    )

@@ -1,0 +1,183 @@
+"""The diffusion backend: the preset's variations from SDXL (``sdxl.SDXLModel``),
+conditioned on the enrolled identity and, where configured, on the best selfie's facial
+keypoints and pose, generated at the model's native size and brought to the preset's
+largest output (Real-ESRGAN when configured, Lanczos otherwise)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from pipeline.backends.base import (
+    Candidate,
+    GenerationRequest,
+    GenerationResult,
+    Progress,
+    Selfie,
+    make_candidate,
+)
+from pipeline.backends.framing import framing_matrix
+from pipeline.backends.sdxl import SDXLModel, generation_size
+from pipeline.backends.upscale import RealESRGANUpscaler
+from pipeline.content_credentials import ContentCredentials
+from pipeline.errors import PipelineError
+from pipeline.faces import FaceAnalyzer
+from pipeline.imaging import fit_output
+from pipeline.presets import BrandPreset, OutputSize
+from pipeline.selection import IdentityCheck
+
+logger = logging.getLogger(__name__)
+
+
+class DiffusionBackend:
+    def __init__(
+        self,
+        model: SDXLModel,
+        *,
+        upscaler: RealESRGANUpscaler | None = None,
+        credentials: ContentCredentials | None = None,
+        second_opinion: FaceAnalyzer | None = None,
+    ) -> None:
+        self.model = model
+        self.name = model.name
+        self.upscaler = upscaler
+        self.credentials = credentials
+        # A face model other than the one that conditions generation: the identity gate
+        # that conditioning cannot flatter (None when the portal's own model is dlib's).
+        self.second_opinion = second_opinion
+
+    def __call__(self, request: GenerationRequest, report: Progress) -> GenerationResult:
+        model, preset = self.model, request.preset
+        settings = preset.generation
+        reference = request.selfies[0]
+        out = preset.primary_output
+        width, height = generation_size(out.width, out.height, model.native_side)
+        control = self._control_images(reference, preset, width, height)
+        upscaler_name = self.upscaler.name if self.upscaler is not None else "lanczos"
+        seeds = [request.base_seed + index for index in range(settings.variations)]
+        started = time.perf_counter()
+        images = model(
+            prompt=request.prompt.positive,
+            negative_prompt=request.prompt.negative,
+            identity=request.enrollment.embedding,
+            seeds=seeds,
+            width=width,
+            height=height,
+            steps=settings.steps,
+            guidance=settings.guidance,
+            scheduler=settings.scheduler,
+            identity_strength=settings.identity_strength,
+            control=control,
+            done=lambda count: report(10 + round(55 * count / len(seeds)), "generating"),
+        )
+        generated_s = time.perf_counter() - started
+        candidates: list[Candidate] = []
+        for index, (seed, pixels) in enumerate(zip(seeds, images, strict=True)):
+            candidates.append(
+                make_candidate(
+                    index=index,
+                    seed=seed,
+                    pixels=self._to_output(pixels, out),
+                    source_key=reference.key,
+                    generator=model,
+                    request=request,
+                    credentials=self.credentials,
+                    info={
+                        "steps": settings.steps,
+                        "guidance": settings.guidance,
+                        "scheduler": settings.scheduler,
+                        "precision": model.precision,
+                        "identity_strength": settings.identity_strength,
+                        "controlnets": {name: weight for name, (_, weight) in control.items()},
+                        "generated_size": [width, height],
+                        "upscaler": upscaler_name
+                        if (width, height) != (out.width, out.height)
+                        else None,
+                    },
+                )
+            )
+        report(70, "checking identity")
+        return GenerationResult(
+            backend=model.name,
+            candidates=candidates,
+            timings={
+                "generate_s": round(generated_s, 3),
+                "upscale_s": round(time.perf_counter() - started - generated_s, 3),
+            },
+            digital_source_type=model.digital_source_type,
+            identity_check=self._identity_check(request.selfies),
+        )
+
+    def _control_images(
+        self, reference: Selfie, preset: BrandPreset, width: int, height: int
+    ) -> dict[str, tuple[np.ndarray, float]]:
+        """A control image and its weight for every configured ControlNet, drawn from the
+        best selfie where the preset's framing puts the face."""
+        from pipeline.backends.conditioning import keypoint_image, pose_image
+
+        settings = preset.generation
+        controlnets = self.model.controlnets
+        if settings.spatial_control > 0 and "pose" not in controlnets:
+            raise PipelineError(
+                f"The preset {preset.slug!r} asks for spatial control (weight "
+                f"{settings.spatial_control}), which needs the pose ControlNet: install it in "
+                "MODEL_DIR/controlnet/pose/ and add 'pose' to HEADSHOTS_CONTROLNETS, or set the "
+                "preset's generation.spatial_control to 0.",
+                code="model_missing",
+            )
+        size = OutputSize(name="generation", width=width, height=height)
+        matrix = framing_matrix(reference.face, preset, size)
+        control: dict[str, tuple[np.ndarray, float]] = {}
+        if "keypoints" in controlnets:
+            keypoints = keypoint_image(reference.face, matrix, width, height)
+            control["keypoints"] = (keypoints, settings.identity_strength)
+        if "pose" in controlnets:
+            pose = pose_image(reference.face, matrix, width, height)
+            control["pose"] = (pose, settings.spatial_control)
+        return control
+
+    def _to_output(self, pixels: np.ndarray, out: OutputSize) -> np.ndarray:
+        """A generated image at the preset's largest output size (Real-ESRGAN x4 then an
+        area resize when configured and needed, Lanczos otherwise)."""
+        height, width = pixels.shape[:2]
+        if (width, height) == (out.width, out.height):
+            return pixels
+        if self.upscaler is not None and (out.width > width or out.height > height):
+            pixels = self.upscaler(pixels)
+        return fit_output(pixels, out)
+
+    def _identity_check(self, selfies: list[Selfie]) -> IdentityCheck | None:
+        """The enrolled selfies seen by the second face model, when generation was
+        conditioned on another model's embedding."""
+        checker = self.second_opinion
+        if checker is None:
+            return None
+        vectors = []
+        for selfie in selfies:
+            faces = checker.detect(selfie.pixels)
+            if not faces:
+                continue
+            x0, y0, x1, y1 = selfie.face.box
+            centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+            nearest = min(
+                faces,
+                key=lambda f: float(
+                    np.hypot(
+                        *(np.array([(f.box[0] + f.box[2]) / 2, (f.box[1] + f.box[3]) / 2]) - centre)
+                    )
+                ),
+            )
+            vectors.append(checker.embed(selfie.pixels, nearest))
+        if not vectors:
+            logger.warning(
+                "the second face model finds no face in the selfies: no second identity check"
+            )
+            return None
+        reference = np.mean(vectors, axis=0)
+        return IdentityCheck(
+            analyzer=checker,
+            reference=reference / np.linalg.norm(reference),
+            threshold=checker.same_person_threshold,
+        )
