@@ -22,9 +22,14 @@ _worker_lock = threading.Lock()
 _worker: dramatiq.Worker | None = None
 
 
-def enqueue(actor: dramatiq.Actor, *args: Any) -> None:
+def enqueue(actor: dramatiq.Actor | str, *args: Any) -> None:
+    """Send a message once the surrounding transaction commits. ``actor`` may be the
+    actor's name: services name the work they enqueue, so they never import the tasks
+    that call them (every app's tasks are declared when the app is ready)."""
+
     def send() -> None:
-        actor.send(*args)
+        target = dramatiq.get_broker().get_actor(actor) if isinstance(actor, str) else actor
+        target.send(*args)
         if settings.HEADSHOTS_QUEUE_MODE == "inprocess" and getattr(
             settings, "HEADSHOTS_INPROCESS_AUTOSTART", True
         ):

@@ -12,6 +12,9 @@ class GenerationConfig(AppConfig):
         from apps.core import scheduler
         from apps.core.queue import register_requeue
 
+        # Declare this app's actors in every process: services enqueue them by name.
+        from apps.generation import tasks  # noqa: F401
+
         def requeue(job_id: int) -> None:
             from apps.generation.services import generation_job_requeue_dead_letter
 
@@ -21,11 +24,17 @@ class GenerationConfig(AppConfig):
 
         def sweep() -> None:
             from apps.core.queue import enqueue
-            from apps.generation.tasks import generation_jobs_sweep_task
 
-            enqueue(generation_jobs_sweep_task)
+            enqueue("generation_jobs_sweep")
 
         scheduler.register("generation_jobs_sweep", timedelta(minutes=1), sweep)
+
+        from apps.core import hooks
+        from apps.generation import personal_data
+
+        hooks.register("person.left", "generation", personal_data.person_left)
+        hooks.register("face.withdrawn", "generation", personal_data.face_withdrawn)
+        hooks.register("person.exported", "generation", personal_data.exported)
 
         from apps.core.media import register_media
         from apps.generation.media import headshot_media

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from apps.generation.services import JobBusy, generation_job_run, generation_jobs_sweep
 from pipeline.errors import PipelineError
 
 MAX_RETRIES = 2
@@ -21,8 +22,6 @@ def _retry_when(retries: int, exception: BaseException) -> bool:
     throws=(PipelineError,),
 )
 def generation_job_run_task(job_id: int) -> None:
-    from apps.generation.services import JobBusy, generation_job_run
-
     try:
         generation_job_run(job_id=job_id)
     except JobBusy as busy:
@@ -33,6 +32,4 @@ def generation_job_run_task(job_id: int) -> None:
     actor_name="generation_jobs_sweep", queue_name="cpu", max_retries=0, time_limit=300_000
 )
 def generation_jobs_sweep_task() -> None:
-    from apps.generation.services import generation_jobs_sweep
-
     generation_jobs_sweep()

@@ -11,10 +11,12 @@ class OrganizationsConfig(AppConfig):
 
         from apps.core import scheduler
 
+        # Declare this app's actors in every process: services enqueue them by name.
+        from apps.organizations import tasks  # noqa: F401
+
         def reminders() -> None:
             from apps.core.queue import enqueue
-            from apps.organizations.tasks import invitation_reminders_task
 
-            enqueue(invitation_reminders_task)
+            enqueue("invitation_reminders")
 
         scheduler.register("invitation_reminders", timedelta(hours=6), reminders)

@@ -10,7 +10,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
+from apps.core import hooks
 from apps.core.errors import StateConflict, ValidationFailed
+from apps.core.queue import enqueue
 from apps.core.text import display_text, text_problem
 from apps.organizations.models import (
     MANAGER_ROLES,
@@ -161,17 +163,14 @@ def employee_deprovision(
     """The person left the company: their access ends, their jobs stop, their selfies and
     face embeddings are deleted now, and the directory sync withdraws their published
     photo (sent at once when the company has a directory)."""
-    from apps.core.queue import enqueue
     from apps.organizations.services import employee_leave
-    from apps.photos.services import employee_biometrics_delete
-    from apps.publishing.models import DirectoryConnection
-    from apps.publishing.tasks import directory_sync_task
 
     with transaction.atomic():
         employee = employee_leave(organization=organization, actor=actor, employee=employee)
         if employee.user_id is not None:
             Membership.objects.filter(organization=organization, user_id=employee.user_id).delete()
-        deleted = employee_biometrics_delete(
+        counts = hooks.fire(
+            "biometrics.erase",
             organization=organization,
             employee=employee,
             actor=actor,
@@ -182,10 +181,11 @@ def employee_deprovision(
             actor=actor,
             action="employee.deprovisioned",
             target=employee,
-            data={"source": source, "selfies_deleted": deleted},
+            data={"source": source, "selfies_deleted": counts.get("selfies", 0)},
         )
-        if DirectoryConnection.objects.filter(organization=organization, enabled=True).exists():
-            enqueue(directory_sync_task, organization.pk)
+        # The sync removes their photo from the directory (it does nothing where the
+        # company has none).
+        enqueue("directory_sync", organization.pk)
     return employee
 
 

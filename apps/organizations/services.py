@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.audit.services import audit_record
+from apps.core import hooks
 from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from apps.organizations.models import (
     MANAGER_ROLES,
@@ -193,8 +194,6 @@ def employee_leave(
 ) -> EmployeeProfile:
     """HR records that a person left: their jobs stop, their directory photo is removed at
     the next sync, and the retention purge deletes everything of theirs on schedule."""
-    from apps.generation.services import employee_jobs_stop
-
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if employee.organization_id != organization.pk:
         raise NotFound("Not found.")
@@ -203,7 +202,7 @@ def employee_leave(
     employee.status = EmployeeStatus.LEFT
     employee.left_at = timezone.now()
     employee.save(update_fields=["status", "left_at", "updated_at"])
-    employee_jobs_stop(organization=organization, employee=employee)
+    hooks.fire("person.left", organization=organization, employee=employee, actor=actor)
     audit_record(organization=organization, actor=actor, action="employee.left", target=employee)
     return employee
 

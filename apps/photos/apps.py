@@ -11,13 +11,22 @@ class PhotosConfig(AppConfig):
 
         from apps.core import scheduler
 
+        # Declare this app's actors in every process: services enqueue them by name.
+        from apps.photos import tasks  # noqa: F401
+
         def purge() -> None:
             from apps.core.queue import enqueue
-            from apps.photos.tasks import retention_purge_task
 
-            enqueue(retention_purge_task)
+            enqueue("retention_purge")
 
         scheduler.register("retention_purge", timedelta(days=1), purge)
+
+        from apps.core import hooks
+        from apps.photos import personal_data
+
+        hooks.register("biometrics.erase", "photos", personal_data.biometrics_erase)
+        hooks.register("face.withdrawn", "photos", personal_data.face_withdrawn)
+        hooks.register("person.exported", "photos", personal_data.exported)
 
         from apps.core.media import register_media
         from apps.photos.media import photo_marked_media, photo_media

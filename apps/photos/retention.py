@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.core import hooks
 from apps.generation.models import Headshot, HeadshotStatus
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
 from apps.photos.models import IdentityProfile, Photo
@@ -76,18 +77,19 @@ def retention_purge(*, now: Any = None) -> dict[str, int]:
 
 
 def _purge_leaver(organization: Organization, employee: EmployeeProfile) -> bool:
-    from apps.generation.services import employee_headshots_delete
-
     with transaction.atomic():
         had_biometrics = (
             Photo.objects.filter(employee=employee).exists()
             or IdentityProfile.objects.filter(employee=employee).exists()
         )
-        if had_biometrics:
-            employee_biometrics_delete(
-                organization=organization, employee=employee, actor=None, reason="retention: left"
-            )
-        headshots = employee_headshots_delete(organization=organization, employee=employee)
+        counts = hooks.fire(
+            "face.withdrawn",
+            organization=organization,
+            employee=employee,
+            actor=None,
+            reason="retention: left",
+        )
+        headshots = counts.get("headshots", 0)
         if not (had_biometrics or headshots):
             return False
         audit_record(

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.core import hooks
 from apps.core.crypto import decrypt, encrypt
 from apps.core.errors import PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
@@ -20,7 +21,6 @@ from apps.organizations.selectors import require_self
 from apps.photos.decode_budget import DecodeBudget
 from apps.photos.models import ConsentRecord, ConsentText, IdentityProfile, Photo, PhotoStatus
 from apps.photos.selectors import consent_current, consent_text_current
-from apps.photos.tasks import photo_check
 from pipeline.errors import ImageRejected, PipelineError
 from pipeline.imaging import NORMALISED_MAX_SIDE, decode_memory_estimate, normalise_upload
 
@@ -73,8 +73,6 @@ def consent_withdraw(
     selfies and face embeddings are deleted at once, and so are the headshots made from
     them (one still in the directory is removed from it by a sync sent now). Returns the
     selfie files deleted."""
-    from apps.generation.services import employee_headshots_delete, employee_jobs_stop
-
     require_self(organization=organization, employee=employee, actor=actor)
     with transaction.atomic():
         withdrawn = ConsentRecord.objects.filter(
@@ -82,14 +80,17 @@ def consent_withdraw(
         ).update(withdrawn_at=timezone.now())
         if not withdrawn:
             raise StateConflict("There is no consent to withdraw.")
-        employee_jobs_stop(organization=organization, employee=employee)
         audit_record(
             organization=organization, actor=actor, action="consent.withdrawn", target=employee
         )
-        employee_headshots_delete(organization=organization, employee=employee)
-        return employee_biometrics_delete(
-            organization=organization, employee=employee, actor=actor, reason="consent withdrawn"
+        counts = hooks.fire(
+            "face.withdrawn",
+            organization=organization,
+            employee=employee,
+            actor=actor,
+            reason="consent withdrawn",
         )
+        return counts.get("selfies", 0)
 
 
 # Uploads are decoded within one memory budget per web process: each holds its bytes and
@@ -170,7 +171,7 @@ def _photo_store(
                 width=decoded.source_size[0],
                 height=decoded.source_size[1],
             )
-            enqueue(photo_check, photo.pk)
+            enqueue("photo_check", photo.pk)
     except Exception:
         private_delete(normalised_name)
         raise

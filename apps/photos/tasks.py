@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import dramatiq
 
+from apps.photos.retention import retention_purge
+from apps.photos.services import photo_check_run
 from pipeline.errors import PipelineError
 
 
@@ -13,13 +15,9 @@ from pipeline.errors import PipelineError
     throws=(PipelineError,),
 )
 def photo_check(photo_id: int) -> None:
-    from apps.photos.services import photo_check_run
-
     photo_check_run(photo_id=photo_id)
 
 
 @dramatiq.actor(actor_name="retention_purge", queue_name="cpu", max_retries=3, time_limit=3_600_000)
 def retention_purge_task() -> None:
-    from apps.photos.retention import retention_purge
-
     retention_purge()

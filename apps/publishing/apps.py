@@ -11,14 +11,16 @@ class PublishingConfig(AppConfig):
 
         from apps.core import scheduler
 
+        # Declare this app's actors in every process: services enqueue them by name.
+        from apps.publishing import tasks  # noqa: F401
+
         def sync_directories() -> None:
             from apps.core.queue import enqueue
             from apps.publishing.models import DirectoryConnection
-            from apps.publishing.tasks import directory_sync_task
 
             for organization_id in DirectoryConnection.objects.filter(enabled=True).values_list(
                 "organization_id", flat=True
             ):
-                enqueue(directory_sync_task, organization_id)
+                enqueue("directory_sync", organization_id)
 
         scheduler.register("directory_sync", timedelta(hours=1), sync_directories)

@@ -148,6 +148,18 @@ def _wanted(
     return wanted, people
 
 
+def directory_sync_run(*, organization_id: int) -> None:
+    """The worker's sync of one company (scheduled hourly, or sent when someone's photo
+    must leave the directory); nothing when the company has no sync turned on."""
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return
+    if not DirectoryConnection.objects.filter(organization=organization, enabled=True).exists():
+        logger.info("company %s has no directory sync turned on; nothing to do", organization_id)
+        return
+    directory_sync(organization=organization, dry_run=False)
+
+
 def directory_sync(
     *,
     organization: Organization,

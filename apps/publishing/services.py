@@ -20,7 +20,6 @@ from apps.photos.selectors import consent_standing
 from apps.publishing.cards import CardPerson, render_card_pdf
 from apps.publishing.directory import person_dn, photo_change_ldif
 from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
-from apps.publishing.tasks import publication_run_task
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def publication_request(
         target=publication,
         data={"target": target, "headshot": headshot.pk},
     )
-    enqueue(publication_run_task, publication.pk)
+    enqueue("publication_run", publication.pk)
     return publication
 
 

@@ -27,11 +27,11 @@ from apps.organizations.selectors import require_role
 from apps.organizations.tenant_secrets import seal, unseal
 from apps.webhooks import transport
 from apps.webhooks.models import EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
-from apps.webhooks.tasks import MAX_ATTEMPTS, webhook_deliver_task
 
 logger = logging.getLogger(__name__)
 
 SIGNATURE_TOLERANCE_S = 300
+MAX_ATTEMPTS = 8  # deliveries of one event, with backoff (tasks.webhook_deliver_task)
 
 
 class DeliveryFailed(Exception):
@@ -92,7 +92,7 @@ def webhook_emit(*, organization: Organization, event: str, data: dict[str, Any]
             event=event,
             payload={"event": event, "company": organization.slug, "data": data},
         )
-        enqueue(webhook_deliver_task, delivery.pk)
+        enqueue("webhook_deliver", delivery.pk)
         count += 1
     return count
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dramatiq
 
-MAX_ATTEMPTS = 8
+from apps.webhooks.services import MAX_ATTEMPTS, webhook_deliver
 
 
 @dramatiq.actor(
@@ -14,6 +14,4 @@ MAX_ATTEMPTS = 8
     time_limit=60_000,
 )
 def webhook_deliver_task(delivery_id: int) -> None:
-    from apps.webhooks.services import webhook_deliver
-
     webhook_deliver(delivery_id=delivery_id)

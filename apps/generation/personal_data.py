@@ -1,0 +1,75 @@
+"""What the generation app does for a person's own data (hooks of apps.core.hooks): their
+jobs and headshots in the "my data" download; their work stopped when they leave; every
+headshot withdrawn when their face must no longer be used."""
+
+from __future__ import annotations
+
+import zipfile
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from apps.core.storage import private_read
+from apps.generation.models import GenerationJob, Headshot
+from apps.generation.services import employee_headshots_delete, employee_jobs_stop
+from apps.organizations.models import EmployeeProfile, Organization
+
+
+def person_left(
+    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser | None
+) -> dict[str, int]:
+    return {"jobs_stopped": employee_jobs_stop(organization=organization, employee=employee)}
+
+
+def face_withdrawn(
+    *,
+    organization: Organization,
+    employee: EmployeeProfile,
+    actor: AbstractBaseUser | None,
+    reason: str,
+) -> dict[str, int]:
+    stopped = employee_jobs_stop(organization=organization, employee=employee)
+    headshots = employee_headshots_delete(organization=organization, employee=employee)
+    return {"jobs_stopped": stopped, "headshots": headshots}
+
+
+def exported(
+    *,
+    organization: Organization,
+    employee: EmployeeProfile,
+    archive: zipfile.ZipFile,
+    record: dict[str, Any],
+) -> None:
+    record["jobs"] = [
+        {
+            "id": job.pk,
+            "status": job.status,
+            "created_at": job.created_at.isoformat(),
+            "preset_version": job.preset_version_id,
+            "backend": job.backend,
+        }
+        for job in GenerationJob.objects.filter(organization=organization, employee=employee)
+    ]
+    record["headshots"] = []
+    for headshot in Headshot.objects.filter(organization=organization, employee=employee).exclude(
+        image=""
+    ):
+        name = f"headshots/{headshot.pk}{_suffix(headshot.image.name)}"
+        archive.writestr(name, private_read(headshot.image.name))
+        record["headshots"].append(
+            {
+                "file": name,
+                "job": headshot.job_id,
+                "status": headshot.status,
+                "scores": headshot.scores,
+                "backend": headshot.backend,
+                "created_at": headshot.created_at.isoformat(),
+            }
+        )
+
+
+def _suffix(name: str) -> str:
+    for suffix in (".png", ".jpg", ".jpeg", ".webp"):
+        if name.lower().endswith(suffix):
+            return suffix
+    return ".bin"
