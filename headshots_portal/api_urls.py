@@ -8,6 +8,7 @@ from apps.audit import apis as audit
 from apps.core import converters
 from apps.generation import apis as generation
 from apps.organizations import apis as organizations
+from apps.people import apis as people
 from apps.photos import apis as photos
 from apps.publishing import apis as publishing
 from apps.webhooks import apis as webhooks
@@ -15,7 +16,7 @@ from apps.webhooks import apis as webhooks
 converters.register()
 
 urlpatterns = [
-    path("employees/", organizations.EmployeeListApi.as_view(), name="api-employees"),
+    path("employees/", people.EmployeeListApi.as_view(), name="api-employees"),
     path("employees/<id:pk>/", organizations.EmployeeDetailApi.as_view(), name="api-employee"),
     path("me/photos/", photos.MyPhotosApi.as_view(), name="api-my-photos"),
     path("jobs/", generation.JobListApi.as_view(), name="api-jobs"),

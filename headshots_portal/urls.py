@@ -18,7 +18,7 @@ urlpatterns = [
     path("sso/<slug:org>/saml/metadata/", signin.saml_metadata, name="saml-metadata"),
     path("invite/<str:token>/", invitation_landing, name="invitation"),
     path("join/<str:token>/", join_landing, name="join"),
-    path("o/<slug:org>/", include("apps.organizations.urls")),
+    path("o/<slug:org>/", include("headshots_portal.page_urls")),
     path("media/<str:token>", media_view, name="media"),
     path("scim/v2/<slug:org>/", include("apps.organizations.scim_urls")),
     path("admin/", admin.site.urls),

@@ -35,9 +35,10 @@ from pipeline.backends.base import (
     Selfie,
 )
 from pipeline.backends.segmentation import SelfieSegmenter
-from pipeline.backends.studio import StudioBackend
+from pipeline.backends.studio import StudioBackend, preview_jpeg
 from pipeline.backends.upscale import RealESRGANUpscaler
-from pipeline.checks import CheckThresholds, PhotoChecker, PhotoReport, attributes
+from pipeline.checks import PhotoChecker, PhotoReport, attributes
+from pipeline.config import FACE_BACKENDS, GENERATION_BACKENDS, PipelineConfig
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
@@ -51,6 +52,7 @@ from pipeline.selection import CandidateSelector, Scored
 # What the portal uses from here, besides the pipeline itself.
 __all__ = [
     "Candidate",
+    "Enrollment",
     "GenerationResult",
     "HeadshotPipeline",
     "PhotoAnalysis",
@@ -59,37 +61,10 @@ __all__ = [
     "RunResult",
     "Scored",
     "Selfie",
+    "preview_jpeg",
 ]
 
 logger = logging.getLogger(__name__)
-
-FACE_BACKENDS = {"dlib", "insightface"}
-GENERATION_BACKENDS = {"studio", "diffusion"}
-
-
-@dataclass(frozen=True)
-class PipelineConfig:
-    face_backend: str = "dlib"
-    segmentation: str = "mediapipe"  # or "grabcut"
-    upscaler: str = "lanczos"  # or "realesrgan"
-    landmarks68: bool = False
-    insightface_pack: str = "buffalo_l"
-    generation_backend: str = "studio"
-    controlnets: tuple[str, ...] = ()  # diffusion: "keypoints", "pose"
-    diffusion_batch: int = 0  # 0: from free GPU memory
-    diffusion_native_side: int = 1024
-    diffusion_compile: bool = (
-        False  # torch.compile the UNet on CUDA (minutes of warm-up per process)
-    )
-    model_dir: Path | None = None
-    min_usable_photos: int = 4
-    identity_threshold: float | None = None  # None: the face model's own calibrated threshold
-    max_bytes: int = 25 * 1024 * 1024
-    max_pixels: int = 50_000_000
-    thresholds: CheckThresholds = field(default_factory=CheckThresholds)
-    # C2PA signing (PEM); both empty: no Content Credentials, the XMP provenance only.
-    c2pa_cert_chain: str = field(default="", repr=False)
-    c2pa_private_key: str = field(default="", repr=False)
 
 
 @dataclass
@@ -231,34 +206,20 @@ class HeadshotPipeline:
         """The configured generation backend, built (and its models loaded) on first use
         and kept for the process's life; the choice is explicit, never a fallback."""
         with self._load_lock:
-            backend = self._backend
-        if backend is not None:
-            return backend
-        config = self.config
-        if config.generation_backend == "diffusion":
-            from pipeline.backends.diffusion import DiffusionBackend
-            from pipeline.backends.sdxl import SDXLModel
+            if self._backend is not None:
+                return self._backend
+        backend: GenerationBackend
+        if self.config.generation_backend == "diffusion":
+            from pipeline.backends.diffusion import diffusion_backend
 
-            if config.model_dir is None:
-                raise PipelineError(
-                    "The diffusion backend needs a model directory.", code="model_missing"
-                )
-            model = SDXLModel(
-                controlnets=config.controlnets,
-                batch_size=config.diffusion_batch,
-                native_side=config.diffusion_native_side,
-                compile_unet=config.diffusion_compile,
-            ).load(config.model_dir)
-            second = (
-                None
-                if self.analyzer.name == DlibFaceAnalyzer.name
-                else DlibFaceAnalyzer().load(None)
-            )
-            backend = DiffusionBackend(
-                model,
+            backend = diffusion_backend(
+                self.config,
                 upscaler=self.upscaler(),
                 credentials=self.credentials,
-                second_opinion=second,
+                # the identity gate that conditioning cannot flatter, when it is another model
+                second_opinion=None
+                if self.analyzer.name == DlibFaceAnalyzer.name
+                else DlibFaceAnalyzer().load(None),
             )
         else:
             backend = StudioBackend(
@@ -267,7 +228,7 @@ class HeadshotPipeline:
                 credentials=self.credentials,
             )
         with self._load_lock:
-            if self._backend is None:
+            if self._backend is None:  # two threads may have built one: keep the first
                 self._backend = backend
             return self._backend
 
@@ -341,6 +302,14 @@ class HeadshotPipeline:
             min_photos=self.config.min_usable_photos,
         )
         return builder(embeddings)
+
+    def identity_outliers(self, embeddings: dict[str, np.ndarray]) -> list[str]:
+        """The photos that disagree with the others, however few there are (for support
+        staff, where enrollment itself refuses)."""
+        builder = IdentityBuilder(
+            same_person_threshold=self.analyzer.same_person_threshold, min_photos=0
+        )
+        return builder(embeddings).outliers
 
     # 3. generate ---------------------------------------------------------------------------------
     def generate(

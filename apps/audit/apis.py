@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.audit.selectors import audit_event_list
-from apps.core.errors import ValidationFailed
-from apps.organizations.api import CompanyApiView
+from apps.audit.selectors import audit_event_list, audit_period
 from apps.organizations.models import MANAGER_ROLES
+from apps.web.api import CompanyApiView
 
 
 class AuditEventOutput(serializers.Serializer):
@@ -36,21 +34,23 @@ class AuditEventListApi(CompanyApiView):
         responses=AuditEventOutput(many=True),
         parameters=[
             OpenApiParameter("action", str),
-            OpenApiParameter("since", str, description="ISO 8601 date-time"),
-            OpenApiParameter("until", str, description="ISO 8601 date-time"),
+            OpenApiParameter("actor", str, description="part of the actor's name or address"),
+            OpenApiParameter(
+                "since", str, description="ISO 8601 date-time, or a date (from its start)"
+            ),
+            OpenApiParameter(
+                "until", str, description="ISO 8601 date-time (excluded), or a date (included)"
+            ),
         ],
     )
     def get(self, request: Request, org: str) -> Response:
         params = request.query_params
+        since, until = audit_period(params.get("since"), params.get("until"))
         events = audit_event_list(
-            organization=self.organization, action=params.get("action") or None
+            organization=self.organization,
+            action=params.get("action") or None,
+            actor=params.get("actor") or None,
+            since=since,
+            until=until,
         )
-        for name, lookup in (("since", "created_at__gte"), ("until", "created_at__lt")):
-            if params.get(name):
-                when = parse_datetime(params[name])
-                if when is None:
-                    raise ValidationFailed(
-                        f"{name} must be an ISO 8601 date-time, e.g. 2026-11-01T00:00:00Z."
-                    )
-                events = events.filter(**{lookup: when})
         return self.page(request, events, AuditEventOutput)

@@ -1,8 +1,11 @@
-"""What the operators watch: live workers, queue depths, jobs by state, dead letters."""
+"""What the operators watch: live workers, queue depths, dead letters, and what the apps
+report of their own work (``register_figures``: the generation app its jobs by state and
+their durations)."""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +16,21 @@ from apps.core.queue import queue_depths
 
 # A worker is alive if it reported within three heartbeat intervals.
 ALIVE_WITHIN = timedelta(seconds=45)
+
+
+@dataclass(frozen=True)
+class Figures:
+    status: Callable[[], Any]  # for /healthz/workers, under the figures' name
+    prometheus: Callable[[], list[str]]  # lines of the text exposition format
+
+
+_FIGURES: dict[str, Figures] = {}
+
+
+def register_figures(
+    name: str, *, status: Callable[[], Any], prometheus: Callable[[], list[str]]
+) -> None:
+    _FIGURES[name] = Figures(status=status, prometheus=prometheus)
 
 
 def dependencies() -> dict[str, str]:
@@ -48,8 +66,6 @@ def _broker_state() -> str:
 
 
 def worker_status() -> dict[str, Any]:
-    from apps.generation.selectors import job_counts_by_state
-
     now = timezone.now()
     workers = []
     for beat in WorkerHeartbeat.objects.order_by("name"):
@@ -75,20 +91,15 @@ def worker_status() -> dict[str, Any]:
         "unserved_queues": unserved,
         "queues": depths,
         "workers": workers,
-        "jobs": job_counts_by_state(),
+        **{name: figures.status() for name, figures in _FIGURES.items()},
         "dead_letters": DeadLetter.objects.filter(requeued_at__isnull=True).count(),
     }
 
 
 def prometheus_text() -> str:
     """The same figures in Prometheus' text exposition format."""
-    from apps.generation.selectors import job_durations_since
-
     status = worker_status()
     lines = [
-        "# HELP headshots_jobs Generation jobs by state.",
-        "# TYPE headshots_jobs gauge",
-        *(f'headshots_jobs{{state="{state}"}} {n}' for state, n in sorted(status["jobs"].items())),
         "# HELP headshots_queue_depth Messages waiting in each queue, delayed retries included.",
         "# TYPE headshots_queue_depth gauge",
         *(f'headshots_queue_depth{{queue="{q}"}} {n}' for q, n in sorted(status["queues"].items())),
@@ -107,17 +118,6 @@ def prometheus_text() -> str:
         "# TYPE headshots_dead_letters gauge",
         f"headshots_dead_letters {status['dead_letters']}",
     ]
-    durations = sorted(job_durations_since(timezone.now() - timedelta(hours=24)))
-    lines += [
-        "# HELP headshots_job_duration_seconds Start to end of the jobs that succeeded in the last 24 h.",
-        "# TYPE headshots_job_duration_seconds summary",
-    ]
-    if durations:
-        for q in (0.5, 0.9, 0.99):  # nearest rank: defined for a single job too
-            value = durations[max(0, math.ceil(q * len(durations)) - 1)]
-            lines.append(f'headshots_job_duration_seconds{{quantile="{q}"}} {value:.3f}')
-    lines += [
-        f"headshots_job_duration_seconds_sum {sum(durations):.3f}",
-        f"headshots_job_duration_seconds_count {len(durations)}",
-    ]
+    for figures in _FIGURES.values():
+        lines += figures.prometheus()
     return "\n".join(lines) + "\n"

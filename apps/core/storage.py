@@ -39,6 +39,19 @@ def private_replace(name: str, data: bytes) -> None:
         raise RuntimeError(f"{name} could not be rewritten in place (stored as {saved})")
 
 
+def private_rotate(name: str) -> int:
+    """Re-encrypt a stored file with the first key (encrypting one stored in clear);
+    1 when it was rewritten."""
+    from apps.core.crypto import rotate
+
+    raw = private_read_raw(name)
+    rotated = rotate(raw)
+    if rotated == raw:
+        return 0
+    private_replace(name, rotated)
+    return 1
+
+
 def private_delete(name: str) -> None:
     if name and default_storage.exists(name):
         default_storage.delete(name)

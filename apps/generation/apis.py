@@ -20,10 +20,10 @@ from apps.generation.services import (
     headshot_pick,
     headshot_reject,
 )
-from apps.organizations.api import MAX_ID, CompanyApiView, choice_param, id_param
 from apps.organizations.models import APPROVER_ROLES, MANAGER_ROLES
 from apps.organizations.selectors import employee_get
 from apps.presets.selectors import preset_get
+from apps.web.api import MAX_ID, CompanyApiView, choice_param, id_param
 
 
 class JobOutput(serializers.Serializer):

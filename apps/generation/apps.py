@@ -36,6 +36,16 @@ class GenerationConfig(AppConfig):
         hooks.register("face.withdrawn", "generation", personal_data.face_withdrawn)
         hooks.register("person.exported", "generation", personal_data.exported)
 
+        from apps.core.crypto import register_rotation
+
+        register_rotation("generation", personal_data.rotate_encryption)
+
+        from apps.core.health import register_figures
+        from apps.generation.metrics import prometheus_lines
+        from apps.generation.selectors import job_counts_by_state
+
+        register_figures("jobs", status=job_counts_by_state, prometheus=prometheus_lines)
+
         from apps.core.media import register_media
         from apps.generation.media import headshot_media
 

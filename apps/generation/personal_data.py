@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from apps.core.storage import private_read
+from apps.core.storage import private_read, private_rotate
 from apps.generation.models import GenerationJob, Headshot
 from apps.generation.services import employee_headshots_delete, employee_jobs_stop
 from apps.organizations.models import EmployeeProfile, Organization
@@ -73,3 +73,11 @@ def _suffix(name: str) -> str:
         if name.lower().endswith(suffix):
             return suffix
     return ".bin"
+
+
+def rotate_encryption() -> dict[str, int]:
+    """Generated headshots re-encrypted with the first key."""
+    files = 0
+    for headshot in Headshot.objects.exclude(image="").only("pk", "image").iterator():
+        files += private_rotate(headshot.image.name)
+    return {"files": files}

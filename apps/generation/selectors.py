@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
@@ -95,7 +97,7 @@ def job_counts_by_state() -> dict[str, int]:
     return counts
 
 
-def job_durations_since(since) -> list[float]:  # type: ignore[no-untyped-def]
+def job_durations_since(since: datetime) -> list[float]:
     """Seconds from start to end of the jobs that succeeded since ``since`` (all companies)."""
     from apps.generation.models import JobStatus
 

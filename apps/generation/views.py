@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError, NotFound
-from apps.generation.models import ACTIVE_JOB_STATES, JobStatus
+from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus
 from apps.generation.selectors import (
     approval_queue,
     headshot_get,
@@ -21,16 +21,16 @@ from apps.generation.services import (
     headshot_reject,
 )
 from apps.organizations.models import APPROVER_ROLES
-from apps.organizations.pages import company_page, refused
 from apps.organizations.selectors import employee_for_user
 from apps.presets.selectors import preset_get
+from apps.web.pages import CompanyRequest, company_page, refused
 
 
 @company_page()
 @require_POST
-def generate(request: HttpRequest) -> HttpResponse:
+def generate(request: CompanyRequest) -> HttpResponse:
     """Start a round for oneself (also "another round", with the reason given)."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     try:
         me = employee_for_user(organization=org, user=request.user)
         preset = preset_get(organization=org, slug=request.POST.get("preset", ""))
@@ -51,8 +51,8 @@ def generate(request: HttpRequest) -> HttpResponse:
     return redirect("job", org.slug, job.pk)
 
 
-def _own_job(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
-    org = request.organization  # type: ignore[attr-defined]
+def _own_job(request: CompanyRequest, pk: int) -> GenerationJob:
+    org = request.organization
     job = job_get(organization=org, pk=pk)
     if job.employee.user_id != request.user.pk:
         raise NotFound("Not found.")
@@ -60,8 +60,8 @@ def _own_job(request: HttpRequest, pk: int):  # type: ignore[no-untyped-def]
 
 
 @company_page()
-def job_page(request: HttpRequest, pk: int) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def job_page(request: CompanyRequest, pk: int) -> HttpResponse:
+    org = request.organization
     job = _own_job(request, pk)
     headshots = list(headshot_list_for_job(organization=org, job=job))
     return render(
@@ -79,7 +79,7 @@ def job_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @company_page()
-def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+def job_status(request: CompanyRequest, pk: int) -> JsonResponse:
     job = _own_job(request, pk)
     return JsonResponse(
         {
@@ -94,8 +94,8 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @company_page()
 @require_POST
-def pick(request: HttpRequest, pk: int) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def pick(request: CompanyRequest, pk: int) -> HttpResponse:
+    org = request.organization
     headshot = headshot_get(organization=org, pk=pk)
     try:
         headshot_pick(organization=org, actor=request.user, headshot=headshot)
@@ -106,17 +106,17 @@ def pick(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @company_page(roles=APPROVER_ROLES)
-def approvals(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def approvals(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     if request.method == "POST":
         return _decide(request)
     queue = list(approval_queue(organization=org).select_related("source_photo", "job"))
     return render(request, "portal/approvals.html", {"queue": queue})
 
 
-def _decide(request: HttpRequest) -> HttpResponse:
+def _decide(request: CompanyRequest) -> HttpResponse:
     """Approve one, reject one with a reason, or approve every ticked one."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     action = request.POST.get("action", "")
     if action == "approve_selected":
         ids = [int(v) for v in request.POST.getlist("selected") if v.isdigit()]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.organizations.api import CompanyApiView, choice_param
 from apps.organizations.models import MANAGER_ROLES, EmployeeStatus
-from apps.organizations.selectors import PERSON_STATES, employee_get, people_progress
+from apps.organizations.selectors import employee_get
+from apps.web.api import CompanyApiView
 
 
 class EmployeeOutput(serializers.Serializer):
@@ -20,40 +20,6 @@ class EmployeeOutput(serializers.Serializer):
     department = serializers.CharField()
     phone = serializers.CharField()
     status = serializers.ChoiceField(choices=EmployeeStatus.choices)
-
-
-class ProgressOutput(serializers.Serializer):
-    employee = EmployeeOutput()
-    state = serializers.ChoiceField(choices=PERSON_STATES)
-    since = serializers.DateTimeField()
-    stuck = serializers.BooleanField()
-    detail = serializers.CharField()
-
-
-class EmployeeListApi(CompanyApiView):
-    """The company's current people with where each stands (the HR dashboard's data)."""
-
-    scopes = {"GET": "people:read"}
-    roles = MANAGER_ROLES
-
-    @extend_schema(
-        responses=ProgressOutput(many=True),
-        parameters=[
-            OpenApiParameter("state", str, enum=[s for s, _ in PERSON_STATES]),
-            OpenApiParameter("department", str),
-            OpenApiParameter("stuck", bool),
-        ],
-    )
-    def get(self, request: Request, org: str) -> Response:
-        people = people_progress(organization=self.organization)
-        params = request.query_params
-        if state := choice_param(request, "state", [s for s, _ in PERSON_STATES]):
-            people = [p for p in people if p.state == state]
-        if params.get("department"):
-            people = [p for p in people if p.employee.department == params["department"]]
-        if params.get("stuck") in {"true", "1"}:
-            people = [p for p in people if p.stuck]
-        return self.page(request, people, ProgressOutput)
 
 
 class EmployeeDetailApi(CompanyApiView):

@@ -20,3 +20,8 @@ class OrganizationsConfig(AppConfig):
             enqueue("invitation_reminders")
 
         scheduler.register("invitation_reminders", timedelta(hours=6), reminders)
+
+        from apps.core.crypto import register_rotation
+        from apps.organizations.tenant_secrets import identity_providers_rotate_encryption
+
+        register_rotation("organizations", identity_providers_rotate_encryption)

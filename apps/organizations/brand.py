@@ -8,6 +8,7 @@ the company uploaded (kept in private storage, parsed before it is accepted).
 
 from __future__ import annotations
 
+import base64
 import re
 from typing import Any
 
@@ -95,3 +96,34 @@ def font_problem(data: bytes) -> str:
     except Exception:  # noqa: BLE001 - fontTools raises many kinds of error on a damaged file
         return "The font file is damaged or not a font."
     return "" if names is not None else "The font file has no name table."
+
+
+LOGO_MAX_BYTES = 200_000
+
+
+def brand_logo(value: object) -> str:
+    """The company logo as a PNG or JPEG data URI, or "" when absent or not allowed. Only
+    raster images: an SVG could make the renderer fetch URLs from inside the network."""
+    if not isinstance(value, str) or not value:
+        return ""
+    for mime in ("image/png", "image/jpeg"):
+        prefix = f"data:{mime};base64,"
+        if value.startswith(prefix):
+            try:
+                data = base64.b64decode(value[len(prefix) :], validate=True)
+            except ValueError:
+                return ""
+            from pipeline.errors import PipelineError
+            from pipeline.imaging import sniff_format
+
+            try:
+                kind = sniff_format(data)
+            except PipelineError:
+                return ""
+            if len(data) <= LOGO_MAX_BYTES and kind in {"PNG", "JPEG"}:
+                return data_uri(data, mime)
+    return ""
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"

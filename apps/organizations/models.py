@@ -21,8 +21,6 @@ class Organization(TimeStamped):
     invitation_reminder_days = models.PositiveIntegerField(
         default=3, help_text="Days after an unanswered invitation before one reminder is sent."
     )
-    sso_settings = models.JSONField(default=dict, blank=True)
-    directory_settings = models.JSONField(default=dict, blank=True)
     brand = models.JSONField(default=dict, blank=True, help_text="Card colours, fonts and logo.")
 
     def __str__(self) -> str:

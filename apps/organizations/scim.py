@@ -19,7 +19,6 @@ from rest_framework.response import Response
 from apps.core.errors import ApplicationError
 from apps.core.parsers import SafeJSONParser
 from apps.core.text import text_problem
-from apps.organizations.api import MAX_ID, CompanyApiView
 from apps.organizations.models import MANAGER_ROLES, EmployeeProfile, EmployeeStatus
 from apps.organizations.provisioning import (
     PersonData,
@@ -29,6 +28,7 @@ from apps.organizations.provisioning import (
     employee_update,
 )
 from apps.organizations.tokens import CompanyTokenAuthentication
+from apps.web.api import MAX_ID, CompanyApiView
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"

@@ -223,8 +223,7 @@ def brand_update(
     from pydantic import ValidationError
 
     from apps.core.storage import private_delete, private_save
-    from apps.organizations.brand import Brand, brand_of, font_problem
-    from apps.publishing.cards import LOGO_MAX_BYTES, brand_logo
+    from apps.organizations.brand import LOGO_MAX_BYTES, Brand, brand_logo, brand_of, font_problem
 
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     current = brand_of(organization.brand).model_dump()

@@ -123,3 +123,17 @@ def tenant_secret(*, kind: str, organization: Organization, sealed: str) -> str:
         f"No {what} is set for {organization.name}. Type it in the settings, or ask the "
         f"platform operator to set {operator_variable(kind, organization.slug)}."
     )
+
+
+def identity_providers_rotate_encryption() -> dict[str, int]:
+    """The single sign-on client secrets stored by the companies, re-encrypted."""
+    from apps.core.crypto import rotate_text
+    from apps.organizations.models import IdentityProvider
+
+    secrets = 0
+    for pk, sealed in IdentityProvider.objects.exclude(client_secret_sealed="").values_list(
+        "pk", "client_secret_sealed"
+    ):
+        IdentityProvider.objects.filter(pk=pk).update(client_secret_sealed=rotate_text(sealed))
+        secrets += 1
+    return {"secrets": secrets}

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 
 from django import forms
@@ -14,21 +13,19 @@ from django.utils import timezone
 
 from apps.core.errors import ApplicationError
 from apps.organizations.invitations import (
-    ROSTER_COLUMNS,
-    ROSTER_MAX_BYTES,
     invitation_invite,
     invitation_resend,
     invitation_revoke,
     invite_link_create,
     invite_link_join,
-    roster_check,
-    roster_import,
+    invite_link_revoke,
 )
 from apps.organizations.models import MANAGER_ROLES, EmployeeProfile, Invitation, InviteLink, Role
-from apps.organizations.pages import company_page
 from apps.organizations.provisioning import PersonData
-from apps.organizations.selectors import PERSON_STATES, organizations_for_user, people_progress
+from apps.organizations.roster import ROSTER_COLUMNS, ROSTER_MAX_BYTES, roster_check, roster_import
+from apps.organizations.selectors import organizations_for_user
 from apps.organizations.services import invitation_accept
+from apps.web.pages import CompanyRequest, company_page
 
 
 @login_required
@@ -40,35 +37,12 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @company_page()
-def company_home(request: HttpRequest) -> HttpResponse:
-    if request.membership.role in MANAGER_ROLES:  # type: ignore[attr-defined]
-        return redirect("hr-dashboard", request.organization.slug)  # type: ignore[attr-defined]
-    return redirect("employee-home", request.organization.slug)  # type: ignore[attr-defined]
+def company_home(request: CompanyRequest) -> HttpResponse:
+    if request.membership.role in MANAGER_ROLES:
+        return redirect("hr-dashboard", request.organization.slug)
+    return redirect("employee-home", request.organization.slug)
 
 
-@company_page(roles=MANAGER_ROLES)
-def hr_dashboard(request: HttpRequest) -> HttpResponse:
-    people = people_progress(organization=request.organization)  # type: ignore[attr-defined]
-    counts = Counter(p.state for p in people)
-    wanted = request.GET.get("state", "")
-    shown = [p for p in people if p.state == wanted] if wanted else people
-    if request.GET.get("stuck"):
-        shown = [p for p in shown if p.stuck]
-    return render(
-        request,
-        "portal/hr_dashboard.html",
-        {
-            "states": [(key, label, counts.get(key, 0)) for key, label in PERSON_STATES],
-            "labels": dict(PERSON_STATES),
-            "people": shown,
-            "stuck": sorted((p for p in people if p.stuck), key=lambda p: p.since)[:20],
-            "total": len(people),
-            "state": wanted,
-        },
-    )
-
-
-# -- invitations, invite links, roster import ------------------------------------------------------
 class InviteForm(forms.Form):
     full_name = forms.CharField(max_length=200, label="Name")
     email = forms.EmailField()
@@ -85,8 +59,8 @@ class LinkForm(forms.Form):
 
 
 @company_page(roles=MANAGER_ROLES)
-def invitations_page(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def invitations_page(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     invite_form = InviteForm(request.POST if request.POST.get("action") == "invite" else None)
     link_form = LinkForm(request.POST if request.POST.get("action") == "link" else None)
     if request.method == "POST":
@@ -131,9 +105,9 @@ def invitations_page(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("invitations", org.slug)
             if action == "revoke_link":
-                InviteLink.objects.filter(
-                    organization=org, pk=_int(request.POST.get("link")), revoked_at__isnull=True
-                ).update(revoked_at=timezone.now())
+                invite_link_revoke(
+                    organization=org, actor=request.user, link_id=_int(request.POST.get("link"))
+                )
                 messages.success(request, "The link no longer works.")
                 return redirect("invitations", org.slug)
         except ApplicationError as exc:
@@ -167,11 +141,11 @@ def _int(value: str | None) -> int:
 
 
 @company_page(roles=MANAGER_ROLES)
-def roster_page(request: HttpRequest) -> HttpResponse:
+def roster_page(request: CompanyRequest) -> HttpResponse:
     """Upload a roster, see the verdict on every row, then import the valid ones."""
     import base64
 
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     key = f"roster-{org.pk}"
     report = None
     if request.method == "POST" and request.POST.get("action") == "import":
@@ -230,100 +204,3 @@ def _join(request: HttpRequest, accept: Callable[[], EmployeeProfile]) -> HttpRe
 
 
 # -- retention and the audit log --------------------------------------------------------------------
-class RetentionForm(forms.Form):
-    retention_days = forms.IntegerField(
-        min_value=1, max_value=1095, label="Days after approval before selfies are deleted"
-    )
-    leaver_retention_days = forms.IntegerField(
-        min_value=0, max_value=90, label="Days after someone leaves before their data is deleted"
-    )
-    invitation_reminder_days = forms.IntegerField(
-        min_value=0, max_value=30, label="Days before one reminder to an unanswered invitation"
-    )
-
-
-@company_page(roles=MANAGER_ROLES)
-def retention_page(request: HttpRequest) -> HttpResponse:
-    from apps.organizations.services import organization_retention_update
-    from apps.photos.retention import retention_schedule
-
-    org = request.organization  # type: ignore[attr-defined]
-    form = RetentionForm(
-        request.POST or None,
-        initial={
-            "retention_days": org.retention_days,
-            "leaver_retention_days": org.leaver_retention_days,
-            "invitation_reminder_days": org.invitation_reminder_days,
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            organization_retention_update(organization=org, actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(
-                request, "Retention schedule saved; people see it on their consent page."
-            )
-            return redirect("retention", org.slug)
-    return render(
-        request, "portal/retention.html", {"form": form, "schedule": retention_schedule(org)}
-    )
-
-
-AUDIT_PAGE = 100
-
-
-@company_page(roles=MANAGER_ROLES)
-def audit_page(request: HttpRequest) -> HttpResponse:
-    from django.core.paginator import Paginator
-    from django.utils.dateparse import parse_date
-
-    from apps.audit.models import AuditEvent
-    from apps.audit.selectors import audit_event_list
-    from apps.audit.services import audit_chain_verify
-
-    org = request.organization  # type: ignore[attr-defined]
-    params = request.GET
-    events = audit_event_list(organization=org, action=params.get("action") or None)
-    if params.get("actor"):
-        events = events.filter(actor_label__icontains=params["actor"][:100])
-    for name, lookup in (("since", "created_at__date__gte"), ("until", "created_at__date__lte")):
-        day = parse_date(params.get(name) or "")
-        if day is not None:
-            events = events.filter(**{lookup: day})
-    page = Paginator(events.order_by("-sequence"), AUDIT_PAGE).get_page(params.get("page"))
-    actions = (
-        AuditEvent.objects.filter(organization=org)
-        .values_list("action", flat=True)
-        .distinct()
-        .order_by("action")
-    )
-    query = params.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "portal/audit.html",
-        {
-            "page": page,
-            "actions": list(actions),
-            "params": params,
-            "query": query.urlencode(),
-            "chain": audit_chain_verify(organization=org),
-        },
-    )
-
-
-@company_page(roles=MANAGER_ROLES)
-def audit_export(request: HttpRequest) -> HttpResponse:
-    from django.http import StreamingHttpResponse
-
-    from apps.audit.services import audit_export_lines
-
-    org = request.organization  # type: ignore[attr-defined]
-    response = StreamingHttpResponse(
-        (line + "\n" for line in audit_export_lines(organization=org)),
-        content_type="application/x-ndjson",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{org.slug}-audit.jsonl"'
-    return response

@@ -11,11 +11,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.errors import ValidationFailed
-from apps.organizations.api import CompanyApiView
 from apps.organizations.selectors import employee_for_user
 from apps.photos.models import PhotoStatus
 from apps.photos.selectors import photo_list
 from apps.photos.services import photo_upload
+from apps.web.api import CompanyApiView
 
 
 class PhotoOutput(serializers.Serializer):

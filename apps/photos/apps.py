@@ -28,6 +28,10 @@ class PhotosConfig(AppConfig):
         hooks.register("face.withdrawn", "photos", personal_data.face_withdrawn)
         hooks.register("person.exported", "photos", personal_data.exported)
 
+        from apps.core.crypto import register_rotation
+
+        register_rotation("photos", personal_data.rotate_encryption)
+
         from apps.core.media import register_media
         from apps.photos.media import photo_marked_media, photo_media
 

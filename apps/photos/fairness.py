@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apps.organizations.models import Organization
-from pipeline.checks.attributes import ITA_BANDS
+from pipeline.checks import ITA_BANDS
 
 BANDS = [name for _, name in ITA_BANDS] + ["dark"]
 NOT_MEASURED = "not measured"

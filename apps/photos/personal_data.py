@@ -9,7 +9,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from apps.core.storage import private_read
+from apps.core.crypto import rotate
+from apps.core.storage import private_read, private_rotate
 from apps.organizations.models import EmployeeProfile, Organization
 from apps.photos.models import ConsentRecord, IdentityProfile, Photo
 from apps.photos.services import employee_biometrics_delete
@@ -77,3 +78,17 @@ def exported(
                 "has_face_embedding": photo.embedding is not None,
             }
         )
+
+
+def rotate_encryption() -> dict[str, int]:
+    """Selfie files and identity embeddings re-encrypted with the first key."""
+    files = embeddings = 0
+    for photo in Photo.objects.only("pk", "normalised", "embedding").iterator():
+        files += private_rotate(photo.normalised.name)
+        if photo.embedding:
+            Photo.objects.filter(pk=photo.pk).update(embedding=rotate(photo.embedding))
+            embeddings += 1
+    for profile in IdentityProfile.objects.only("pk", "embedding").iterator():
+        IdentityProfile.objects.filter(pk=profile.pk).update(embedding=rotate(profile.embedding))
+        embeddings += 1
+    return {"files": files, "embeddings": embeddings}

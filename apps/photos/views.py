@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -12,11 +13,12 @@ from apps.core.errors import ApplicationError, NotFound
 from apps.core.media import media_link
 from apps.generation.models import ACTIVE_JOB_STATES
 from apps.generation.selectors import headshot_approved_latest, job_list
-from apps.organizations.models import MANAGER_ROLES
-from apps.organizations.pages import company_page, refused
+from apps.organizations.models import MANAGER_ROLES, EmployeeProfile
 from apps.organizations.personal_data import personal_data_delete, personal_data_export
 from apps.organizations.selectors import employee_for_user
+from apps.organizations.services import organization_retention_update
 from apps.photos.models import Photo, PhotoStatus
+from apps.photos.retention import retention_schedule
 from apps.photos.selectors import (
     consent_current,
     consent_text_current,
@@ -31,15 +33,16 @@ from apps.photos.services import (
     photo_upload,
 )
 from apps.presets.selectors import preset_list
+from apps.web.pages import CompanyRequest, company_page, refused
 
 
-def _me(request: HttpRequest) -> Any:
-    return employee_for_user(organization=request.organization, user=request.user)  # type: ignore[attr-defined]
+def _me(request: CompanyRequest) -> EmployeeProfile:
+    return employee_for_user(organization=request.organization, user=request.user)
 
 
 @company_page()
-def employee_home(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def employee_home(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     try:
         me = _me(request)
     except NotFound:
@@ -62,8 +65,8 @@ def employee_home(request: HttpRequest) -> HttpResponse:
 
 
 @company_page()
-def consent_page(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def consent_page(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     me = _me(request)
     if request.method == "POST":
         if request.POST.get("agree") != "yes":
@@ -97,8 +100,8 @@ def consent_page(request: HttpRequest) -> HttpResponse:
 
 @company_page()
 @require_POST
-def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def consent_withdraw_view(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     try:
         deleted = consent_withdraw(organization=org, employee=_me(request), actor=request.user)
     except ApplicationError as exc:
@@ -109,7 +112,7 @@ def consent_withdraw_view(request: HttpRequest) -> HttpResponse:
     return redirect("employee-home", org.slug)
 
 
-def _photo_json(request: HttpRequest, photo: Photo) -> dict[str, Any]:
+def _photo_json(request: CompanyRequest, photo: Photo) -> dict[str, Any]:
     report = photo.report or {}
     problems = [
         {"code": c["code"], "status": c["status"], "message": c["message"]}
@@ -131,8 +134,8 @@ def _photo_json(request: HttpRequest, photo: Photo) -> dict[str, Any]:
 
 
 @company_page()
-def photos_page(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def photos_page(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     me = _me(request)
     if consent_current(organization=org, employee=me) is None:
         messages.info(request, "Before you upload, read how your photos are used and consent.")
@@ -153,9 +156,9 @@ def photos_page(request: HttpRequest) -> HttpResponse:
 
 @company_page()
 @require_POST
-def photo_upload_view(request: HttpRequest) -> JsonResponse:
+def photo_upload_view(request: CompanyRequest) -> JsonResponse:
     """One file per request (the page sends each with its own progress bar)."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     upload = request.FILES.get("photo")
     if upload is None:
         return JsonResponse({"detail": "Choose a photo to upload."}, status=400)
@@ -177,8 +180,8 @@ def photo_upload_view(request: HttpRequest) -> JsonResponse:
 
 
 @company_page()
-def photo_status_view(request: HttpRequest, pk: int) -> JsonResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def photo_status_view(request: CompanyRequest, pk: int) -> JsonResponse:
+    org = request.organization
     me = _me(request)
     photo = photo_get(organization=org, pk=pk)
     if photo.employee_id != me.pk:
@@ -189,8 +192,8 @@ def photo_status_view(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @company_page()
-def my_data(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def my_data(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     me = _me(request)
     if request.method == "POST":
         action = request.POST.get("action")
@@ -225,13 +228,13 @@ def my_data(request: HttpRequest) -> HttpResponse:
 
 
 @company_page(roles=MANAGER_ROLES)
-def consent_text_page(request: HttpRequest) -> HttpResponse:
+def consent_text_page(request: CompanyRequest) -> HttpResponse:
     """HR writes the company's own consent text; each publication is a new version."""
     from django.db.models import Count
 
     from apps.photos.models import ConsentRecord, ConsentText
 
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     current = consent_text_current(organization=org)
     body = current.body
     if request.method == "POST":
@@ -270,11 +273,49 @@ def consent_text_page(request: HttpRequest) -> HttpResponse:
 
 
 @company_page(roles=MANAGER_ROLES)
-def fairness_page(request: HttpRequest) -> HttpResponse:
+def fairness_page(request: CompanyRequest) -> HttpResponse:
     from apps.photos.fairness import fairness_report
 
     return render(
         request,
         "portal/fairness.html",
-        {"report": fairness_report(organization=request.organization)},  # type: ignore[attr-defined]
+        {"report": fairness_report(organization=request.organization)},
+    )
+
+
+class RetentionForm(forms.Form):
+    retention_days = forms.IntegerField(
+        min_value=1, max_value=1095, label="Days after approval before selfies are deleted"
+    )
+    leaver_retention_days = forms.IntegerField(
+        min_value=0, max_value=90, label="Days after someone leaves before their data is deleted"
+    )
+    invitation_reminder_days = forms.IntegerField(
+        min_value=0, max_value=30, label="Days before one reminder to an unanswered invitation"
+    )
+
+
+@company_page(roles=MANAGER_ROLES)
+def retention_page(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
+    form = RetentionForm(
+        request.POST or None,
+        initial={
+            "retention_days": org.retention_days,
+            "leaver_retention_days": org.leaver_retention_days,
+            "invitation_reminder_days": org.invitation_reminder_days,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization_retention_update(organization=org, actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, "Retention schedule saved; people see it on their consent page."
+            )
+            return redirect("retention", org.slug)
+    return render(
+        request, "portal/retention.html", {"form": form, "schedule": retention_schedule(org)}
     )

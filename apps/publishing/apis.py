@@ -8,11 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.generation.selectors import headshot_get
-from apps.organizations.api import MAX_ID, CompanyApiView
 from apps.organizations.models import MANAGER_ROLES
 from apps.publishing.models import PublicationStatus, PublicationTarget
 from apps.publishing.selectors import publication_list
 from apps.publishing.services import REQUESTABLE_TARGETS, publication_request
+from apps.web.api import MAX_ID, CompanyApiView
 
 
 class PublicationOutput(serializers.Serializer):

@@ -24,3 +24,8 @@ class PublishingConfig(AppConfig):
                 enqueue("directory_sync", organization_id)
 
         scheduler.register("directory_sync", timedelta(hours=1), sync_directories)
+
+        from apps.core.crypto import register_rotation
+        from apps.publishing.services import publishing_rotate_encryption
+
+        register_rotation("publishing", publishing_rotate_encryption)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import io
 import tempfile
 import unicodedata
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 
-from apps.organizations.brand import Brand, brand_of
+from apps.organizations.brand import Brand, brand_logo, brand_of, data_uri
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 # Debian's fonts-droid-fallback (Apache 2.0): CJK glyphs for names DejaVu cannot draw.
@@ -50,33 +49,6 @@ def vcard(person: CardPerson, company: str) -> str:
         lines.append(f"TEL;TYPE=work,voice:{_vcard_escape(person.phone)}")
     lines.append("END:VCARD")
     return "\r\n".join(lines)
-
-
-LOGO_MAX_BYTES = 200_000
-
-
-def brand_logo(value: object) -> str:
-    """The company logo as a PNG or JPEG data URI, or "" when absent or not allowed. Only
-    raster images: an SVG could make the renderer fetch URLs from inside the network."""
-    if not isinstance(value, str) or not value:
-        return ""
-    for mime in ("image/png", "image/jpeg"):
-        prefix = f"data:{mime};base64,"
-        if value.startswith(prefix):
-            try:
-                data = base64.b64decode(value[len(prefix) :], validate=True)
-            except ValueError:
-                return ""
-            from pipeline.errors import PipelineError
-            from pipeline.imaging import sniff_format
-
-            try:
-                kind = sniff_format(data)
-            except PipelineError:
-                return ""
-            if len(data) <= LOGO_MAX_BYTES and kind in {"PNG", "JPEG"}:
-                return _data_uri(data, mime)
-    return ""
 
 
 def card_preview_png(
@@ -127,10 +99,6 @@ def card_preview_png(
         except FileNotFoundError as exc:
             raise RuntimeError("The card preview needs poppler-utils (pdftoppm).") from exc
         return (Path(folder) / "front.png").read_bytes()
-
-
-def _data_uri(data: bytes, mime: str) -> str:
-    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
 
 def qr_png(text: str) -> bytes:
@@ -198,8 +166,8 @@ def render_cards_pdf(
                 "cards": [
                     {
                         "person": person,
-                        "photo_uri": _data_uri(photo, "image/jpeg"),
-                        "qr_uri": _data_uri(qr_png(vcard(person, company)), "image/png"),
+                        "photo_uri": data_uri(photo, "image/jpeg"),
+                        "qr_uri": data_uri(qr_png(vcard(person, company)), "image/png"),
                     }
                     for person, photo in people
                 ],

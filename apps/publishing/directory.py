@@ -19,7 +19,7 @@ def person_dn(*, rdn_attribute: str, rdn_value: str, base_dn: str) -> str:
     return f"{rdn_attribute}={escape_dn_chars(rdn_value)},{base_dn}"
 
 
-def photo_change_ldif(*, dn: str, jpeg: bytes) -> str:
+def photo_change_ldif(*, dn: str, jpeg: bytes, attribute: str = "jpegPhoto") -> str:
     buffer = io.StringIO()
-    LDIFWriter(buffer).unparse(dn, [(MOD_REPLACE, "jpegPhoto", [jpeg])])
+    LDIFWriter(buffer).unparse(dn, [(MOD_REPLACE, attribute, [jpeg])])
     return buffer.getvalue()

@@ -14,11 +14,11 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.ratelimit import rate_limit
-from apps.core.storage import private_read
 from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
 from apps.organizations.tenant_secrets import seal, tenant_secret
+from apps.publishing.images import headshot_pixels, limited_jpeg
 from apps.publishing.ldap_sync import (
     AD_THUMBNAIL_MAX_BYTES,
     DirectoryClient,
@@ -30,7 +30,6 @@ from apps.publishing.ldap_sync import (
 )
 from apps.publishing.models import (
     DirectoryConnection,
-    MatchField,
     Publication,
     PublicationStatus,
     PublicationTarget,
@@ -100,18 +99,8 @@ def _connection(organization: Organization) -> DirectoryConnection:
 
 
 def _photo(headshot: Headshot, connection: DirectoryConnection) -> bytes:
-    from pipeline.imaging import decode_image, fit_jpeg
-
-    pixels = decode_image(
-        private_read(headshot.image.name), max_bytes=50_000_000, max_pixels=50_000_000
-    ).pixels
-    data, _, _ = fit_jpeg(pixels, max_bytes=connection.max_bytes, max_side=connection.max_side)
-    return data
-
-
-def _match_value(employee: EmployeeProfile, connection: DirectoryConnection) -> str:
-    """What identifies the person in the directory: their e-mail or directory identifier."""
-    return employee.email if connection.match_field == MatchField.EMAIL else employee.directory_uid
+    pixels, _ = headshot_pixels(headshot.image.name)
+    return limited_jpeg(pixels, max_bytes=connection.max_bytes, max_side=connection.max_side)
 
 
 def _wanted(
@@ -125,7 +114,7 @@ def _wanted(
         organization=organization, employee__status=EmployeeStatus.ACTIVE
     ):
         employee = headshot.employee
-        value = _match_value(employee, connection)
+        value = connection.match_value(employee)
         if value:
             people[str(employee.pk)] = (employee, headshot)
             wanted.append(
@@ -142,7 +131,7 @@ def _wanted(
     )
     for publication in gone:
         employee = publication.employee
-        value = _match_value(employee, connection)
+        value = connection.match_value(employee)
         people[str(employee.pk)] = (employee, None)
         wanted.append(Wanted(key=str(employee.pk), match_value=value, photo=None))
     return wanted, people

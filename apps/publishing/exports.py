@@ -3,15 +3,14 @@ person or a team. Every file keeps the original's provenance (its XMP packet).""
 
 from __future__ import annotations
 
-import io
 import re
 import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from apps.core.storage import private_read
 from apps.generation.models import Headshot
+from apps.publishing.images import headshot_pixels, square_jpeg
 
 MAX_MEMORY_BYTES = 16 * 1024 * 1024  # larger packs spill to a temporary file
 
@@ -37,19 +36,9 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "person"
 
 
-def _sizes(image: bytes) -> list[tuple[ExportSize, bytes]]:
-    from PIL import Image
-
-    from pipeline.imaging import decode_image, encode, fit_output
-    from pipeline.presets import OutputSize
-
-    xmp = Image.open(io.BytesIO(image)).info.get("xmp")  # the provenance travels with every size
-    pixels = decode_image(image, max_bytes=50_000_000, max_pixels=50_000_000).pixels
-    files = []
-    for size in EXPORT_SIZES:
-        square = fit_output(pixels, OutputSize(name=size.name, width=size.side, height=size.side))
-        files.append((size, encode(square, quality=90, xmp=xmp)))
-    return files
+def _sizes(name: str) -> list[tuple[ExportSize, bytes]]:
+    pixels, xmp = headshot_pixels(name)  # the provenance travels with every size
+    return [(size, square_jpeg(pixels, size.side, quality=90, xmp=xmp)) for size in EXPORT_SIZES]
 
 
 def export_zip(headshots: list[Headshot]) -> bytes:
@@ -70,7 +59,7 @@ def export_zip(headshots: list[Headshot]) -> bytes:
                 if folder in used:
                     folder = f"{folder}-{headshot.employee_id}"
                 used.add(folder)
-                for size, data in _sizes(private_read(headshot.image.name)):
+                for size, data in _sizes(headshot.image.name):
                     archive.writestr(f"{folder}/{folder}-{size.name}-{size.side}.jpg", data)
         spool.seek(0)
         return spool.read()

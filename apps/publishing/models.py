@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.db import models
 
 from apps.core.models import TenantOwned
+
+if TYPE_CHECKING:
+    from apps.organizations.models import EmployeeProfile
 
 
 class PublicationTarget(models.TextChoices):
@@ -91,3 +96,7 @@ class DirectoryConnection(TenantOwned):
 
     def __str__(self) -> str:
         return self.uri
+
+    def match_value(self, employee: EmployeeProfile) -> str:
+        """What identifies the person in the directory: their e-mail or directory identifier."""
+        return employee.email if self.match_field == MatchField.EMAIL else employee.directory_uid

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.errors import NotFound, StateConflict, ValidationFailed
+from apps.core.errors import ApplicationError, NotFound, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.generation.models import Headshot, HeadshotStatus
@@ -19,11 +19,17 @@ from apps.organizations.selectors import require_role
 from apps.photos.selectors import consent_standing
 from apps.publishing.cards import CardPerson, render_card_pdf
 from apps.publishing.directory import person_dn, photo_change_ldif
-from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
+from apps.publishing.images import headshot_pixels, limited_jpeg, square_jpeg
+from apps.publishing.models import (
+    DirectoryConnection,
+    Publication,
+    PublicationStatus,
+    PublicationTarget,
+)
 
 logger = logging.getLogger(__name__)
 
-DIRECTORY_PHOTO_PX = 512
+CARD_PHOTO_PX = 600
 # What a publication request makes; the live directory is written by directory_sync.
 REQUESTABLE_TARGETS = (PublicationTarget.BUSINESS_CARD, PublicationTarget.DIRECTORY_EXPORT)
 
@@ -83,7 +89,8 @@ def business_cards_batch(
     if not latest:
         raise NotFound(f"Nobody in {department!r} has an approved headshot yet.")
     people = [
-        (_person_card(h.employee), _directory_jpeg(private_read(h.image.name), 600)) for h in latest
+        (_person_card(h.employee), square_jpeg(headshot_pixels(h.image.name)[0], CARD_PHOTO_PX))
+        for h in latest
     ]
     audit_record(
         organization=organization,
@@ -170,20 +177,57 @@ def _content_hash(publication: Publication, image: bytes) -> str:
         ],
         "company": organization.name,
         "brand": organization.brand,
-        "directory": organization.directory_settings
+        "directory": _export_settings(organization)
         if publication.target == PublicationTarget.DIRECTORY_EXPORT
         else {},
     }
     return sha256_hex(json.dumps(basis, sort_keys=True).encode())
 
 
-def _directory_jpeg(image: bytes, size: int) -> bytes:
-    from pipeline.imaging import decode_image, encode, fit_output
-    from pipeline.presets import OutputSize
+def _directory(organization: Organization) -> DirectoryConnection:
+    """The company's one directory configuration, which the export follows as the live
+    sync does (base DN, the attribute that names a person, photo attribute and limits)."""
+    connection = DirectoryConnection.objects.filter(organization=organization).first()
+    if connection is None:
+        raise StateConflict(
+            "Set up the company's directory first (HR, Directory): the export names each "
+            "person's entry under its base DN and sizes the photo to its limits."
+        )
+    return connection
 
-    pixels = decode_image(image, max_bytes=50_000_000, max_pixels=50_000_000).pixels
-    return encode(
-        fit_output(pixels, OutputSize(name="directory", width=size, height=size)), quality=88
+
+def _export_settings(organization: Organization) -> dict[str, object]:
+    connection = DirectoryConnection.objects.filter(organization=organization).first()
+    if connection is None:
+        return {}
+    return {
+        name: getattr(connection, name)
+        for name in ("base_dn", "match_attribute", "match_field", "photo_attribute")
+    } | {"max_bytes": connection.max_bytes, "max_side": connection.max_side}
+
+
+def _export_dn(publication: Publication, connection: DirectoryConnection) -> str:
+    """The entry's DN as the live sync found it, or else one named by the attribute that
+    identifies people under the base DN (e.g. uid=pat,ou=people,dc=acme,dc=com)."""
+    found = (
+        Publication.objects.filter(
+            employee_id=publication.employee_id, target=PublicationTarget.DIRECTORY_LDAP
+        )
+        .exclude(external_id="")
+        .values_list("external_id", flat=True)
+        .first()
+    )
+    if found:
+        return found
+    if not connection.match_value(publication.employee):
+        raise ValidationFailed(
+            f"{publication.employee.full_name} has no directory identifier yet: add it (roster "
+            "or the identity provider), or match people by e-mail in the directory settings."
+        )
+    return person_dn(
+        rdn_attribute=connection.match_attribute,
+        rdn_value=connection.match_value(publication.employee),
+        base_dn=connection.base_dn,
     )
 
 
@@ -230,20 +274,29 @@ def publication_run(*, publication_id: int) -> Publication | None:
             )
             suffix, external_id = ".pdf", ""
         else:
-            directory = organization.directory_settings
-            employee = publication.employee
-            dn = person_dn(
-                rdn_attribute=directory.get("rdn_attribute", "uid"),
-                rdn_value=employee.directory_uid or employee.email.split("@")[0],
-                base_dn=directory.get("base_dn", "ou=people,dc=example,dc=com"),
+            connection = _directory(organization)
+            dn = _export_dn(publication, connection)
+            pixels, _ = headshot_pixels(publication.headshot.image.name)
+            jpeg = limited_jpeg(
+                pixels, max_bytes=connection.max_bytes, max_side=connection.max_side
             )
-            jpeg = _directory_jpeg(image, int(directory.get("jpeg_photo_px", DIRECTORY_PHOTO_PX)))
-            data = photo_change_ldif(dn=dn, jpeg=jpeg).encode("utf-8")
+            data = photo_change_ldif(dn=dn, jpeg=jpeg, attribute=connection.photo_attribute).encode(
+                "utf-8"
+            )
             suffix, external_id = ".ldif", dn
-    except Exception as exc:
+    except ApplicationError as exc:  # something HR must change: not retried
         Publication.objects.filter(pk=publication.pk).update(
             status=PublicationStatus.FAILED,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            last_error=exc.message,
+            attempts=publication.attempts + 1,
+            updated_at=timezone.now(),
+        )
+        return publication
+    except Exception:
+        logger.exception("publication %s could not be made", publication.pk)
+        Publication.objects.filter(pk=publication.pk).update(
+            status=PublicationStatus.FAILED,
+            last_error="The file could not be made this time; it is tried again shortly.",
             attempts=publication.attempts + 1,
             updated_at=timezone.now(),
         )
@@ -293,3 +346,20 @@ def published_notify(publication: Publication, external_id: str) -> None:
             "external_id": external_id,
         },
     )
+
+
+def publishing_rotate_encryption() -> dict[str, int]:
+    """Cards and exports, and the directories' stored bind passwords, re-encrypted."""
+    from apps.core.crypto import rotate_text
+    from apps.core.storage import private_rotate
+    from apps.publishing.models import DirectoryConnection
+
+    files = secrets = 0
+    for publication in Publication.objects.exclude(artifact="").only("pk", "artifact"):
+        files += private_rotate(publication.artifact.name)
+    for pk, sealed in DirectoryConnection.objects.exclude(bind_password_sealed="").values_list(
+        "pk", "bind_password_sealed"
+    ):
+        DirectoryConnection.objects.filter(pk=pk).update(bind_password_sealed=rotate_text(sealed))
+        secrets += 1
+    return {"files": files, "secrets": secrets}

@@ -5,14 +5,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError
 from apps.organizations.brand import brand_of
 from apps.organizations.models import MANAGER_ROLES, EmployeeProfile
-from apps.organizations.pages import company_page, refused
 from apps.organizations.selectors import employee_for_user
 from apps.organizations.services import brand_update
 from apps.organizations.tenant_secrets import MAX_SECRET_CHARS, secret_state
@@ -26,6 +25,7 @@ from apps.publishing.directory_sync import (
 )
 from apps.publishing.models import DirectoryConnection
 from apps.publishing.services import business_cards_batch, headshot_export
+from apps.web.pages import CompanyRequest, company_page, refused
 
 DRY_RUN_SHOWN = 500
 
@@ -74,8 +74,8 @@ def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
 
 
 @company_page()
-def my_export(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def my_export(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     try:
         me = employee_for_user(organization=org, user=request.user)
         data = headshot_export(organization=org, actor=request.user, employee=me)
@@ -85,8 +85,8 @@ def my_export(request: HttpRequest) -> HttpResponse:
 
 
 @company_page(roles=MANAGER_ROLES)
-def directory_settings_page(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def directory_settings_page(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     connection = DirectoryConnection.objects.filter(organization=org).first()
     form = DirectoryForm(request.POST or None, instance=connection)
     if request.method == "POST" and form.is_valid():
@@ -123,8 +123,8 @@ def directory_settings_page(request: HttpRequest) -> HttpResponse:
 
 @company_page(roles=MANAGER_ROLES)
 @require_POST
-def directory_test(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def directory_test(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     try:
         messages.success(request, directory_connection_test(organization=org))
     except ApplicationError as exc:
@@ -134,9 +134,9 @@ def directory_test(request: HttpRequest) -> HttpResponse:
 
 @company_page(roles=MANAGER_ROLES)
 @require_POST
-def directory_dry_run(request: HttpRequest) -> HttpResponse:
+def directory_dry_run(request: CompanyRequest) -> HttpResponse:
     """What the next sync would change, without writing anything."""
-    org = request.organization  # type: ignore[attr-defined]
+    org = request.organization
     try:
         report = directory_sync(organization=org, dry_run=True)
     except ApplicationError as exc:
@@ -193,8 +193,8 @@ def _upload(form: BrandForm, name: str, limit: int) -> bytes | None:
 
 
 @company_page(roles=MANAGER_ROLES)
-def card_settings(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def card_settings(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     brand = brand_of(org.brand)
     # The stored files' names are no initial values for the file fields.
     initial = {k: v for k, v in brand.model_dump().items() if k not in FILE_FIELDS}
@@ -231,8 +231,8 @@ def card_settings(request: HttpRequest) -> HttpResponse:
 
 
 @company_page(roles=MANAGER_ROLES)
-def card_preview(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def card_preview(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     brand = brand_of(org.brand)
     png = card_preview_png(company=org.name, brand=org.brand, size=brand.card_size)
     response = HttpResponse(png, content_type="image/png")
@@ -242,8 +242,8 @@ def card_preview(request: HttpRequest) -> HttpResponse:
 
 @company_page(roles=MANAGER_ROLES)
 @require_POST
-def card_batch(request: HttpRequest) -> HttpResponse:
-    org = request.organization  # type: ignore[attr-defined]
+def card_batch(request: CompanyRequest) -> HttpResponse:
+    org = request.organization
     department = request.POST.get("department", "")
     try:
         pdf = business_cards_batch(

@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.core.errors import NotFound
-from apps.organizations.api import CompanyApiView
 from apps.organizations.models import MANAGER_ROLES
+from apps.web.api import CompanyApiView
 from apps.webhooks.models import EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from apps.webhooks.services import webhook_endpoint_create
 

@@ -133,3 +133,14 @@ def webhook_deliver(*, delivery_id: int) -> WebhookDelivery | None:
     if delivery.status == DeliveryStatus.PENDING:
         raise DeliveryFailed(delivery.last_error)
     return delivery
+
+
+def webhook_secrets_rotate_encryption() -> dict[str, int]:
+    """The webhooks' signing secrets, re-encrypted."""
+    from apps.core.crypto import rotate_text
+
+    secrets = 0
+    for pk, sealed in WebhookEndpoint.objects.values_list("pk", "secret_sealed"):
+        WebhookEndpoint.objects.filter(pk=pk).update(secret_sealed=rotate_text(sealed))
+        secrets += 1
+    return {"secrets": secrets}

@@ -44,6 +44,9 @@ INSTALLED_APPS = [
     "apps.publishing",
     "apps.audit",
     "apps.webhooks",
+    "apps.people",
+    "apps.web",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [
@@ -76,7 +79,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "apps.organizations.pages.company",
+                "apps.web.pages.company",
             ],
         },
     },
@@ -185,9 +188,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "apps.organizations.api.Pages",
+    "DEFAULT_PAGINATION_CLASS": "apps.web.api.Pages",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "apps.organizations.api.exception_handler",
+    "EXCEPTION_HANDLER": "apps.web.api.exception_handler",
     # per person or token, across the API
     "DEFAULT_THROTTLE_RATES": {"user": env_str("HEADSHOTS_API_RATE", "1200/min")},
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],

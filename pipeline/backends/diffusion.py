@@ -21,6 +21,7 @@ from pipeline.backends.base import (
 from pipeline.backends.framing import framing_matrix
 from pipeline.backends.sdxl import SDXLModel, generation_size
 from pipeline.backends.upscale import RealESRGANUpscaler
+from pipeline.config import PipelineConfig
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import FaceAnalyzer
@@ -181,3 +182,24 @@ class DiffusionBackend:
             reference=reference / np.linalg.norm(reference),
             threshold=checker.same_person_threshold,
         )
+
+
+def diffusion_backend(
+    config: PipelineConfig,
+    *,
+    upscaler: RealESRGANUpscaler | None,
+    credentials: ContentCredentials | None,
+    second_opinion: FaceAnalyzer | None,
+) -> DiffusionBackend:
+    """The backend with its SDXL model loaded from the configured model directory."""
+    if config.model_dir is None:
+        raise PipelineError("The diffusion backend needs a model directory.", code="model_missing")
+    model = SDXLModel(
+        controlnets=config.controlnets,
+        batch_size=config.diffusion_batch,
+        native_side=config.diffusion_native_side,
+        compile_unet=config.diffusion_compile,
+    ).load(config.model_dir)
+    return DiffusionBackend(
+        model, upscaler=upscaler, credentials=credentials, second_opinion=second_opinion
+    )

@@ -41,6 +41,16 @@ def astronaut() -> Path:
     return _package_data("skimage", "data", "astronaut.png")
 
 
+# The astronaut's face as dlib's detector finds it (box, score, five landmarks), kept here
+# so that the preset editor's preview renders it in the web process without loading a
+# face model (tests/pipeline/test_samples_face.py checks it against the detector).
+ASTRONAUT_FACE = {
+    "box": (179.0, 83.0, 266.0, 170.0),
+    "score": 1.53,
+    "landmarks": ((255.0, 104.0), (237.0, 105.0), (195.0, 101.0), (212.0, 103.0), (224.0, 135.0)),
+}
+
+
 def cat() -> Path:
     """A photo with no face in it (scikit-image's chelsea.png)."""
     return _package_data("skimage", "data", "chelsea.png")

@@ -146,7 +146,7 @@ def test_the_template_preview_is_an_image_in_the_company_colours_with_its_logo()
 def test_only_raster_logos_are_accepted():
     import base64
 
-    from apps.publishing.cards import brand_logo
+    from apps.organizations.brand import brand_logo
 
     svg = (
         "data:image/svg+xml;base64,"

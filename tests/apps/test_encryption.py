@@ -40,6 +40,14 @@ def test_keys_rotate_without_losing_anything(finished, settings):
     photo = Photo.objects.filter(employee=c.employee, embedding__isnull=False).first()
     before_image = private_read(photo.normalised.name)
     before_vector = embedding_from_bytes(photo.embedding)
+    headshot = c.employee.headshots.first()
+    before_headshot = private_read(headshot.image.name)
+    from apps.organizations.tenant_secrets import seal, unseal
+    from apps.webhooks.models import WebhookEndpoint
+
+    hook = WebhookEndpoint.objects.create(
+        organization=c.org, url="https://hooks.example/x", events=[], secret_sealed=seal("s3")
+    )
     new_key = Fernet.generate_key().decode()
     settings.HEADSHOTS_ENCRYPTION_KEYS = [new_key, old_key]
     out = io.StringIO()
@@ -49,6 +57,9 @@ def test_keys_rotate_without_losing_anything(finished, settings):
     photo.refresh_from_db()
     assert private_read(photo.normalised.name) == before_image
     assert np.array_equal(embedding_from_bytes(photo.embedding), before_vector)
+    assert private_read(headshot.image.name) == before_headshot  # every app's data rotated
+    hook.refresh_from_db()
+    assert unseal(hook.secret_sealed) == "s3"
     settings.HEADSHOTS_ENCRYPTION_KEYS = [old_key]  # a key that no longer opens anything
     with pytest.raises(EncryptionError, match="None of the configured encryption keys"):
         private_read(photo.normalised.name)

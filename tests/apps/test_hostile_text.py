@@ -10,8 +10,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from apps.organizations.invitations import roster_check, roster_import
 from apps.organizations.models import EmployeeProfile
+from apps.organizations.roster import roster_check, roster_import
 from apps.organizations.sso import sso_sign_in
 from tests.apps.test_scim import ENTERPRISE, PATCH, new_user, scim, users
 

@@ -9,12 +9,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.organizations.invitations import (
-    invitation_reminders_send,
-    invite_link_create,
-    roster_check,
-)
+from apps.organizations.invitations import invitation_reminders_send, invite_link_create
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Invitation, Membership
+from apps.organizations.roster import roster_check
 from tests.apps.factories import user
 
 LINK = re.compile(r"http://[^\s]+/invite/([^/\s]+)/")

@@ -198,7 +198,7 @@ def test_media_links_refuse_people_who_may_not_see_the_image(finished, client, d
 
 # -- every company page, every outsider --------------------------------------------------------------
 def _company_urls(org, objects: dict[str, int]):
-    from apps.organizations.urls import urlpatterns
+    from headshots_portal.page_urls import urlpatterns
 
     for pattern in urlpatterns:
         route = str(pattern.pattern)

@@ -69,16 +69,33 @@ def test_business_card_is_a_real_pdf_with_the_headshot(approved, run_jobs, tmp_p
     )
 
 
-def test_directory_export_sets_jpeg_photo_for_an_escaped_dn(approved, run_jobs):
+def test_the_directory_export_follows_the_one_directory_configuration(approved, run_jobs):
+    from apps.publishing.models import DirectoryConnection
+
     c, headshot = approved
     c.employee.directory_uid = "pat,o'brien+sales"
     c.employee.save()
+    refused = publication_request(
+        organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.DIRECTORY_EXPORT
+    )
+    run_jobs()  # a setting HR must change: recorded, not retried
+    refused.refresh_from_db()
+    assert refused.status == PublicationStatus.FAILED and "directory first" in refused.last_error
+    DirectoryConnection.objects.create(
+        organization=c.org,
+        uri="ldaps://directory.acme.example",
+        bind_dn="cn=portal,dc=acme,dc=example",
+        base_dn="ou=people,dc=acme,dc=example",
+        match_attribute="uid",
+        match_field="directory_uid",
+        max_side=512,
+    )
     publication = publication_request(
         organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.DIRECTORY_EXPORT
     )
     run_jobs()
     publication.refresh_from_db()
-    assert publication.external_id == r"uid=pat\,o'brien\+sales,ou=people,dc=example,dc=com"
+    assert publication.external_id == r"uid=pat\,o'brien\+sales,ou=people,dc=acme,dc=example"
     ldif = private_read(publication.artifact.name).decode()
     assert "replace: jpegPhoto" in ldif
     encoded = "".join(

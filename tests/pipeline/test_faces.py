@@ -44,3 +44,15 @@ def test_missing_segmentation_model_is_named_with_how_to_install(tmp_path):
         SelfieSegmenter().load(tmp_path)
     assert str(tmp_path / "mediapipe" / "selfie_segmentation.tflite") in caught.value.message
     assert "manage.py models install" in caught.value.message
+
+
+def test_the_sample_portraits_known_face_is_what_the_detector_finds(analyzer, astronaut_rgb):
+    """The preset editor's preview uses the sample's face without loading a face model;
+    it must be the face the detector finds."""
+    import numpy as np
+
+    from pipeline.tools.samples import ASTRONAUT_FACE
+
+    face = analyzer.detect(astronaut_rgb)[0]
+    assert np.allclose(face.box, ASTRONAUT_FACE["box"], atol=2)
+    assert np.allclose(face.landmarks, ASTRONAUT_FACE["landmarks"], atol=2)

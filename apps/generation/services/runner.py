@@ -41,8 +41,7 @@ from apps.presets.selectors import preset_version_spec
 from pipeline.errors import PipelineError
 
 if TYPE_CHECKING:
-    from pipeline.identity import Enrollment
-    from pipeline.orchestrator import GenerationResult, Scored
+    from pipeline.orchestrator import Enrollment, GenerationResult, Scored
 
 logger = logging.getLogger(__name__)
 

@@ -75,12 +75,7 @@ class Command(BaseCommand):
                 enrollment.update(consistent=False, message=exc.message)
                 if len(embeddings) >= 2:
                     # Still say which photos disagree, so support staff can tell the person.
-                    from pipeline.identity import IdentityBuilder
-
-                    loose = IdentityBuilder(
-                        same_person_threshold=pipeline.analyzer.same_person_threshold, min_photos=0
-                    )(embeddings)
-                    enrollment["outliers"] = loose.outliers
+                    enrollment["outliers"] = pipeline.identity_outliers(embeddings)
             document["enrollment"] = enrollment
         if options["json"]:
             self.stdout.write(json.dumps(document, indent=2, default=str))

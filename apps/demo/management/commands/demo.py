@@ -37,7 +37,12 @@ from apps.photos.selectors import consent_text_current
 from apps.photos.services import consent_give, photo_upload
 from apps.presets.selectors import preset_get, preset_version_latest
 from apps.presets.services import brand_presets_install_shipped
-from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
+from apps.publishing.models import (
+    DirectoryConnection,
+    Publication,
+    PublicationStatus,
+    PublicationTarget,
+)
 from apps.publishing.services import REQUESTABLE_TARGETS, publication_request
 from pipeline.tools import samples
 
@@ -134,12 +139,20 @@ class Command(BaseCommand):
         created = org is None
         if org is None:
             org = organization_create(name=COMPANY, email_domains=[DOMAIN], retention_days=30)
-            org.directory_settings = {
-                "base_dn": "ou=people,dc=demo,dc=example",
-                "rdn_attribute": "uid",
-            }
             org.brand = {"colors": {"primary": "#1f2a44"}, "card": {"size": "us"}}
             org.save()
+            # The company's directory, as HR would describe it on its page. Its live sync
+            # stays off (no server here); the LDIF export follows it.
+            DirectoryConnection.objects.create(
+                organization=org,
+                enabled=False,
+                uri="ldaps://directory.demo.example",
+                bind_dn="cn=headshots,ou=services,dc=demo,dc=example",
+                base_dn="ou=people,dc=demo,dc=example",
+                match_attribute="mail",
+                match_field="email",
+                max_side=512,
+            )
         hr = user_get_or_create(email=HR_EMAIL, full_name="Harper Reyes")
         membership_grant(organization=org, user=hr, role=Role.HR, granted_by=None)
         self.context.update(org=org, hr=hr)

@@ -1,12 +1,14 @@
-"""The portal's pages, every one under /o/<company>/."""
+"""The portal's pages, every one under /o/<company>/ (each app keeps its own views)."""
 
 from __future__ import annotations
 
 from django.urls import path
 
+from apps.audit import views as audit
 from apps.core import converters
 from apps.generation import views as generation
 from apps.organizations import views as organizations
+from apps.people import views as people
 from apps.photos import views as photos
 from apps.presets import views as presets
 from apps.publishing import views as publishing
@@ -30,13 +32,13 @@ urlpatterns = [
     path("me/data/", photos.my_data, name="my-data"),
     # approvers and HR
     path("approvals/", generation.approvals, name="approval-queue"),
-    path("hr/", organizations.hr_dashboard, name="hr-dashboard"),
+    path("hr/", people.hr_dashboard, name="hr-dashboard"),
     path("hr/invitations/", organizations.invitations_page, name="invitations"),
     path("hr/roster/", organizations.roster_page, name="roster"),
     path("hr/consent/", photos.consent_text_page, name="consent-text"),
-    path("hr/retention/", organizations.retention_page, name="retention"),
-    path("hr/audit/", organizations.audit_page, name="audit"),
-    path("hr/audit/export.jsonl", organizations.audit_export, name="audit-export"),
+    path("hr/retention/", photos.retention_page, name="retention"),
+    path("hr/audit/", audit.audit_page, name="audit"),
+    path("hr/audit/export.jsonl", audit.audit_export, name="audit-export"),
     path("hr/fairness/", photos.fairness_page, name="fairness"),
     path("hr/presets/", presets.preset_index, name="presets"),
     path("hr/presets/<slug:slug>/", presets.preset_edit, name="preset-edit"),

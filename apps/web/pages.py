@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,9 +15,16 @@ from django.shortcuts import redirect
 
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.organizations.brand import brand_of
-from apps.organizations.models import APPROVER_ROLES, MANAGER_ROLES, Membership
+from apps.organizations.models import APPROVER_ROLES, MANAGER_ROLES, Membership, Organization
 
 View = Callable[..., HttpResponse]
+
+
+class CompanyRequest(HttpRequest):
+    """A request to a company page, as ``company_page`` hands it to the view."""
+
+    organization: Organization
+    membership: Membership
 
 
 def company_page(*, roles: Iterable[str] | None = None) -> Callable[[View], View]:
@@ -39,10 +46,11 @@ def company_page(*, roles: Iterable[str] | None = None) -> Callable[[View], View
                 raise Http404("Not found.")
             if allowed is not None and membership.role not in allowed:
                 raise DjangoPermissionDenied("Your role in this company does not allow this page.")
-            request.organization = membership.organization  # type: ignore[attr-defined]
-            request.membership = membership  # type: ignore[attr-defined]
+            company_request = cast(CompanyRequest, request)
+            company_request.organization = membership.organization
+            company_request.membership = membership
             try:
-                return view(request, *args, **kwargs)
+                return view(company_request, *args, **kwargs)
             except NotFound as exc:
                 raise Http404(exc.message) from exc
             except PermissionDenied as exc:
@@ -56,7 +64,7 @@ def company_page(*, roles: Iterable[str] | None = None) -> Callable[[View], View
 def refused(request: HttpRequest, exc: ApplicationError, to: str, *args: Any) -> HttpResponse:
     """A form the services refused: the reason shown on the page the person came from."""
     messages.error(request, exc.message)
-    return redirect(to, request.organization.slug, *args)  # type: ignore[attr-defined]
+    return redirect(to, cast(CompanyRequest, request).organization.slug, *args)
 
 
 def company(request: HttpRequest) -> dict[str, Any]:
@@ -64,7 +72,7 @@ def company(request: HttpRequest) -> dict[str, Any]:
     organization = getattr(request, "organization", None)
     if organization is None:
         return {}
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = cast(CompanyRequest, request).membership
     return {
         "company": organization,
         "membership": membership,

@@ -1,0 +1,37 @@
+"""What the pipeline is told by its keeper (the portal's settings, the command line): the
+backends to use, where model files live, and the limits and thresholds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.checks import CheckThresholds
+
+FACE_BACKENDS = {"dlib", "insightface"}
+GENERATION_BACKENDS = {"studio", "diffusion"}
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    face_backend: str = "dlib"
+    segmentation: str = "mediapipe"  # or "grabcut"
+    upscaler: str = "lanczos"  # or "realesrgan"
+    landmarks68: bool = False
+    insightface_pack: str = "buffalo_l"
+    generation_backend: str = "studio"
+    controlnets: tuple[str, ...] = ()  # diffusion: "keypoints", "pose"
+    diffusion_batch: int = 0  # 0: from free GPU memory
+    diffusion_native_side: int = 1024
+    diffusion_compile: bool = (
+        False  # torch.compile the UNet on CUDA (minutes of warm-up per process)
+    )
+    model_dir: Path | None = None
+    min_usable_photos: int = 4
+    identity_threshold: float | None = None  # None: the face model's own calibrated threshold
+    max_bytes: int = 25 * 1024 * 1024
+    max_pixels: int = 50_000_000
+    thresholds: CheckThresholds = field(default_factory=CheckThresholds)
+    # C2PA signing (PEM); both empty: no Content Credentials, the XMP provenance only.
+    c2pa_cert_chain: str = field(default="", repr=False)
+    c2pa_private_key: str = field(default="", repr=False)
