@@ -1,7 +1,8 @@
 """The studio renderer: an on-brand headshot from the best selfie, no diffusion.
 
 1. align (eyes level) and frame to the preset (head height, eye line)
-2. separate the person from the background (GrabCut seeded by the face geometry)
+2. separate the person from the background (the MediaPipe selfie segmentation model by
+   default; GrabCut seeded by the face geometry where it is not installed)
 3. put the preset's backdrop behind
 4. relight toward the key-light side, grade to the colour temperature
 5. retouch skin gently, within the preset's cap (never eyes or lips)

@@ -43,7 +43,7 @@ def astronaut() -> Path:
 
 # The astronaut's face as dlib's detector finds it (box, score, five landmarks), kept here
 # so that the preset editor's preview renders it in the web process without loading a
-# face model (tests/pipeline/test_samples_face.py checks it against the detector).
+# face model (tests/pipeline/test_faces.py checks it against the detector).
 ASTRONAUT_FACE = {
     "box": (179.0, 83.0, 266.0, 170.0),
     "score": 1.53,
