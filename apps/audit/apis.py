@@ -19,7 +19,9 @@ class AuditEventOutput(serializers.Serializer):
     action = serializers.CharField()
     target_type = serializers.CharField()
     target_id = serializers.CharField()
-    data = serializers.DictField()
+    # DRF's serializer metaclass takes declared fields off the class: this one does not
+    # replace Serializer.data, whatever the stubs think.
+    data = serializers.DictField()  # type: ignore[assignment]
     hash = serializers.CharField()
     previous_hash = serializers.CharField()
 

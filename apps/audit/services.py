@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
@@ -49,7 +49,7 @@ def event_hash(
 def audit_record(
     *,
     organization: Any,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     action: str,
     target: models.Model,
     data: dict[str, Any] | None = None,

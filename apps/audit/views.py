@@ -50,7 +50,7 @@ def audit_page(request: CompanyRequest) -> HttpResponse:
 
 
 @company_page(roles=MANAGER_ROLES)
-def audit_export(request: CompanyRequest) -> HttpResponse:
+def audit_export(request: CompanyRequest) -> StreamingHttpResponse:
     org = request.organization
     response = StreamingHttpResponse(
         (line + "\n" for line in audit_export_lines(organization=org)),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
@@ -31,7 +31,7 @@ class MediaFile:
 
 
 # kind -> resolver(user, pk) giving the file, or None when the user may not see it
-Resolver = Callable[[AbstractBaseUser, int], MediaFile | None]
+Resolver = Callable[[User, int], MediaFile | None]
 _RESOLVERS: dict[str, Resolver] = {}
 
 
@@ -39,7 +39,7 @@ def register_media(kind: str, resolver: Resolver) -> None:
     _RESOLVERS[kind] = resolver
 
 
-def media_link(*, kind: str, pk: int, user: AbstractBaseUser, width: int | None = None) -> str:
+def media_link(*, kind: str, pk: int, user: User, width: int | None = None) -> str:
     if kind not in _RESOLVERS:
         raise ValueError(f"unknown media kind {kind!r}")
     payload = {"k": kind, "i": int(pk), "u": user.pk}
@@ -84,8 +84,8 @@ def _scaled(found: MediaFile, width: int) -> MediaFile:
     """A smaller JPEG for a page's thumbnail (our own stored files, already validated)."""
     from PIL import Image
 
-    with Image.open(io.BytesIO(found.data)) as image:
-        image = image.convert("RGB")
+    with Image.open(io.BytesIO(found.data)) as opened:
+        image = opened.convert("RGB")
         if image.width > width:
             image.thumbnail((width, width * 4), Image.Resampling.LANCZOS)
         out = io.BytesIO()

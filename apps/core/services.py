@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dramatiq
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +27,7 @@ def dead_letter_requeue(*, dead_letter: DeadLetter, by: str) -> None:
             hook(*dead_letter.args, **dead_letter.kwargs)
             return
         broker = dramatiq.get_broker()
-        message = dramatiq.Message(
+        message: dramatiq.Message[Any] = dramatiq.Message(
             queue_name=dead_letter.queue_name,
             actor_name=dead_letter.actor_name,
             args=tuple(dead_letter.args),

@@ -19,16 +19,18 @@ def private_save(folder: str, data: bytes, *, suffix: str, encrypted: bool = Fal
     return default_storage.save(f"{folder}/{uuid.uuid4().hex}{suffix}", ContentFile(data))
 
 
-def private_read(name: str) -> bytes:
+def private_read(name: str | None) -> bytes:
     """The file's content, decrypted when it was stored encrypted."""
     from apps.core.crypto import decrypt
 
     return decrypt(private_read_raw(name))
 
 
-def private_read_raw(name: str) -> bytes:
+def private_read_raw(name: str | None) -> bytes:
+    if not name:
+        raise FileNotFoundError("no file is stored for this")
     with default_storage.open(name, "rb") as handle:
-        return handle.read()
+        return bytes(handle.read())
 
 
 def private_replace(name: str, data: bytes) -> None:
@@ -39,20 +41,25 @@ def private_replace(name: str, data: bytes) -> None:
         raise RuntimeError(f"{name} could not be rewritten in place (stored as {saved})")
 
 
-def private_rotate(name: str) -> int:
+def private_rotate(name: str | None) -> int:
     """Re-encrypt a stored file with the first key (encrypting one stored in clear);
     1 when it was rewritten."""
     from apps.core.crypto import rotate
 
     raw = private_read_raw(name)
     rotated = rotate(raw)
-    if rotated == raw:
+    if rotated == raw or not name:
         return 0
     private_replace(name, rotated)
     return 1
 
 
-def private_delete(name: str) -> None:
+def private_delete_all(names: list[str | None] | list[str]) -> None:
+    for name in names:
+        private_delete(name)
+
+
+def private_delete(name: str | None) -> None:
     if name and default_storage.exists(name):
         default_storage.delete(name)
 

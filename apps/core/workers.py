@@ -28,6 +28,7 @@ import dramatiq
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
+from dramatiq.broker import MessageProxy
 
 logger = logging.getLogger(__name__)
 
@@ -107,14 +108,14 @@ class WorkerHealth(dramatiq.Middleware):
         except DatabaseError as exc:
             logger.warning("worker heartbeat not written: %s", exc)
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         with self._lock:
             self._counts["in_flight"] += 1
 
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message,
+        message: MessageProxy,
         *,
         result: Any = None,
         exception: BaseException | None = None,
@@ -150,7 +151,7 @@ class DeadLetters(dramatiq.Middleware):
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message,
+        message: MessageProxy,
         *,
         result: Any = None,
         exception: BaseException | None = None,
@@ -198,7 +199,7 @@ class Watchdog(dramatiq.Middleware):
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
-    def before_process_message(self, broker: dramatiq.Broker, message: dramatiq.Message) -> None:
+    def before_process_message(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
         actor = broker.get_actor(message.actor_name)
         limit_ms = message.options.get("time_limit") or actor.options.get(
             "time_limit", DEFAULT_TIME_LIMIT_MS
@@ -214,7 +215,7 @@ class Watchdog(dramatiq.Middleware):
     def after_process_message(
         self,
         broker: dramatiq.Broker,
-        message: dramatiq.Message,
+        message: MessageProxy,
         *,
         result: Any = None,
         exception: BaseException | None = None,

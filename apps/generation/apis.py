@@ -80,7 +80,7 @@ class JobListApi(CompanyApiView):
     def get(self, request: Request, org: str) -> Response:
         jobs = job_list(organization=self.organization).select_related("preset_version")
         if self.membership.role not in MANAGER_ROLES:
-            jobs = jobs.filter(employee__user=request.user)
+            jobs = jobs.filter(employee__user=self.actor)
         if status := choice_param(request, "status", list(JobStatus.values)):
             jobs = jobs.filter(status=status)
         if employee := id_param(request, "employee"):
@@ -95,7 +95,7 @@ class JobListApi(CompanyApiView):
         _own_or_manager(self, employee.user_id)
         job = generation_job_create(
             organization=self.organization,
-            actor=request.user,
+            actor=self.actor,
             employee=employee,
             preset=preset_get(organization=self.organization, slug=data.validated_data["preset"]),
         )
@@ -121,7 +121,7 @@ class JobCancelApi(CompanyApiView):
     def post(self, request: Request, org: str, pk: int) -> Response:
         job = job_get(organization=self.organization, pk=pk)
         _own_or_manager(self, job.employee.user_id)
-        job = generation_job_cancel(organization=self.organization, actor=request.user, job=job)
+        job = generation_job_cancel(organization=self.organization, actor=self.actor, job=job)
         return Response(JobOutput(job).data)
 
 
@@ -209,7 +209,7 @@ class HeadshotPickApi(CompanyApiView):
         if headshot.employee.user_id != request.user.pk:
             raise NotFound("Not found.")
         headshot = headshot_pick(
-            organization=self.organization, actor=request.user, headshot=headshot
+            organization=self.organization, actor=self.actor, headshot=headshot
         )
         return Response(HeadshotOutput(headshot).data)
 
@@ -222,7 +222,7 @@ class HeadshotApproveApi(CompanyApiView):
     def post(self, request: Request, org: str, pk: int) -> Response:
         headshot = headshot_get(organization=self.organization, pk=pk)
         headshot = headshot_approve(
-            organization=self.organization, actor=request.user, headshot=headshot
+            organization=self.organization, actor=self.actor, headshot=headshot
         )
         return Response(HeadshotOutput(headshot).data)
 
@@ -240,7 +240,7 @@ class HeadshotRejectApi(CompanyApiView):
         headshot = headshot_get(organization=self.organization, pk=pk)
         headshot = headshot_reject(
             organization=self.organization,
-            actor=request.user,
+            actor=self.actor,
             headshot=headshot,
             reason=str(reason),
         )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from apps.core.media import MediaFile, sniffed_type
 from apps.core.storage import private_read
@@ -8,7 +8,7 @@ from apps.generation.models import Headshot
 from apps.organizations.access import may_view_person_media
 
 
-def headshot_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
+def headshot_media(user: User, pk: int) -> MediaFile | None:
     headshot = Headshot.objects.select_related("employee").filter(pk=pk).first()
     if (
         headshot is None

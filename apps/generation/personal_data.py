@@ -7,7 +7,7 @@ from __future__ import annotations
 import zipfile
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from apps.core.storage import private_read, private_rotate
 from apps.generation.models import GenerationJob, Headshot
@@ -16,7 +16,7 @@ from apps.organizations.models import EmployeeProfile, Organization
 
 
 def person_left(
-    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser | None
+    *, organization: Organization, employee: EmployeeProfile, actor: User | None
 ) -> dict[str, int]:
     return {"jobs_stopped": employee_jobs_stop(organization=organization, employee=employee)}
 
@@ -25,7 +25,7 @@ def face_withdrawn(
     *,
     organization: Organization,
     employee: EmployeeProfile,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str,
 ) -> dict[str, int]:
     stopped = employee_jobs_stop(organization=organization, employee=employee)
@@ -68,9 +68,9 @@ def exported(
         )
 
 
-def _suffix(name: str) -> str:
+def _suffix(name: str | None) -> str:
     for suffix in (".png", ".jpg", ".jpeg", ".webp"):
-        if name.lower().endswith(suffix):
+        if (name or "").lower().endswith(suffix):
             return suffix
     return ".bin"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from apps.organizations.models import APPROVER_ROLES, EmployeeProfile, Membership
 
 
-def may_view_person_media(*, user: AbstractBaseUser, employee: EmployeeProfile) -> bool:
+def may_view_person_media(*, user: User, employee: EmployeeProfile) -> bool:
     role = (
         Membership.objects.filter(organization_id=employee.organization_id, user=user)
         .values_list("role", flat=True)

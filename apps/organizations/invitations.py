@@ -3,12 +3,13 @@ invite links with a use cap and an expiry. (HR's roster import is in ``roster``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
@@ -64,7 +65,7 @@ def invitation_send(*, invitation: Invitation, token: str, reminder: bool = Fals
 def invitation_invite(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     data: PersonData,
     role: str = Role.EMPLOYEE,
 ) -> Invitation:
@@ -87,9 +88,7 @@ def invitation_invite(
     return invitation
 
 
-def _still_open(
-    organization: Organization, actor: AbstractBaseUser, invitation: Invitation
-) -> None:
+def _still_open(organization: Organization, actor: User, invitation: Invitation) -> None:
     """HR may act on this company's invitation, and the person has not joined yet."""
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if invitation.organization_id != organization.pk:
@@ -100,7 +99,7 @@ def _still_open(
 
 @transaction.atomic
 def invitation_resend(
-    *, organization: Organization, actor: AbstractBaseUser, invitation: Invitation
+    *, organization: Organization, actor: User, invitation: Invitation
 ) -> Invitation:
     """A new link (the old one stops working) with a fresh expiry, e-mailed again."""
     _still_open(organization, actor, invitation)
@@ -120,9 +119,7 @@ def invitation_resend(
 
 
 @transaction.atomic
-def invitation_revoke(
-    *, organization: Organization, actor: AbstractBaseUser, invitation: Invitation
-) -> None:
+def invitation_revoke(*, organization: Organization, actor: User, invitation: Invitation) -> None:
     _still_open(organization, actor, invitation)
     Invitation.objects.filter(pk=invitation.pk, revoked_at__isnull=True).update(
         revoked_at=timezone.now()
@@ -158,8 +155,8 @@ def invitation_reminders_send(*, now=None) -> int:  # type: ignore[no-untyped-de
                 continue
             invitation.refresh_from_db()
             transaction.on_commit(
-                lambda invitation=invitation, token=token: invitation_send(
-                    invitation=invitation, token=token, reminder=True
+                functools.partial(
+                    invitation_send, invitation=invitation, token=token, reminder=True
                 )
             )
         sent += 1
@@ -169,7 +166,7 @@ def invitation_reminders_send(*, now=None) -> int:  # type: ignore[no-untyped-de
 # -- invite links ---------------------------------------------------------------------------------
 @transaction.atomic
 def invite_link_create(
-    *, organization: Organization, actor: AbstractBaseUser, max_uses: int, days: int
+    *, organization: Organization, actor: User, max_uses: int, days: int
 ) -> tuple[InviteLink, str]:
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if not organization.email_domains:
@@ -199,9 +196,7 @@ def invite_link_create(
 
 
 @transaction.atomic
-def invite_link_revoke(
-    *, organization: Organization, actor: AbstractBaseUser, link_id: int
-) -> InviteLink:
+def invite_link_revoke(*, organization: Organization, actor: User, link_id: int) -> InviteLink:
     """The link stops admitting anyone (those who joined through it stay)."""
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     link = (
@@ -224,7 +219,7 @@ def invite_link_revoke(
 
 
 @transaction.atomic
-def invite_link_join(*, token: str, user: AbstractBaseUser) -> EmployeeProfile:
+def invite_link_join(*, token: str, user: User) -> EmployeeProfile:
     """The signed-in person joins the link's company, if their address is in its domains."""
     link = (
         InviteLink.objects.select_related("organization").filter(token_hash=_digest(token)).first()

@@ -9,7 +9,7 @@ import json
 import zipfile
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from apps.audit.services import audit_record
@@ -19,7 +19,7 @@ from apps.organizations.selectors import require_self
 
 
 def personal_data_export(
-    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
+    *, organization: Organization, employee: EmployeeProfile, actor: User
 ) -> bytes:
     """A ZIP: data.json (profile, consents, photo checks, jobs, headshots) and the image
     files themselves (selfies as stored, every headshot)."""
@@ -52,7 +52,7 @@ def personal_data_export(
 
 
 def personal_data_delete(
-    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
+    *, organization: Organization, employee: EmployeeProfile, actor: User
 ) -> dict[str, int]:
     """The person deletes everything of theirs: consent withdrawn (stops any job),
     selfies and embeddings, every headshot with the cards and exports made from it, and

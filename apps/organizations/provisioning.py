@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
 from apps.audit.services import audit_record
@@ -83,7 +83,8 @@ class PersonData:
                     f"the manager {display_text(self.manager_email, limit=60)} is not an email address"
                 )
         for name in PROFILE_FIELDS:
-            limit = EmployeeProfile._meta.get_field(name).max_length or 200
+            column = EmployeeProfile._meta.get_field(name)
+            limit = getattr(column, "max_length", None) or 200
             problem = text_problem(getattr(self, name), limit=limit, what=FIELD_WORDS[name])
             if problem:
                 found.append(problem)
@@ -92,7 +93,7 @@ class PersonData:
 
 @transaction.atomic
 def employee_provision(
-    *, organization: Organization, actor: AbstractBaseUser, data: PersonData, source: str
+    *, organization: Organization, actor: User, data: PersonData, source: str
 ) -> EmployeeProfile:
     """A new person of the company (they join when they first sign in)."""
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
@@ -120,7 +121,7 @@ def employee_provision(
 def employee_update(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     employee: EmployeeProfile,
     changes: dict[str, Any],
     source: str,
@@ -158,7 +159,7 @@ def employee_update(
 
 
 def employee_deprovision(
-    *, organization: Organization, actor: AbstractBaseUser, employee: EmployeeProfile, source: str
+    *, organization: Organization, actor: User, employee: EmployeeProfile, source: str
 ) -> EmployeeProfile:
     """The person left the company: their access ends, their jobs stop, their selfies and
     face embeddings are deleted now, and the directory sync withdraws their published
@@ -190,7 +191,7 @@ def employee_deprovision(
 
 
 def employee_reactivate(
-    *, organization: Organization, actor: AbstractBaseUser, employee: EmployeeProfile, source: str
+    *, organization: Organization, actor: User, employee: EmployeeProfile, source: str
 ) -> EmployeeProfile:
     """A person the identity provider turns back on: they join again at their next sign-in."""
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)

@@ -8,7 +8,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from apps.audit.services import audit_record
@@ -117,9 +117,7 @@ def roster_check(*, organization: Organization, content: bytes) -> RosterReport:
     return RosterReport(rows, [] if rows else ["The file has no rows under its header."])
 
 
-def roster_import(
-    *, organization: Organization, actor: AbstractBaseUser, content: bytes
-) -> dict[str, int]:
+def roster_import(*, organization: Organization, actor: User, content: bytes) -> dict[str, int]:
     """Invite the new people and update the known ones, from a roster checked again now;
     rows with problems are left out (the report said which)."""
     from apps.organizations.provisioning import employee_update

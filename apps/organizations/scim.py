@@ -85,23 +85,25 @@ def user_resource(employee: EmployeeProfile, request: Request) -> dict[str, Any]
     return {k: v for k, v in resource.items() if v is not None}
 
 
-def _person(body: dict[str, Any], current: EmployeeProfile | None = None) -> dict[str, str]:
+def _person(body: Any, current: EmployeeProfile | None = None) -> dict[str, str]:
     """Our fields from a SCIM User (a full representation: POST and PUT)."""
     if not isinstance(body, dict):
         raise ScimError(400, "The body must be a SCIM User object.", "invalidSyntax")
-    name = body.get("name") if isinstance(body.get("name"), dict) else {}
+    name: dict[str, Any] = body["name"] if isinstance(body.get("name"), dict) else {}
     full_name = (
         body.get("displayName")
         or name.get("formatted")
         or " ".join(p for p in (name.get("givenName"), name.get("familyName")) if p)
         or (current.full_name if current else "")
     )
-    emails = body.get("emails") if isinstance(body.get("emails"), list) else []
+    emails: list[Any] = body["emails"] if isinstance(body.get("emails"), list) else []
     primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
     email = body.get("userName") or (primary or (emails[0] if emails else {})).get("value", "")
-    phones = body.get("phoneNumbers") if isinstance(body.get("phoneNumbers"), list) else []
-    enterprise = body.get(ENTERPRISE) if isinstance(body.get(ENTERPRISE), dict) else {}
-    manager = enterprise.get("manager") if isinstance(enterprise.get("manager"), dict) else {}
+    phones: list[Any] = body["phoneNumbers"] if isinstance(body.get("phoneNumbers"), list) else []
+    enterprise: dict[str, Any] = body[ENTERPRISE] if isinstance(body.get(ENTERPRISE), dict) else {}
+    manager: dict[str, Any] = (
+        enterprise["manager"] if isinstance(enterprise.get("manager"), dict) else {}
+    )
     return {
         "email": str(email),
         "full_name": str(full_name),
@@ -139,8 +141,9 @@ class ScimView(CompanyApiView):
         response = super().handle_exception(exc)
         detail = response.data.get("detail") if isinstance(response.data, dict) else response.data
         body = {"schemas": [ERROR], "status": str(response.status_code), "detail": str(detail)}
-        if getattr(exc, "scim_type", ""):
-            body["scimType"] = exc.scim_type
+        scim_type = getattr(exc, "scim_type", "")
+        if scim_type:
+            body["scimType"] = scim_type
         response.data = body
         return response
 
@@ -158,14 +161,14 @@ class ScimView(CompanyApiView):
         if not active and employee.status != EmployeeStatus.LEFT:
             return employee_deprovision(
                 organization=self.organization,
-                actor=self.request.user,
+                actor=self.actor,
                 employee=employee,
                 source=SOURCE,
             )
         if active and employee.status == EmployeeStatus.LEFT:
             return employee_reactivate(
                 organization=self.organization,
-                actor=self.request.user,
+                actor=self.actor,
                 employee=employee,
                 source=SOURCE,
             )
@@ -209,14 +212,15 @@ class ScimUsers(ScimView):
         )
 
     def post(self, request: Request, org: str) -> Response:
-        values = _person(request.data)
+        data: Any = request.data
+        values = _person(data)
         employee = employee_provision(
             organization=self.organization,
-            actor=request.user,
+            actor=self.actor,
             data=PersonData(**values),
             source=SOURCE,
         )
-        if "active" in request.data and not _active(request.data["active"]):
+        if isinstance(data, dict) and "active" in data and not _active(data["active"]):
             employee = self.set_active(employee, False)
         return Response(user_resource(employee, request), status=201)
 
@@ -228,15 +232,16 @@ class ScimUser(ScimView):
 
     def put(self, request: Request, org: str, pk: str) -> Response:
         employee = self.employee(pk)
+        data: Any = request.data
         employee = employee_update(
             organization=self.organization,
-            actor=request.user,
+            actor=self.actor,
             employee=employee,
-            changes=_person(request.data, employee),
+            changes=_person(data, employee),
             source=SOURCE,
         )
-        if "active" in request.data:
-            employee = self.set_active(employee, _active(request.data["active"]))
+        if isinstance(data, dict) and "active" in data:
+            employee = self.set_active(employee, _active(data["active"]))
         return Response(user_resource(employee, request))
 
     def patch(self, request: Request, org: str, pk: str) -> Response:
@@ -272,7 +277,7 @@ class ScimUser(ScimView):
         if changes:
             employee = employee_update(
                 organization=self.organization,
-                actor=request.user,
+                actor=self.actor,
                 employee=employee,
                 changes=changes,
                 source=SOURCE,

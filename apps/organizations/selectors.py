@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound, PermissionDenied
 from apps.organizations.models import EmployeeProfile, Membership, Organization
 
 
-def membership_get(*, organization: Organization, user: AbstractBaseUser) -> Membership:
+def membership_get(*, organization: Organization, user: User) -> Membership:
     """The user's membership in this company; outsiders get NotFound, never a hint."""
     membership = Membership.objects.filter(organization=organization, user=user).first()
     if membership is None:
@@ -17,18 +17,14 @@ def membership_get(*, organization: Organization, user: AbstractBaseUser) -> Mem
     return membership
 
 
-def require_role(
-    *, organization: Organization, user: AbstractBaseUser, roles: Iterable[str]
-) -> Membership:
+def require_role(*, organization: Organization, user: User, roles: Iterable[str]) -> Membership:
     membership = membership_get(organization=organization, user=user)
     if membership.role not in set(roles):
         raise PermissionDenied("Your role in this company does not allow this action.")
     return membership
 
 
-def require_self(
-    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
-) -> None:
+def require_self(*, organization: Organization, employee: EmployeeProfile, actor: User) -> None:
     """A person's own steps (consent, selfies, their data): nobody does them for someone
     else, HR included."""
     membership_get(organization=organization, user=actor)
@@ -36,7 +32,7 @@ def require_self(
         raise PermissionDenied("Only the person themselves can do this.")
 
 
-def organizations_for_user(*, user: AbstractBaseUser) -> QuerySet[Organization]:
+def organizations_for_user(*, user: User) -> QuerySet[Organization]:
     return Organization.objects.filter(
         pk__in=Membership.objects.filter(user=user).values("organization")
     )
@@ -49,7 +45,7 @@ def employee_get(*, organization: Organization, pk: int) -> EmployeeProfile:
     return employee
 
 
-def employee_for_user(*, organization: Organization, user: AbstractBaseUser) -> EmployeeProfile:
+def employee_for_user(*, organization: Organization, user: User) -> EmployeeProfile:
     employee = EmployeeProfile.objects.filter(organization=organization, user=user).first()
     if employee is None:
         raise NotFound("You have no employee profile in this company.")

@@ -5,7 +5,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -59,9 +59,9 @@ def organization_create(
 def membership_grant(
     *,
     organization: Organization,
-    user: AbstractBaseUser,
+    user: User,
     role: str,
-    granted_by: AbstractBaseUser | None,
+    granted_by: User | None,
 ) -> Membership:
     if role not in Role.values:
         raise ValidationFailed(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}.")
@@ -96,7 +96,7 @@ def _check_domain(organization: Organization, email: str) -> str:
 def invitation_create(
     *,
     organization: Organization,
-    invited_by: AbstractBaseUser,
+    invited_by: User,
     email: str,
     full_name: str,
     title: str = "",
@@ -145,7 +145,7 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: AbstractBaseUser) -> EmployeeProfile:
+def invitation_accept(*, token: str, user: User) -> EmployeeProfile:
     token_hash = hashlib.sha256(token.encode()).hexdigest()
     invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash).first()
     if invitation is None or invitation.revoked_at is not None:
@@ -173,7 +173,7 @@ def invitation_accept(*, token: str, user: AbstractBaseUser) -> EmployeeProfile:
     return employee
 
 
-def user_get_or_create(*, email: str, full_name: str = "") -> AbstractBaseUser:
+def user_get_or_create(*, email: str, full_name: str = "") -> User:
     """A login for a person, keyed by email (readable usernames)."""
     user_model = get_user_model()
     email = email.strip().lower()
@@ -190,7 +190,7 @@ def user_get_or_create(*, email: str, full_name: str = "") -> AbstractBaseUser:
 
 @transaction.atomic
 def employee_leave(
-    *, organization: Organization, actor: AbstractBaseUser, employee: EmployeeProfile
+    *, organization: Organization, actor: User, employee: EmployeeProfile
 ) -> EmployeeProfile:
     """HR records that a person left: their jobs stop, their directory photo is removed at
     the next sync, and the retention purge deletes everything of theirs on schedule."""
@@ -210,7 +210,7 @@ def employee_leave(
 def brand_update(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     changes: dict[str, str],
     logo: bytes | None = None,
     font_regular: bytes | None = None,
@@ -222,7 +222,7 @@ def brand_update(
 
     from pydantic import ValidationError
 
-    from apps.core.storage import private_delete, private_save
+    from apps.core.storage import private_delete_all, private_save
     from apps.organizations.brand import LOGO_MAX_BYTES, Brand, brand_logo, brand_of, font_problem
 
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
@@ -274,7 +274,7 @@ def brand_update(
                 "changed": sorted(set(wanted) | ({"fonts"} if font_regular or font_bold else set()))
             },
         )
-        transaction.on_commit(lambda: [private_delete(n) for n in old_fonts if n])
+        transaction.on_commit(lambda: private_delete_all([n for n in old_fonts if n]))
     return organization
 
 
@@ -282,7 +282,7 @@ def brand_update(
 def organization_retention_update(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     retention_days: int,
     leaver_retention_days: int,
     invitation_reminder_days: int,

@@ -4,7 +4,7 @@ only for the bootstrap administrator, with a limit on failed attempts."""
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -145,7 +145,7 @@ def password_reset(request: HttpRequest) -> HttpResponse:
             )
         except ApplicationError as exc:
             return _problem(request, exc.message, exc.status_code)
-    return PasswordResetView.as_view(form_class=LocalPasswordResetForm)(request)
+    return cast(HttpResponse, PasswordResetView.as_view(form_class=LocalPasswordResetForm)(request))
 
 
 def sso_start(request: HttpRequest, org: str) -> HttpResponse:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from apps.audit.services import audit_record
@@ -78,7 +78,7 @@ def role_from_groups(provider: IdentityProvider, groups: Any) -> str:
 
 
 @transaction.atomic
-def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> AbstractBaseUser:
+def sso_sign_in(*, provider: IdentityProvider, claims: dict[str, Any]) -> User:
     """The person the provider vouches for, as one of the company's people: refused unless
     their verified address is in the company's domains and they belong (or may join)."""
     organization: Organization = provider.organization

@@ -8,7 +8,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -41,7 +41,7 @@ def _digest(token: str) -> str:
 def api_token_create(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     name: str,
     scopes: list[str],
     expires_at: datetime | None = None,
@@ -74,9 +74,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(
-    *, organization: Organization, actor: AbstractBaseUser, token: ApiToken
-) -> None:
+def api_token_revoke(*, organization: Organization, actor: User, token: ApiToken) -> None:
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if token.organization_id != organization.pk:
         raise ValidationFailed("Not found.")
@@ -90,7 +88,7 @@ class CompanyTokenAuthentication(authentication.BaseAuthentication):
 
     keyword = "Bearer"
 
-    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, ApiToken] | None:
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
         header = authentication.get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None

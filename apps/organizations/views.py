@@ -6,7 +6,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,11 +25,11 @@ from apps.organizations.provisioning import PersonData
 from apps.organizations.roster import ROSTER_COLUMNS, ROSTER_MAX_BYTES, roster_check, roster_import
 from apps.organizations.selectors import organizations_for_user
 from apps.organizations.services import invitation_accept
-from apps.web.pages import CompanyRequest, company_page
+from apps.web.pages import CompanyRequest, SignedInRequest, company_page
 
 
 @login_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: SignedInRequest) -> HttpResponse:
     companies = list(organizations_for_user(user=request.user).order_by("name"))
     if len(companies) == 1:
         return redirect("company-home", companies[0].slug)
@@ -179,18 +179,18 @@ def roster_page(request: CompanyRequest) -> HttpResponse:
 
 
 @login_required
-def invitation_landing(request: HttpRequest, token: str) -> HttpResponse:
+def invitation_landing(request: SignedInRequest, token: str) -> HttpResponse:
     """The link in an invitation e-mail, once the person has signed in."""
     return _join(request, lambda: invitation_accept(token=token, user=request.user))
 
 
 @login_required
-def join_landing(request: HttpRequest, token: str) -> HttpResponse:
+def join_landing(request: SignedInRequest, token: str) -> HttpResponse:
     """A shared invite link, once the person has signed in."""
     return _join(request, lambda: invite_link_join(token=token, user=request.user))
 
 
-def _join(request: HttpRequest, accept: Callable[[], EmployeeProfile]) -> HttpResponse:
+def _join(request: SignedInRequest, accept: Callable[[], EmployeeProfile]) -> HttpResponse:
     try:
         employee = accept()
     except ApplicationError as exc:

@@ -86,17 +86,17 @@ def people_progress(
         )
     }
     latest_job: dict[int, GenerationJob] = {}
-    for job in GenerationJob.objects.filter(
+    for each_job in GenerationJob.objects.filter(
         organization=organization, employee_id__in=ids
     ).order_by("employee_id", "-created_at"):
-        latest_job.setdefault(job.employee_id, job)
+        latest_job.setdefault(each_job.employee_id, each_job)
     decided: dict[int, Headshot] = {}
-    for headshot in Headshot.objects.filter(
+    for each_headshot in Headshot.objects.filter(
         organization=organization,
         employee_id__in=ids,
         status__in=[HeadshotStatus.PICKED, HeadshotStatus.APPROVED],
     ).order_by("employee_id", "-updated_at"):
-        decided.setdefault(headshot.employee_id, headshot)
+        decided.setdefault(each_headshot.employee_id, each_headshot)
     published = dict(
         Publication.objects.filter(
             organization=organization, employee_id__in=ids, status=PublicationStatus.SUCCEEDED
@@ -108,8 +108,9 @@ def people_progress(
     needed = settings.HEADSHOTS["MIN_USABLE_PHOTOS"]
     result = []
     for person in people:
-        job = latest_job.get(person.pk)
-        headshot = decided.get(person.pk)
+        job: GenerationJob | None = latest_job.get(person.pk)
+        headshot: Headshot | None = decided.get(person.pk)
+        since: datetime | None
         detail = ""
         if person.status == EmployeeStatus.INVITED:
             state, since = "invited", person.created_at

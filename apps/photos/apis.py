@@ -34,7 +34,7 @@ class MyPhotosApi(CompanyApiView):
 
     @extend_schema(responses=PhotoOutput(many=True))
     def get(self, request: Request, org: str) -> Response:
-        me = employee_for_user(organization=self.organization, user=request.user)
+        me = employee_for_user(organization=self.organization, user=self.actor)
         return self.page(
             request, photo_list(organization=self.organization, employee=me), PhotoOutput
         )
@@ -53,8 +53,8 @@ class MyPhotosApi(CompanyApiView):
             raise ValidationFailed("Send the photo as the multipart field 'photo'.")
         if upload.size is None or upload.size > settings.HEADSHOTS["MAX_UPLOAD_BYTES"]:
             raise ValidationFailed("This file is too large; upload a smaller photo.")
-        me = employee_for_user(organization=self.organization, user=request.user)
+        me = employee_for_user(organization=self.organization, user=self.actor)
         photo, created = photo_upload(
-            organization=self.organization, employee=me, actor=request.user, data=upload
+            organization=self.organization, employee=me, actor=self.actor, data=upload
         )
         return Response(PhotoOutput(photo).data, status=201 if created else 200)

@@ -63,7 +63,8 @@ def fairness_report(*, organization: Organization) -> dict[str, Any]:
     checked = Photo.objects.filter(organization=organization).exclude(status=PhotoStatus.PENDING)
     for employee_id, status, report in checked.values_list("employee_id", "status", "report"):
         attributes = (report or {}).get("attributes") or {}
-        band = attributes.get("skin_tone") if attributes.get("skin_tone") in BANDS else NOT_MEASURED
+        tone = attributes.get("skin_tone")
+        band = str(tone) if tone in BANDS else NOT_MEASURED
         group = groups[band]
         group.photos += 1
         group.usable += status == PhotoStatus.USABLE

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from apps.core.media import MediaFile, sniffed_type
 from apps.core.storage import private_read
@@ -8,7 +8,7 @@ from apps.organizations.access import may_view_person_media
 from apps.photos.models import Photo
 
 
-def photo_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
+def photo_media(user: User, pk: int) -> MediaFile | None:
     """A selfie (the stored re-encoded copy, decrypted)."""
     photo = Photo.objects.select_related("employee").filter(pk=pk).first()
     if photo is None or not may_view_person_media(user=user, employee=photo.employee):
@@ -17,7 +17,7 @@ def photo_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
     return MediaFile(data, sniffed_type(data))
 
 
-def photo_marked_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
+def photo_marked_media(user: User, pk: int) -> MediaFile | None:
     """The selfie with what the checks found drawn on it, for the upload page's verdict:
     the face box (green when the photo is usable, red when not) and, when a light check
     failed or warned, the areas too dark or blown out tinted red."""
@@ -34,8 +34,8 @@ def photo_marked_media(user: AbstractBaseUser, pk: int) -> MediaFile | None:
         c.get("code") in LIGHT_CHECKS and c.get("status") in {"warn", "fail"}
         for c in (photo.report or {}).get("checks", [])
     )
-    with Image.open(io.BytesIO(found.data)) as image:
-        image = image.convert("RGB")
+    with Image.open(io.BytesIO(found.data)) as opened:
+        image = opened.convert("RGB")
         if light_problem:
             image = _tint_bad_light(image)
         if box:

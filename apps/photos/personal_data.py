@@ -6,7 +6,7 @@ from __future__ import annotations
 import zipfile
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.core.crypto import rotate
@@ -20,7 +20,7 @@ def biometrics_erase(
     *,
     organization: Organization,
     employee: EmployeeProfile,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str,
 ) -> dict[str, int]:
     if not (
@@ -38,7 +38,7 @@ def face_withdrawn(
     *,
     organization: Organization,
     employee: EmployeeProfile,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str,
 ) -> dict[str, int]:
     """No consent stands any more, and the selfies and embeddings are gone."""
@@ -86,9 +86,11 @@ def rotate_encryption() -> dict[str, int]:
     for photo in Photo.objects.only("pk", "normalised", "embedding").iterator():
         files += private_rotate(photo.normalised.name)
         if photo.embedding:
-            Photo.objects.filter(pk=photo.pk).update(embedding=rotate(photo.embedding))
+            Photo.objects.filter(pk=photo.pk).update(embedding=rotate(bytes(photo.embedding)))
             embeddings += 1
     for profile in IdentityProfile.objects.only("pk", "embedding").iterator():
-        IdentityProfile.objects.filter(pk=profile.pk).update(embedding=rotate(profile.embedding))
+        IdentityProfile.objects.filter(pk=profile.pk).update(
+            embedding=rotate(bytes(profile.embedding))
+        )
         embeddings += 1
     return {"files": files, "embeddings": embeddings}

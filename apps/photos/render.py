@@ -85,7 +85,7 @@ def render_folder(command: BaseCommand, options: dict[str, Any]) -> None:
     ranking = {r.key: r for r in outcome.ranking}
     out: Path = options["out"]
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for candidate in result.candidates:
         scored = ranking[candidate.key]
         files_written = []

@@ -5,7 +5,7 @@ from typing import IO
 
 import numpy as np
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +15,13 @@ from apps.core.crypto import decrypt, encrypt
 from apps.core.errors import PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
 from apps.core.ratelimit import rate_limit
-from apps.core.storage import private_delete, private_read, private_save, sha256_hex
+from apps.core.storage import (
+    private_delete,
+    private_delete_all,
+    private_read,
+    private_save,
+    sha256_hex,
+)
 from apps.organizations.models import EmployeeProfile, Organization
 from apps.organizations.selectors import require_self
 from apps.photos.decode_budget import DecodeBudget
@@ -32,7 +38,7 @@ def consent_give(
     *,
     organization: Organization,
     employee: EmployeeProfile,
-    actor: AbstractBaseUser,
+    actor: User,
     text_version: str,
     ip_address: str | None = None,
     user_agent: str = "",
@@ -66,9 +72,7 @@ def consent_give(
     return record
 
 
-def consent_withdraw(
-    *, organization: Organization, employee: EmployeeProfile, actor: AbstractBaseUser
-) -> int:
+def consent_withdraw(*, organization: Organization, employee: EmployeeProfile, actor: User) -> int:
     """The person withdraws consent: their queued or running generation stops, their
     selfies and face embeddings are deleted at once, and so are the headshots made from
     them (one still in the directory is removed from it by a sync sent now). Returns the
@@ -103,7 +107,7 @@ def photo_upload(
     *,
     organization: Organization,
     employee: EmployeeProfile,
-    actor: AbstractBaseUser,
+    actor: User,
     data: bytes | IO[bytes],
 ) -> tuple[Photo, bool]:
     """Store a selfie after validating it by content. Returns (photo, created).
@@ -253,7 +257,7 @@ def employee_biometrics_delete(
     *,
     organization: Organization,
     employee: EmployeeProfile,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     reason: str,
 ) -> int:
     """Delete every selfie file, photo row and identity embedding of a person. Returns files deleted."""
@@ -268,7 +272,7 @@ def employee_biometrics_delete(
     Photo.objects.filter(organization=organization, employee=employee).delete()
     IdentityProfile.objects.filter(organization=organization, employee=employee).delete()
     # Files go only once the rows are gone for good.
-    transaction.on_commit(lambda: [private_delete(n) for n in names])
+    transaction.on_commit(lambda: private_delete_all(names))
     audit_record(
         organization=organization,
         actor=actor,
@@ -280,9 +284,7 @@ def employee_biometrics_delete(
 
 
 @transaction.atomic
-def consent_text_publish(
-    *, organization: Organization, actor: AbstractBaseUser, body: str
-) -> ConsentText:
+def consent_text_publish(*, organization: Organization, actor: User, body: str) -> ConsentText:
     """Publish the company's own consent text as a new version. Everyone's earlier consent
     stops counting: each person consents to the new text before their photos are
     processed any further."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ def preset_spec_validated(spec: dict[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def brand_preset_create(
-    *, organization: Organization, actor: AbstractBaseUser | None, spec: dict[str, Any]
+    *, organization: Organization, actor: User | None, spec: dict[str, Any]
 ) -> BrandPresetVersion:
     if actor is not None:
         require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
@@ -56,7 +56,7 @@ def brand_preset_create(
 def brand_preset_update(
     *,
     organization: Organization,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     preset: BrandPreset,
     spec: dict[str, Any],
 ) -> BrandPresetVersion:
@@ -118,7 +118,7 @@ def brand_preset_version_lock(*, version: BrandPresetVersion) -> None:
 
 @transaction.atomic
 def brand_presets_install_shipped(
-    *, organization: Organization, actor: AbstractBaseUser | None
+    *, organization: Organization, actor: User | None
 ) -> list[BrandPresetVersion]:
     """Give a company the shipped presets; running it again changes nothing."""
     versions = []

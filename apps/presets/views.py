@@ -102,7 +102,7 @@ def spec_with(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     for name, path in FIELDS.items():
         if name not in values or name.startswith("backdrop_color"):
             continue
-        target = changed
+        target: Any = changed  # nested mappings and lists of the preset
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = values[name]
@@ -204,4 +204,6 @@ def preset_preview(request: CompanyRequest, slug: str) -> HttpResponse:
 
 
 def _form_errors(form: forms.Form) -> str:
-    return "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
+    return "; ".join(
+        f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items()
+    )

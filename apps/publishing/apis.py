@@ -47,7 +47,7 @@ class PublicationListApi(CompanyApiView):
         data.is_valid(raise_exception=True)
         publication = publication_request(
             organization=self.organization,
-            actor=request.user,
+            actor=self.actor,
             headshot=headshot_get(
                 organization=self.organization, pk=data.validated_data["headshot"]
             ),

@@ -36,7 +36,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-") or "person"
 
 
-def _sizes(name: str) -> list[tuple[ExportSize, bytes]]:
+def _sizes(name: str | None) -> list[tuple[ExportSize, bytes]]:
     pixels, xmp = headshot_pixels(name)  # the provenance travels with every size
     return [(size, square_jpeg(pixels, size.side, quality=90, xmp=xmp)) for size in EXPORT_SIZES]
 

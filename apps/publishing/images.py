@@ -14,7 +14,7 @@ from pipeline.imaging import decode_image, encode, fit_jpeg, fit_output
 from pipeline.presets import OutputSize
 
 
-def headshot_pixels(name: str) -> tuple[np.ndarray, bytes | None]:
+def headshot_pixels(name: str | None) -> tuple[np.ndarray, bytes | None]:
     """A stored headshot's pixels, and its XMP provenance packet (None when it has none)."""
     from PIL import Image
 

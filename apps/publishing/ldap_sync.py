@@ -197,10 +197,11 @@ class DirectoryClient:
             on_done(outcome)
 
         for outcome in outcomes:
-            if outcome.action == "write":
-                changes = [(ldap.MOD_REPLACE, attribute, [photos[outcome.key] or b""])]
-            else:
-                changes = [(ldap.MOD_DELETE, attribute, None)]
+            changes: list[tuple[int, str, list[bytes] | None]] = (
+                [(ldap.MOD_REPLACE, attribute, [photos[outcome.key] or b""])]
+                if outcome.action == "write"
+                else [(ldap.MOD_DELETE, attribute, None)]
+            )
             pending[self._conn.modify(outcome.dn, changes)] = outcome
             if len(pending) >= self.settings.window:
                 collect()

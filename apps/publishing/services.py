@@ -4,7 +4,7 @@ import json
 import logging
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ REQUESTABLE_TARGETS = (PublicationTarget.BUSINESS_CARD, PublicationTarget.DIRECT
 
 @transaction.atomic
 def publication_request(
-    *, organization: Organization, actor: AbstractBaseUser, headshot: Headshot, target: str
+    *, organization: Organization, actor: User, headshot: Headshot, target: str
 ) -> Publication:
     require_role(organization=organization, user=actor, roles=APPROVER_ROLES)
     if headshot.organization_id != organization.pk:
@@ -73,7 +73,7 @@ def publication_request(
 
 
 def business_cards_batch(
-    *, organization: Organization, actor: AbstractBaseUser, department: str, size: str = "us"
+    *, organization: Organization, actor: User, department: str, size: str = "us"
 ) -> bytes:
     """One PDF with the cards of a department's people who have an approved headshot,
     in name order, with bleed and crop marks for the printer."""
@@ -111,7 +111,7 @@ def business_cards_batch(
 def headshot_export(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     employee: Any = None,
     department: str | None = None,
 ) -> bytes:

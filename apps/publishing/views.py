@@ -187,7 +187,7 @@ def _upload(form: BrandForm, name: str, limit: int) -> bytes | None:
     upload = form.cleaned_data.get(name)
     if not isinstance(upload, UploadedFile):
         return None
-    if upload.size > limit:
+    if (upload.size or 0) > limit:
         raise forms.ValidationError(f"{name.replace('_', ' ')}: the file is too large.")
     return upload.read()
 

@@ -3,8 +3,9 @@ membership and role, the token's scopes, and service errors turned into answers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from django.contrib.auth.models import User
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.pagination import LimitOffsetPagination
@@ -14,7 +15,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import ApplicationError
-from apps.organizations.models import ApiToken, Membership
+from apps.organizations.models import ApiToken, Membership, Organization
 from apps.organizations.tokens import token_scopes
 
 
@@ -45,11 +46,20 @@ class CompanyApiView(APIView):
     scopes: dict[str, str] = {}
     roles: frozenset[str] | None = None
 
+    organization: Organization
+    membership: Membership
+
+    @property
+    def actor(self) -> User:
+        """The person the request acts as: signed in, or the maker of the company token
+        (every view needs an authenticated caller, so never anonymous here)."""
+        return cast(User, self.request.user)
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         membership = (
             Membership.objects.select_related("organization")
-            .filter(organization__slug=kwargs.get("org", ""), user=request.user)
+            .filter(organization__slug=kwargs.get("org", ""), user=cast(User, request.user))
             .first()
         )
         token = request.auth if isinstance(request.auth, ApiToken) else None
@@ -71,7 +81,7 @@ class CompanyApiView(APIView):
 
     def page(self, request: Request, queryset: Any, serializer: Any) -> Response:
         pages = Pages()
-        items = pages.paginate_queryset(queryset, request, view=self)
+        items: list[Any] | None = pages.paginate_queryset(queryset, request, view=self)
         return pages.get_paginated_response(serializer(items, many=True).data)
 
 

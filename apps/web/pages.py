@@ -9,18 +9,26 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.organizations.brand import brand_of
 from apps.organizations.models import APPROVER_ROLES, MANAGER_ROLES, Membership, Organization
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
-class CompanyRequest(HttpRequest):
+class SignedInRequest(HttpRequest):
+    """A request to a page only signed-in people reach (``login_required``)."""
+
+    user: User
+
+
+class CompanyRequest(SignedInRequest):
     """A request to a company page, as ``company_page`` hands it to the view."""
 
     organization: Organization
@@ -36,10 +44,10 @@ def company_page(*, roles: Iterable[str] | None = None) -> Callable[[View], View
     def decorate(view: View) -> View:
         @functools.wraps(view)
         @login_required
-        def wrapper(request: HttpRequest, org: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, org: str, *args: Any, **kwargs: Any) -> HttpResponseBase:
             membership = (
                 Membership.objects.select_related("organization")
-                .filter(organization__slug=org, user=request.user)
+                .filter(organization__slug=org, user=cast(User, request.user))
                 .first()
             )
             if membership is None:

@@ -54,7 +54,7 @@ class EndpointListApi(CompanyApiView):
         data = self.EndpointCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         endpoint, secret = webhook_endpoint_create(
-            organization=self.organization, actor=request.user, **data.validated_data
+            organization=self.organization, actor=self.actor, **data.validated_data
         )
         return Response({**EndpointOutput(endpoint).data, "secret": secret}, status=201)
 

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -63,7 +63,7 @@ def _check_url(url: str) -> None:
 
 
 def webhook_endpoint_create(
-    *, organization: Organization, actor: AbstractBaseUser, url: str, events: list[str]
+    *, organization: Organization, actor: User, url: str, events: list[str]
 ) -> tuple[WebhookEndpoint, str]:
     """(endpoint, secret): the secret is shown to the administrator this once."""
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)

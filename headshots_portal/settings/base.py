@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 
@@ -127,7 +128,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Static files are served from the source folders here; production collects them into
 # STATIC_ROOT (manage.py collectstatic) and serves those.
-STATIC_ROOT = None
+STATIC_ROOT: str | None = None
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 LOGIN_URL = "login"
@@ -212,10 +213,13 @@ LOGGING = {
 }
 
 # Background jobs (see settings/queue.py).
-globals().update(dramatiq_settings())
+_QUEUE = dramatiq_settings()
+DRAMATIQ_BROKER = _QUEUE["DRAMATIQ_BROKER"]
+DRAMATIQ_TASKS_DATABASE = _QUEUE["DRAMATIQ_TASKS_DATABASE"]
+HEADSHOTS_QUEUE_MODE: str = _QUEUE["HEADSHOTS_QUEUE_MODE"]
 
 # What the pipeline needs to decide (see pipeline/config.py for meanings).
-HEADSHOTS = {
+HEADSHOTS: dict[str, Any] = {
     "MODEL_DIR": env_str("HEADSHOTS_MODEL_DIR", str(VAR_DIR / "models")),
     "MAX_UPLOAD_BYTES": env_int("HEADSHOTS_MAX_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024),
     "MAX_UPLOAD_PIXELS": env_int("HEADSHOTS_MAX_UPLOAD_PIXELS", 50_000_000, minimum=10_000),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import tempfile
+from pathlib import Path
 
 from headshots_portal.settings.base import *  # noqa: F403
 from headshots_portal.settings.base import HEADSHOTS
@@ -14,11 +15,11 @@ DRAMATIQ_BROKER = {  # noqa: F405
 }
 HEADSHOTS_QUEUE_MODE = "inprocess"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-PRIVATE_MEDIA_ROOT = tempfile.mkdtemp(prefix="headshots-test-media-")
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="headshots-test-media-"))
 STORAGES = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+        "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None},
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
-from apps.core.storage import private_delete
+from apps.core.storage import private_delete_all
 from apps.core.text import text_problem
 from apps.generation.models import (
     GenerationJob,
@@ -35,9 +35,7 @@ REASON_MAX = 500  # Headshot.rejection_reason
 
 # -- pick, approve, reject -----------------------------------------------------------------------------
 @transaction.atomic
-def headshot_pick(
-    *, organization: Organization, actor: AbstractBaseUser, headshot: Headshot
-) -> Headshot:
+def headshot_pick(*, organization: Organization, actor: User, headshot: Headshot) -> Headshot:
     membership_get(organization=organization, user=actor)
     headshot = (
         Headshot.objects.select_for_update().select_related("employee", "job").get(pk=headshot.pk)
@@ -65,9 +63,7 @@ def headshot_pick(
 
 
 @transaction.atomic
-def headshot_approve(
-    *, organization: Organization, actor: AbstractBaseUser, headshot: Headshot
-) -> Headshot:
+def headshot_approve(*, organization: Organization, actor: User, headshot: Headshot) -> Headshot:
     require_role(organization=organization, user=actor, roles=APPROVER_ROLES)
     headshot = Headshot.objects.select_for_update().select_related("employee").get(pk=headshot.pk)
     if headshot.organization_id != organization.pk:
@@ -107,7 +103,7 @@ def headshot_approve(
 
 @transaction.atomic
 def headshot_reject(
-    *, organization: Organization, actor: AbstractBaseUser, headshot: Headshot, reason: str
+    *, organization: Organization, actor: User, headshot: Headshot, reason: str
 ) -> Headshot:
     require_role(organization=organization, user=actor, roles=APPROVER_ROLES)
     reason = reason.strip()
@@ -139,7 +135,7 @@ def headshot_reject(
     return headshot
 
 
-def _require_other_decider(headshot: Headshot, actor: AbstractBaseUser) -> None:
+def _require_other_decider(headshot: Headshot, actor: User) -> None:
     """Nobody decides on their own picture: another approver of the company does."""
     if headshot.employee.user_id is not None and headshot.employee.user_id == actor.pk:
         raise PermissionDenied(
@@ -190,7 +186,7 @@ def employee_headshots_delete(*, organization: Organization, employee: EmployeeP
     GenerationJob.objects.filter(organization=organization, employee=employee).exclude(
         headshots__pk__in=in_directory
     ).delete()
-    transaction.on_commit(lambda: [private_delete(n) for n in names])
+    transaction.on_commit(lambda: private_delete_all(names))
     if in_directory:
         enqueue("directory_sync", organization.pk)
     return count

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
@@ -83,7 +83,7 @@ def worker_name() -> str:
 def generation_job_create(
     *,
     organization: Organization,
-    actor: AbstractBaseUser,
+    actor: User,
     employee: EmployeeProfile,
     preset: BrandPreset,
 ) -> GenerationJob:
@@ -134,7 +134,7 @@ def generation_job_create(
 
 @transaction.atomic
 def generation_job_cancel(
-    *, organization: Organization, actor: AbstractBaseUser, job: GenerationJob
+    *, organization: Organization, actor: User, job: GenerationJob
 ) -> GenerationJob:
     membership = membership_get(organization=organization, user=actor)
     if job.organization_id != organization.pk:
@@ -171,7 +171,7 @@ def employee_jobs_stop(*, organization: Organization, employee: EmployeeProfile)
 
 
 def generation_job_requeue(
-    *, organization: Organization, actor: AbstractBaseUser, job: GenerationJob
+    *, organization: Organization, actor: User, job: GenerationJob
 ) -> GenerationJob:
     """HR sends a failed job round again (after the operators fixed a missing model, say)."""
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
@@ -194,7 +194,7 @@ def generation_job_requeue_dead_letter(job_id: int) -> None:
         raise StateConflict(f"This generation is {job.status}; there is nothing to requeue.")
 
 
-def _job_requeue(*, job: GenerationJob, actor: AbstractBaseUser | None) -> GenerationJob:
+def _job_requeue(*, job: GenerationJob, actor: User | None) -> GenerationJob:
     organization = job.organization
     try:
         with transaction.atomic():

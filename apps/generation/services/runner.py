@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.storage import private_delete, private_read, private_save
+from apps.core.storage import private_delete, private_delete_all, private_read, private_save
 from apps.generation.models import (
     MAX_JOB_ATTEMPTS,
     GenerationJob,
@@ -174,7 +174,7 @@ def _job_run_claimed(job: GenerationJob) -> GenerationJob:
             photos=[
                 PhotoRecord(
                     key=str(p.pk),
-                    embedding=embedding_from_bytes(p.embedding),
+                    embedding=embedding_from_bytes(bytes(p.embedding)),
                     attributes=p.report.get("attributes"),
                     load=functools.partial(private_read, p.normalised.name),
                 )
@@ -238,7 +238,7 @@ def _store_results(
                 raise _Discard
             stale = list(Headshot.objects.filter(job=job).values_list("image", flat=True))
             Headshot.objects.filter(job=job).delete()  # partial outputs of an earlier, dead attempt
-            transaction.on_commit(lambda: [private_delete(n) for n in stale])
+            transaction.on_commit(lambda: private_delete_all(stale))
             by_key = {c.key: c for c in result.candidates}
             for scored in ranking:
                 candidate = by_key[scored.key]

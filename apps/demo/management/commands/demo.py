@@ -305,6 +305,8 @@ class Command(BaseCommand):
     def step_publication(self) -> dict[str, Any]:
         org = self.context["org"]
         approved = headshot_approved_latest(organization=org, employee=self.context["employee"])
+        if approved is None:
+            raise CommandError("The journey stopped before a headshot was approved.")
         for target in REQUESTABLE_TARGETS:
             publication_request(
                 organization=org, actor=self.context["hr"], headshot=approved, target=target
