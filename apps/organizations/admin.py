@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 
@@ -49,7 +51,7 @@ class IdentityProviderForm(forms.ModelForm):
             "jit",
         ]
 
-    def clean(self) -> dict:  # type: ignore[type-arg]
+    def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         kind = data.get("kind")
         if kind == IdentityProvider.Kind.OIDC:

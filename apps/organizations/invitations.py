@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -129,7 +129,7 @@ def invitation_revoke(*, organization: Organization, actor: User, invitation: In
     )
 
 
-def invitation_reminders_send(*, now=None) -> int:  # type: ignore[no-untyped-def]
+def invitation_reminders_send(*, now: datetime | None = None) -> int:
     """One reminder for each invitation unanswered for the company's reminder delay (a new
     link: only hashes of the old ones are kept). Returns how many were sent."""
     now = now or timezone.now()

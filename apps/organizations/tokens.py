@@ -123,7 +123,7 @@ def token_scopes(request: Any) -> set[str] | None:
     return set(auth.scopes) if isinstance(auth, ApiToken) else None
 
 
-class CompanyTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]
+class CompanyTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[misc]  # untyped base
     """The token in the OpenAPI schema."""
 
     target_class = "apps.organizations.tokens.CompanyTokenAuthentication"

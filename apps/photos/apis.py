@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from apps.core.errors import ValidationFailed
 from apps.organizations.selectors import employee_for_user
-from apps.photos.models import PhotoStatus
+from apps.photos.models import Photo, PhotoStatus
 from apps.photos.selectors import photo_list
 from apps.photos.services import photo_upload
 from apps.web.api import CompanyApiView
@@ -25,7 +25,7 @@ class PhotoOutput(serializers.Serializer):
     report = serializers.DictField()
     created_at = serializers.DateTimeField()
 
-    def get_usable(self, photo) -> bool:  # type: ignore[no-untyped-def]
+    def get_usable(self, photo: Photo) -> bool:
         return photo.status == PhotoStatus.USABLE
 
 

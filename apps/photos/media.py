@@ -1,11 +1,16 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib.auth.models import User
 
 from apps.core.media import MediaFile, sniffed_type
 from apps.core.storage import private_read
 from apps.organizations.access import may_view_person_media
 from apps.photos.models import Photo
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 
 def photo_media(user: User, pk: int) -> MediaFile | None:
@@ -52,7 +57,7 @@ LIGHT_CHECKS = {"exposure", "clipping", "side_shadow"}
 DARK_LUMA, BRIGHT_LUMA = 40, 250
 
 
-def _tint_bad_light(image):  # type: ignore[no-untyped-def]
+def _tint_bad_light(image: Image.Image) -> Image.Image:
     """Pixels too dark or blown out, tinted red at half strength."""
     import numpy as np
     from PIL import Image
