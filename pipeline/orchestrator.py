@@ -20,7 +20,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ from pipeline.backends.base import (
 from pipeline.backends.segmentation import SelfieSegmenter
 from pipeline.backends.studio import StudioBackend, preview_jpeg
 from pipeline.backends.upscale import RealESRGANUpscaler
-from pipeline.checks import PhotoChecker, PhotoReport, attributes
+from pipeline.checks import PhotoChecker, attributes
 from pipeline.config import FACE_BACKENDS, GENERATION_BACKENDS, PipelineConfig
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
@@ -47,6 +46,7 @@ from pipeline.identity import Enrollment, IdentityBuilder
 from pipeline.imaging import decode_image
 from pipeline.presets import BrandPreset
 from pipeline.prompts import PromptError, build_prompt
+from pipeline.records import PhotoAnalysis, PhotoRecord, RunResult
 from pipeline.selection import CandidateSelector, Scored
 
 # What the portal uses from here, besides the pipeline itself.
@@ -65,61 +65,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class PhotoAnalysis:
-    report: PhotoReport
-    embedding: np.ndarray | None
-    pixels: np.ndarray = field(repr=False)  # the decoded photo the checks ran on
-
-    @property
-    def width(self) -> int:
-        return int(self.pixels.shape[1])
-
-    @property
-    def height(self) -> int:
-        return int(self.pixels.shape[0])
-
-    def selfie(self, key: str) -> Selfie | None:
-        """The photo as a source for generation, without checking it again; None if unusable."""
-        if not self.report.usable or self.report.face is None:
-            return None
-        return Selfie(
-            key=key, pixels=self.pixels, face=self.report.face, quality=selfie_quality(self.report)
-        )
-
-
-@dataclass(frozen=True)
-class PhotoRecord:
-    """A checked, usable photo as its keeper holds it: its identity embedding, the
-    attributes measured on it, and its normalised bytes, read only if it is enrolled
-    (or the selfie itself, already decoded and checked)."""
-
-    key: str
-    embedding: np.ndarray
-    attributes: dict[str, Any] | None
-    load: Callable[[], bytes]
-    selfie: Selfie | None = None
-
-
-@dataclass
-class RunResult:
-    enrollment: Enrollment
-    attributes: dict[str, object]  # summarised over the enrolled photos only
-    result: GenerationResult
-    ranking: list[Scored]
-
-    @property
-    def timings(self) -> dict[str, float]:
-        return self.result.timings
-
-
-def selfie_quality(report: PhotoReport) -> float:
-    values = {c.code: c.value for c in report.checks}
-    sharp = float(values.get("sharpness") or 0.0)
-    size = float(values.get("face_size") or 0.0)
-    return sharp * min(1.0, size / 300.0)
 
 
 class HeadshotPipeline:
@@ -359,10 +304,17 @@ class HeadshotPipeline:
         (skin tone, glasses), drop near-duplicates, rank the rest."""
         started = time.perf_counter()
         selector = CandidateSelector(
-            self.analyzer, identity_threshold=self.identity_threshold, check=result.identity_check
+            self.analyzer,
+            identity_threshold=self.identity_threshold,
+            min_sharpness=self.config.thresholds.sharpness_fail,
+            check=result.identity_check,
         )
         ranking = selector(
-            {c.key: c.pixels for c in result.candidates}, enrollment.embedding, preset, attributes
+            {c.key: c.pixels for c in result.candidates},
+            enrollment.embedding,
+            preset,
+            attributes,
+            problems={c.key: c.problem for c in result.candidates if c.problem},
         )
         result.timings["select_s"] = round(time.perf_counter() - started, 3)
         return ranking

@@ -51,6 +51,7 @@ class CandidateSelector:
         identity_threshold: float,
         duplicate_distance: float = 2.0,
         max_skin_delta_e: float = 10.0,
+        min_sharpness: float = 0.35,
         check: IdentityCheck | None = None,
     ) -> None:
         # The enrollment's model scores every candidate. When it also conditioned generation
@@ -63,6 +64,9 @@ class CandidateSelector:
         # CIE76 delta E between the candidate's cheeks and the enrolled ones; about 2 is
         # barely visible, 10 a clearly different tone.
         self.max_skin_delta_e = max_skin_delta_e
+        # The photo checks' own fail line (same measure, same scale): a headshot is never
+        # softer than a selfie the portal would refuse.
+        self.min_sharpness = min_sharpness
 
     def _kept(
         self, pixels: np.ndarray, face: Face, enrolled: dict[str, object]
@@ -70,7 +74,7 @@ class CandidateSelector:
         """Did the candidate keep what the person has? Scores, and a reason to reject if not."""
         if not enrolled.get("skin_lab"):
             return {}, ""
-        found = measure_attributes(pixels, face)
+        found = measure_attributes(pixels, face, balance=False)
         skin = np.asarray(enrolled["skin_lab"], dtype=float)
         delta_e = float(np.linalg.norm(np.asarray(found.skin_lab) - skin))
         glasses_kept = found.glasses == bool(enrolled.get("glasses"))
@@ -156,19 +160,28 @@ class CandidateSelector:
         identity: np.ndarray,
         preset: BrandPreset,
         enrolled: dict[str, object] | None = None,
+        problems: dict[str, str] | None = None,
     ) -> list[Scored]:
+        """``problems``: what the backend itself found wrong with a candidate."""
         results: list[Scored] = []
         prints: dict[str, np.ndarray] = {}
         for key, pixels in candidates.items():
             scores, problem = self.score(pixels, identity, preset, enrolled)
+            problem = (problems or {}).get(key, "") or problem
             item = Scored(key=key, scores=scores)
             item.total = round(sum(w * scores[name] for name, w in self.weights.items()), 4)
-            if problem:
-                item.reason = problem
-            elif scores["identity"] < self.identity_threshold:
+            # The first reason a person would give: not them, then what changed, then soft.
+            if scores["identity"] < self.identity_threshold:
                 item.reason = (
                     f"identity similarity {scores['identity']:.3f} is under the threshold "
                     f"{self.identity_threshold:.3f}: it may not look like you"
+                )
+            elif problem:
+                item.reason = problem
+            elif scores["sharpness"] < self.min_sharpness:
+                item.reason = (
+                    f"too soft (sharpness {scores['sharpness']:.2f}; a selfie needs "
+                    f"{self.min_sharpness:.2f})"
                 )
             else:
                 item.accepted = True

@@ -46,6 +46,7 @@ class Candidate:
     info: dict[str, object]
     prompt: str = ""
     negative_prompt: str = ""
+    problem: str = ""  # the backend's own reason not to offer it (e.g. a matte that clips)
 
 
 @dataclass
@@ -88,6 +89,7 @@ def make_candidate(
     request: GenerationRequest,
     info: dict[str, object],
     credentials: ContentCredentials | None = None,
+    problem: str = "",
 ) -> Candidate:
     """A generated image with its provenance: encoded with the XMP that says what made it
     and, when a signing key is configured, a signed C2PA manifest saying the same."""
@@ -119,4 +121,5 @@ def make_candidate(
         info=info,
         prompt=request.prompt.positive,
         negative_prompt=request.prompt.negative,
+        problem=problem,
     )

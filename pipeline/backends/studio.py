@@ -63,6 +63,7 @@ class StudioBackend:
                     generator=renderer,
                     request=request,
                     credentials=self.credentials,
+                    problem=rendered.problem,
                     info={
                         "segmentation": rendered.segmentation,
                         "crop_jitter": round(rendered.crop_jitter, 4),

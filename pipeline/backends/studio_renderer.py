@@ -1,5 +1,6 @@
 """The studio renderer: an on-brand headshot from the best selfie, no diffusion.
 
+0. white-balance the selfie to neutral light (pipeline.color)
 1. align (eyes level) and frame to the preset (head height, eye line)
 2. separate the person from the background (the MediaPipe selfie segmentation model by
    default; GrabCut seeded by the face geometry where it is not installed)
@@ -21,7 +22,9 @@ from pipeline.backends.framing import (
     framing_matrix,
     target_geometry,
 )
+from pipeline.backends.matting import clips_the_head, refine
 from pipeline.backends.segmentation import SelfieSegmenter
+from pipeline.color import white_balanced
 from pipeline.errors import PipelineError
 from pipeline.faces import Face
 from pipeline.presets import BrandPreset, OutputSize, shipped_presets_dir
@@ -31,9 +34,10 @@ from pipeline.provenance import COMPOSITE_SYNTHETIC
 @dataclass(frozen=True)
 class Rendered:
     pixels: np.ndarray  # RGB uint8 at the preset's primary output size
-    segmentation: str  # "grabcut" or "geometric"
+    segmentation: str  # the model's name, "grabcut" or "geometric"
     crop_jitter: float
     light_strength: float
+    problem: str = ""  # why this render must not be offered (the matte clips the head)
 
 
 def hex_to_rgb(color: str) -> np.ndarray:
@@ -93,13 +97,20 @@ class StudioRenderer:
         jitter = float(rng.uniform(-0.06, 0.06))
         light_strength = float(rng.uniform(0.6, 1.0))
         out = self.preset.primary_output
+        # 0. neutral light first (the preset's colour temperature is graded in step 4)
+        pixels = np.clip(white_balanced(pixels) + 0.5, 0, 255).astype(np.uint8)
         # 1. align and frame
-        framed, valid = self._frame(pixels, face, out, 1.0 + jitter)
-        # 2. separate the person
+        framed, valid, matrix = self._frame(pixels, face, out, 1.0 + jitter)
+        left, right = (matrix @ np.array([p[0], p[1], 1.0]) for p in face.eye_centres())
+        # 2. separate the person: a coarse mask, refined into a matte that follows the hair
         if self.segmenter is not None:
-            alpha, method = self._segment_with_model(framed, valid, out), self.segmenter.name
+            coarse, method = self._segment_with_model(framed, valid, out), self.segmenter.name
         else:
-            alpha, method = self._segment(framed, valid, out)
+            coarse, method = self._segment(framed, valid, out)
+        alpha = np.clip(refine(framed, coarse) * valid, 0.0, 1.0)
+        problem = (
+            "the cut-out clips the top of the head" if clips_the_head(alpha, (left, right)) else ""
+        )
         person = _decontaminate(framed.astype(np.float32), alpha, out)
         if skin_target is not None:
             person = _match_skin(
@@ -116,7 +127,11 @@ class StudioRenderer:
         composite = person * a + backdrop * (1.0 - a)
         result = np.clip(composite + 0.5, 0, 255).astype(np.uint8)
         return Rendered(
-            pixels=result, segmentation=method, crop_jitter=jitter, light_strength=light_strength
+            pixels=result,
+            segmentation=method,
+            crop_jitter=jitter,
+            light_strength=light_strength,
+            problem=problem,
         )
 
     # -- 1. framing -----------------------------------------------------------------------------
@@ -126,7 +141,7 @@ class StudioRenderer:
 
     def _frame(
         self, pixels: np.ndarray, face: Face, out: OutputSize, zoom: float
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import cv2
 
         matrix = framing_matrix(face, self.preset, out, zoom)
@@ -139,7 +154,7 @@ class StudioRenderer:
         )
         ones = np.full(pixels.shape[:2], 255, dtype=np.uint8)
         valid = cv2.warpAffine(ones, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
-        return framed, valid.astype(np.float32) / 255.0
+        return framed, valid.astype(np.float32) / 255.0, matrix
 
     # -- 2. segmentation ------------------------------------------------------------------------
     def _segment_with_model(
@@ -157,8 +172,7 @@ class StudioRenderer:
             alpha = alpha * cv2.dilate(
                 (labels == largest).astype(np.float32), np.ones((5, 5), np.uint8)
             )
-        soft = cv2.GaussianBlur(alpha.astype(np.float32), (0, 0), sigmaX=max(0.8, out.width / 700))
-        return np.clip(soft * valid, 0.0, 1.0)
+        return np.clip(alpha * valid, 0.0, 1.0).astype(np.float32)
 
     def _segment(
         self, framed: np.ndarray, valid: np.ndarray, out: OutputSize

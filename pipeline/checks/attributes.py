@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from pipeline.color import white_balanced
 from pipeline.faces import Face
 from pipeline.faces.regions import (
     CHIN,
@@ -78,9 +79,15 @@ def hair_name(colour: np.ndarray) -> str:
     return "brown"
 
 
-def measure(pixels: np.ndarray, face: Face) -> Attributes:
+def measure(pixels: np.ndarray, face: Face, *, balance: bool = True) -> Attributes:
+    """What the person has, on the photo as it would look in neutral light (skin and hair
+    are not the colour of the lamp they were photographed under). ``balance=False`` for
+    an image whose light was already set (a candidate: the renderer balanced it, and its
+    backdrop's colour must not move the estimate)."""
     import cv2
 
+    if balance:
+        pixels = np.clip(white_balanced(pixels) + 0.5, 0, 255).astype(np.uint8)
     frame = FaceFrame.of(face)
     cheeks = np.concatenate([frame.pixels(pixels, LEFT_CHEEK), frame.pixels(pixels, RIGHT_CHEEK)])
     skin = _mean_lab(cheeks)

@@ -196,3 +196,35 @@ def test_head_pitch_is_measured_with_the_chin_of_the_68_point_model(analyzer, as
     lowered = max(tilts, key=lambda c: c.value)
     assert lowered.status == "warn" and lowered.value > 8 and "tilted down" in lowered.message
     assert "head_pitch" in PhotoChecker(analyzer)(astronaut_rgb).not_measured
+
+
+@pytest.mark.parametrize("factor", [2, 4])
+def test_an_enlarged_photo_never_gets_a_worse_sharpness_verdict(analyzer, astronaut_rgb, factor):
+    """The same portrait enlarged 2x or 4x is judged as the original (the intake had
+    called it usable at 512 px and blurred at 1024 and 2048)."""
+    import cv2
+
+    order = {"pass": 0, "warn": 1, "fail": 2}
+    original = {c.code: c for c in PhotoChecker(analyzer)(astronaut_rgb).checks}["sharpness"]
+    big = cv2.resize(astronaut_rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+    enlarged = {c.code: c for c in PhotoChecker(analyzer)(big).checks}["sharpness"]
+    assert order[enlarged.status] <= order[original.status]
+    assert abs(enlarged.value - original.value) < 0.05
+
+
+def test_jpeg_block_noise_is_not_detail(analyzer, astronaut_rgb):
+    import io
+
+    from PIL import Image
+
+    from pipeline.checks import face_region, sharpness_score
+
+    face = analyzer.detect(astronaut_rgb)[0]
+    buffer = io.BytesIO()
+    Image.fromarray(astronaut_rgb).save(buffer, "JPEG", quality=20)
+    blocky = np.asarray(Image.open(buffer).convert("RGB"))
+
+    def score(pixels):
+        return sharpness_score(np.asarray(Image.fromarray(face_region(pixels, face)).convert("L")))
+
+    assert score(blocky) <= score(astronaut_rgb)

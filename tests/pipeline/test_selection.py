@@ -129,3 +129,21 @@ def test_a_second_face_model_rejects_what_the_conditioning_model_flatters(
     assert not verdicts["other"].accepted
     assert "second face model (dlib-resnet-v1)" in verdicts["other"].reason
     assert verdicts["other"].scores["identity"] == 1.0
+
+
+def test_a_candidate_softer_than_a_refused_selfie_is_not_accepted(
+    analyzer, astronaut_rgb, portrait, render, preset
+):
+    """The same measure, at the same scale, as the photo checks: under their fail line a
+    candidate is held back, with the reason."""
+    import cv2
+
+    face, identity, enrolled = portrait
+    sharp = render(astronaut_rgb, face, 1)
+    soft = cv2.GaussianBlur(sharp, (0, 0), 16)  # about 2.5 px on the judged 64 px face
+    ranking = {
+        r.key: r
+        for r in selector(analyzer)({"sharp": sharp, "soft": soft}, identity, preset, enrolled)
+    }
+    assert ranking["sharp"].accepted and ranking["sharp"].scores["sharpness"] >= 0.35
+    assert not ranking["soft"].accepted and "too soft" in ranking["soft"].reason

@@ -163,3 +163,88 @@ def test_framing_does_not_depend_on_the_detectors_box(analyzer, astronaut_rgb, s
     assert np.array_equal(
         renderer(astronaut_rgb, face, seed=4).pixels, renderer(astronaut_rgb, taller, seed=4).pixels
     )
+
+
+LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+def _tungsten(pixels: np.ndarray, kelvin: float = 3200) -> np.ndarray:
+    """The same scene under a warm lamp: each channel scaled as a black body's light of
+    ``kelvin`` against daylight, the luminance kept (a camera meters the same scene)."""
+    from pipeline.backends.studio_renderer import kelvin_to_rgb
+
+    cast = kelvin_to_rgb(kelvin) / kelvin_to_rgb(6000)
+    lit = pixels.astype(np.float32) * cast
+    lit *= float((pixels.astype(np.float32) @ LUMA).mean() / (lit @ LUMA).mean())
+    return np.clip(lit + 0.5, 0, 255).astype(np.uint8)
+
+
+def test_a_tungsten_cast_is_corrected_to_the_presets_light(analyzer, astronaut_rgb, segmenter):
+    """The same person under tungsten and under daylight: skin on the output within
+    delta E 3 of each other, where the cast itself is far more."""
+    from pipeline.faces.regions import LEFT_CHEEK, RIGHT_CHEEK, FaceFrame, lab
+
+    def skin(pixels: np.ndarray) -> np.ndarray:
+        frame = FaceFrame.of(analyzer.detect(pixels)[0])
+        cheeks = np.concatenate(
+            [frame.pixels(pixels, LEFT_CHEEK), frame.pixels(pixels, RIGHT_CHEEK)]
+        )
+        return lab(cheeks[None, :, :])[0].mean(axis=0)
+
+    # The daylight photo a little darker, so that the lamp's red does not clip on the skin.
+    daylight = (astronaut_rgb.astype(np.float32) * 0.8).astype(np.uint8)
+    warm = _tungsten(daylight)
+    assert int(warm[..., 0].max()) < 255
+    assert np.linalg.norm(skin(warm) - skin(daylight)) > 10  # a visible cast going in
+    preset = load_shipped()["corporate-executive"]
+    face = analyzer.detect(astronaut_rgb)[0]
+    renderer = StudioRenderer(preset, segmenter=segmenter)
+    daylight_out = renderer(daylight, face, seed=3).pixels
+    tungsten_out = renderer(warm, face, seed=3).pixels
+    assert np.linalg.norm(skin(tungsten_out) - skin(daylight_out)) < 3.0
+
+
+def test_a_matte_that_clips_the_head_is_never_offered(analyzer, astronaut_rgb, portrait_enrolled):
+    """GrabCut (the fallback without the segmentation model) loses the sides of this
+    portrait's hair: the render says so, and selection holds it back with that reason."""
+    from pipeline.selection import CandidateSelector
+
+    preset = load_shipped()["legal-professional"]
+    face = analyzer.detect(astronaut_rgb)[0]
+    clipped = StudioRenderer(preset, segmenter=None)(astronaut_rgb, face, seed=5)
+    assert clipped.segmentation == "grabcut" and "clips the top of the head" in clipped.problem
+    identity, enrolled = portrait_enrolled
+    ranking = CandidateSelector(analyzer, identity_threshold=analyzer.same_person_threshold)(
+        {"c01": clipped.pixels}, identity, preset, enrolled, problems={"c01": clipped.problem}
+    )
+    assert not ranking[0].accepted and "clips the top of the head" in ranking[0].reason
+
+
+def test_the_model_matte_keeps_the_whole_head_and_has_soft_hair_edges(
+    analyzer, astronaut_rgb, segmenter
+):
+    import cv2
+
+    from pipeline.backends.matting import clips_the_head
+
+    preset = load_shipped()["legal-professional"]
+    face = analyzer.detect(astronaut_rgb)[0]
+    result = StudioRenderer(preset, segmenter=segmenter)(astronaut_rgb, face, seed=5)
+    assert result.problem == ""
+    # a cut head is caught, a whole one is not
+    height, width = 400, 300
+    eyes = (np.array([120.0, 200.0]), np.array([180.0, 200.0]))
+    whole = np.zeros((height, width), np.float32)
+    cv2.ellipse(whole, (150, 170), (90, 120), 0, 0, 360, 1.0, -1)
+    assert not clips_the_head(whole, eyes)
+    flat_top = whole.copy()
+    flat_top[:150] = 0.0  # the crown cut off flat, just above the eyebrows
+    assert clips_the_head(flat_top, eyes)
+
+
+@pytest.fixture(scope="module")
+def portrait_enrolled(analyzer, astronaut_rgb):
+    from pipeline.checks.attributes import measure
+
+    face = analyzer.detect(astronaut_rgb)[0]
+    return analyzer.embed(astronaut_rgb, face), measure(astronaut_rgb, face).as_dict()

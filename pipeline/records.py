@@ -1,0 +1,70 @@
+"""What the pipeline hands back and takes in besides images: a checked photo, a photo as
+its keeper holds it, and the result of a run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from pipeline.backends.base import GenerationResult, Selfie
+from pipeline.checks import PhotoReport
+from pipeline.identity import Enrollment
+from pipeline.selection import Scored
+
+
+@dataclass
+class PhotoAnalysis:
+    report: PhotoReport
+    embedding: np.ndarray | None
+    pixels: np.ndarray = field(repr=False)  # the decoded photo the checks ran on
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+    def selfie(self, key: str) -> Selfie | None:
+        """The photo as a source for generation, without checking it again; None if unusable."""
+        if not self.report.usable or self.report.face is None:
+            return None
+        return Selfie(
+            key=key, pixels=self.pixels, face=self.report.face, quality=selfie_quality(self.report)
+        )
+
+
+@dataclass(frozen=True)
+class PhotoRecord:
+    """A checked, usable photo as its keeper holds it: its identity embedding, the
+    attributes measured on it, and its normalised bytes, read only if it is enrolled
+    (or the selfie itself, already decoded and checked)."""
+
+    key: str
+    embedding: np.ndarray
+    attributes: dict[str, Any] | None
+    load: Callable[[], bytes]
+    selfie: Selfie | None = None
+
+
+@dataclass
+class RunResult:
+    enrollment: Enrollment
+    attributes: dict[str, object]  # summarised over the enrolled photos only
+    result: GenerationResult
+    ranking: list[Scored]
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return self.result.timings
+
+
+def selfie_quality(report: PhotoReport) -> float:
+    values = {c.code: c.value for c in report.checks}
+    sharp = float(values.get("sharpness") or 0.0)
+    size = float(values.get("face_size") or 0.0)
+    return sharp * min(1.0, size / 300.0)
