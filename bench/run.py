@@ -136,6 +136,41 @@ def studio_pair() -> Pair:
     )
 
 
+def studio_job_pair() -> Pair:
+    """A job's twelve looks from three selfies: each selfie prepared once (balance, matte,
+    retouch) and every look only framed, lit and composited, against preparing the selfie
+    again for every candidate."""
+    from PIL import Image
+
+    from pipeline.backends.segmentation import SelfieSegmenter
+    from pipeline.backends.studio_looks import plan
+    from pipeline.backends.studio_renderer import StudioRenderer
+    from pipeline.faces import DlibFaceAnalyzer
+    from pipeline.presets import load_shipped
+    from pipeline.tools import samples
+
+    pixels = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
+    face = DlibFaceAnalyzer().load().detect(pixels)[0]
+    preset = load_shipped()["corporate-executive"]
+    renderer = StudioRenderer(preset, segmenter=SelfieSegmenter().load(MODELS))
+    looks = plan(preset, 12)
+
+    def candidate() -> object:
+        prepared = [renderer.prepare(pixels, face, seed=s) for s in range(3)]
+        return [renderer.render(prepared[i % 3], seed=i, look=look) for i, look in enumerate(looks)]
+
+    def baseline() -> object:
+        return [renderer(pixels, face, seed=i, look=look) for i, look in enumerate(looks)]
+
+    return Pair(
+        "studio_job_12",
+        "twelve 1024 x 1280 looks from three selfies: selfies prepared once, against a full render per look",
+        candidate,
+        baseline,
+        items=12,
+    )
+
+
 def cards_pair() -> Pair:
     import io
     import os
@@ -167,6 +202,7 @@ def cards_pair() -> Pair:
 BENCHMARKS: dict[str, Callable[[], Pair]] = {
     "intake_12mp": intake_pair,
     "studio_render": studio_pair,
+    "studio_job_12": studio_job_pair,
     "cards_100": cards_pair,
 }
 

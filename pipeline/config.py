@@ -31,6 +31,8 @@ class PipelineConfig:
     identity_threshold: float | None = None  # None: the face model's own calibrated threshold
     max_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 50_000_000
+    # Studio only: candidates per job (at most 12 looks); the preset's variations if more.
+    studio_candidates: int = 10
     thresholds: CheckThresholds = field(default_factory=CheckThresholds)
     # C2PA signing (PEM); both empty: no Content Credentials, the XMP provenance only.
     c2pa_cert_chain: str = field(default="", repr=False)

@@ -171,6 +171,7 @@ class HeadshotPipeline:
                 segmenter=self.studio_segmenter(),
                 upscaler=self.upscaler(),
                 credentials=self.credentials,
+                candidates=self.config.studio_candidates,
             )
         with self._load_lock:
             if self._backend is None:  # two threads may have built one: keep the first

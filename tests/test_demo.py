@@ -44,7 +44,7 @@ def test_demo_runs_the_journey_and_is_idempotent(tmp_path, samples_dir, installe
         "employees": 1,
         "photos": 10,
         "jobs": 1,
-        "headshots": 4,
+        "headshots": 10,
         "publications": 2,
     }
     checks = {
@@ -54,10 +54,12 @@ def test_demo_runs_the_journey_and_is_idempotent(tmp_path, samples_dir, installe
     assert checks["selfie-08-cat.png"] == "unusable" and checks["selfie-09-group.jpg"] == "unusable"
     generation = next(s for s in first["steps"] if s["step"] == "generation")["detail"]
     assert (
-        generation["backend"] == "studio-classic-v1"
+        generation["backend"] == "studio-looks-v2"
         and len(generation["enrollment"]["outliers"]) == 1
     )
     assert next(s for s in second["steps"] if s["step"] == "generation")["detail"]["reused"] is True
     assert (out / "business-card.pdf").read_bytes().startswith(b"%PDF")
     assert (out / "contact-sheet.png").stat().st_size > 10_000
-    assert len(list((out / "headshots").glob("*.jpg"))) == 4
+    assert len(list((out / "headshots").glob("*.jpg"))) == 10
+    # eight or more distinct candidates a person can choose between
+    assert generation["accepted"] >= 8 and len(generation["looks"]) == generation["candidates"]

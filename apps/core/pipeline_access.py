@@ -56,6 +56,7 @@ def pipeline_config() -> PipelineConfig:
         identity_threshold=conf["IDENTITY_THRESHOLD"],
         max_bytes=conf["MAX_UPLOAD_BYTES"],
         max_pixels=conf["MAX_UPLOAD_PIXELS"],
+        studio_candidates=conf["STUDIO_CANDIDATES"],
     )
 
 

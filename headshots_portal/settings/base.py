@@ -245,6 +245,8 @@ HEADSHOTS: dict[str, Any] = {
     # Diffusion only: ControlNets to load from MODEL_DIR/controlnet/<name>/ ("keypoints":
     # InstantID-style facial keypoints; "pose": OpenPose, weighted by the preset).
     "CONTROLNETS": env_subset("HEADSHOTS_CONTROLNETS", {"keypoints", "pose"}),
+    # Studio only: candidates per job, each a different look (at most 12).
+    "STUDIO_CANDIDATES": env_int("HEADSHOTS_STUDIO_CANDIDATES", 10, minimum=2),
     # Diffusion only: images per batch; 0 chooses from free GPU memory.
     "DIFFUSION_BATCH": env_int("HEADSHOTS_DIFFUSION_BATCH", 0, minimum=0),
     # Diffusion on CUDA only: torch.compile the UNet (faster steps after a long first job).

@@ -24,7 +24,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # Many tests upload as the same user id within the hour: the rate limit is tested on its own.
-HEADSHOTS = {**HEADSHOTS, "MIN_USABLE_PHOTOS": 3, "UPLOADS_PER_HOUR": 1_000_000}
+# Four candidates a job keep the journey tests quick; the studio's ten looks are tested in
+# tests/pipeline.
+HEADSHOTS = {
+    **HEADSHOTS,
+    "MIN_USABLE_PHOTOS": 3,
+    "UPLOADS_PER_HOUR": 1_000_000,
+    "STUDIO_CANDIDATES": 4,
+}
 HEADSHOTS_INPROCESS_AUTOSTART = False  # tests run queued messages themselves (tests/conftest.py)
 # A key of this test run only: nothing encrypted here outlives it.
 HEADSHOTS_ENCRYPTION_KEYS = [

@@ -56,20 +56,39 @@ def guided_filter(guide: np.ndarray, source: np.ndarray, radius: int, eps: float
     return (_box(a, radius) * guide).sum(axis=2) + _box(b, radius)
 
 
+def gray_guided_filter(
+    guide: np.ndarray, source: np.ndarray, radius: int, eps: float
+) -> np.ndarray:
+    """The guided filter with a single-channel guide (H x W, 0..1): a few box filters."""
+    guide = guide.astype(np.float32)
+    source = source.astype(np.float32)
+    mean_i = _box(guide, radius)
+    mean_p = _box(source, radius)
+    cov_ip = _box(guide * source, radius) - mean_i * mean_p
+    var_i = _box(guide * guide, radius) - mean_i * mean_i
+    a = cov_ip / (var_i + eps)
+    b = mean_p - a * mean_i
+    return _box(a, radius) * guide + _box(b, radius)
+
+
 def refine(pixels: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     """An alpha matte (0..1) that follows the photo's edges, from a coarse mask."""
     import cv2
 
     height, width = coarse.shape
     guide = pixels.astype(np.float32) / 255.0
-    # The wide pass on a half-size copy (its window spans the model's blurred edge).
-    small = cv2.resize(guide, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
-    coarse_small = cv2.resize(coarse, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
-    wide = guided_filter(small, coarse_small, radius=max(4, width // 80), eps=1e-3)
+    # The wide pass with the colours, on a quarter-size copy (its window spans the model's
+    # blurred edge; colour tells hair from a background of the same brightness).
+    small_size = (max(8, width // 4), max(8, height // 4))
+    small = cv2.resize(guide, small_size, interpolation=cv2.INTER_AREA)
+    coarse_small = cv2.resize(coarse, small_size, interpolation=cv2.INTER_AREA)
+    wide = guided_filter(small, coarse_small, radius=max(3, width // 160), eps=1e-3)
     wide = cv2.resize(wide, (width, height), interpolation=cv2.INTER_LINEAR)
-    # Sharpen the transition, then the fine pass for strands.
+    # Sharpen the transition, then the fine pass for strands at full size (brightness is
+    # what separates a strand from the backdrop at that scale).
     wide = np.clip((wide - 0.25) / 0.5, 0.0, 1.0)
-    fine = guided_filter(guide, wide, radius=max(2, width // 400), eps=1e-4)
+    gray = cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY)
+    fine = gray_guided_filter(gray, wide, radius=max(2, width // 400), eps=1e-4)
     return np.clip(fine, 0.0, 1.0).astype(np.float32)
 
 

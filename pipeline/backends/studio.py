@@ -18,10 +18,14 @@ from pipeline.backends.base import (
 )
 from pipeline.backends.framing import source_region
 from pipeline.backends.segmentation import SelfieSegmenter
+from pipeline.backends.studio_looks import plan
 from pipeline.backends.studio_renderer import StudioRenderer
 from pipeline.backends.upscale import RealESRGANUpscaler
 from pipeline.content_credentials import ContentCredentials
 from pipeline.presets import BrandPreset
+
+# A job's candidates come from the best few selfies.
+MAX_SOURCES = 3
 
 
 class StudioBackend:
@@ -33,27 +37,43 @@ class StudioBackend:
         segmenter: SelfieSegmenter | None,
         upscaler: RealESRGANUpscaler | None = None,
         credentials: ContentCredentials | None = None,
+        candidates: int = 10,
     ) -> None:
+        self.candidates = candidates  # looks per job (the preset's variations if more)
         self.segmenter = segmenter  # None: GrabCut
         self.upscaler = upscaler  # None: Lanczos in the framing
         self.credentials = credentials
 
     def __call__(self, request: GenerationRequest, report: Progress) -> GenerationResult:
         preset = request.preset
-        ordered = [self._enlarged(s, preset) for s in request.selfies]
+        # The best few selfies (the request has them best first), each prepared once.
+        sources = request.selfies[:MAX_SOURCES]
         upscaler_name = self.upscaler.name if self.upscaler is not None else "lanczos"
         renderer = StudioRenderer(preset, segmenter=self.segmenter)
         enrolled_skin = request.attributes.get("skin_lab")
         skin_target = (
             [float(v) for v in enrolled_skin] if isinstance(enrolled_skin, list | tuple) else None
         )
-        variations = preset.generation.variations
-        candidates: list[Candidate] = []
+        count = max(preset.generation.variations, self.candidates)
+        looks = plan(preset, count)
         started = time.perf_counter()
-        for index in range(variations):
-            selfie = ordered[index % len(ordered)]
+        prepared = []
+        for index, source in enumerate(sources):
+            selfie = self._enlarged(source, preset)
+            prepared.append(
+                renderer.prepare(
+                    selfie.pixels,
+                    selfie.face,
+                    seed=request.base_seed + index,
+                    skin_target=skin_target,
+                )
+            )
+            report(10 + round(20 * (index + 1) / len(sources)), "preparing selfies")
+        candidates: list[Candidate] = []
+        for index, look in enumerate(looks):
+            selfie = sources[index % len(sources)]
             seed = request.base_seed + index
-            rendered = renderer(selfie.pixels, selfie.face, seed=seed, skin_target=skin_target)
+            rendered = renderer.render(prepared[index % len(sources)], seed=seed, look=look)
             candidates.append(
                 make_candidate(
                     index=index,
@@ -66,13 +86,14 @@ class StudioBackend:
                     problem=rendered.problem,
                     info={
                         "segmentation": rendered.segmentation,
+                        "look": rendered.look.as_dict(),
                         "crop_jitter": round(rendered.crop_jitter, 4),
                         "light_strength": round(rendered.light_strength, 4),
                         "upscaler": upscaler_name,
                     },
                 )
             )
-            report(10 + round(60 * (index + 1) / variations), "rendering")
+            report(30 + round(40 * (index + 1) / len(looks)), "rendering")
         return GenerationResult(
             backend=renderer.name,
             candidates=candidates,
@@ -114,11 +135,10 @@ def preview_jpeg(preset: BrandPreset, *, width: int = PREVIEW_WIDTH) -> bytes:
         update={"outputs": [OutputSize(name="preview", width=width, height=height)]}
     )
     pixels = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
-    known = samples.ASTRONAUT_FACE
     face = Face(
-        box=known["box"],  # type: ignore[arg-type]
-        score=float(known["score"]),  # type: ignore[arg-type]
-        landmarks=np.asarray(known["landmarks"], dtype=np.float64),
+        box=samples.ASTRONAUT_FACE_BOX,
+        score=samples.ASTRONAUT_FACE_SCORE,
+        landmarks=np.asarray(samples.ASTRONAUT_FACE_LANDMARKS, dtype=np.float64),
     )
     rendered = StudioRenderer(small, segmenter=None)(pixels, face, seed=7)
     return encode(rendered.pixels, quality=88)

@@ -12,18 +12,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from pipeline.backends.framing import (
-    EYES_IN_FACE_BOX,
     framing_matrix,
     target_geometry,
 )
+from pipeline.backends.grabcut import grabcut_mask
 from pipeline.backends.matting import clips_the_head, refine
 from pipeline.backends.segmentation import SelfieSegmenter
+from pipeline.backends.studio_looks import Look, backdrop_canvas, light_gain, light_setups
 from pipeline.color import white_balanced
 from pipeline.errors import PipelineError
 from pipeline.faces import Face
@@ -38,6 +39,22 @@ class Rendered:
     crop_jitter: float
     light_strength: float
     problem: str = ""  # why this render must not be offered (the matte clips the head)
+    look: Look = field(default_factory=Look)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A selfie ready for every look: on a canvas CANVAS_MARGIN times the output's size."""
+
+    person: np.ndarray  # float32 RGB, balanced, graded, retouched, edge colours cleaned
+    alpha: np.ndarray  # float32 0..1, the matte
+    eyes: tuple[np.ndarray, np.ndarray]  # eye centres on the canvas
+    segmentation: str
+    problem: str = ""
+
+
+# The canvas a selfie is prepared on, around the output: room for the widest framing.
+CANVAS_MARGIN = 1.25
 
 
 def hex_to_rgb(color: str) -> np.ndarray:
@@ -63,7 +80,7 @@ def kelvin_to_rgb(kelvin: float) -> np.ndarray:
 
 
 class StudioRenderer:
-    name = "studio-classic-v1"
+    name = "studio-looks-v2"
     digital_source_type = COMPOSITE_SYNTHETIC
 
     def __init__(
@@ -85,28 +102,49 @@ class StudioRenderer:
         *,
         seed: int,
         skin_target: tuple[float, float, float] | list[float] | None = None,
+        look: Look | None = None,
     ) -> Rendered:
-        """Render one headshot. ``skin_target`` (CIELAB of the enrolled cheeks) corrects a
-        selfie's colour cast, so every candidate shows the person's own skin tone."""
+        """Render one headshot (``prepare`` then ``render``). ``skin_target`` (CIELAB of the
+        enrolled cheeks) keeps the person's own skin tone from one selfie to another."""
+        return self.render(
+            self.prepare(pixels, face, seed=seed, skin_target=skin_target), seed=seed, look=look
+        )
+
+    def prepare(
+        self,
+        pixels: np.ndarray,
+        face: Face,
+        *,
+        seed: int = 0,
+        skin_target: tuple[float, float, float] | list[float] | None = None,
+    ) -> Prepared:
+        """The work one selfie needs whatever the look, done once per job: light balanced,
+        framed on a canvas with room for every framing, the person separated with a matte
+        that follows the hair, the edge's colour cleaned, the skin matched and retouched."""
         import cv2
 
-        rng = np.random.default_rng(seed)
         # GrabCut's colour models start from OpenCV's global RNG: seed it, or one seed
         # would not reproduce one image.
         cv2.setRNGSeed(seed)
-        jitter = float(rng.uniform(-0.06, 0.06))
-        light_strength = float(rng.uniform(0.6, 1.0))
         out = self.preset.primary_output
-        # 0. neutral light first (the preset's colour temperature is graded in step 4)
-        pixels = np.clip(white_balanced(pixels) + 0.5, 0, 255).astype(np.uint8)
-        # 1. align and frame
-        framed, valid, matrix = self._frame(pixels, face, out, 1.0 + jitter)
+        canvas_out = OutputSize(
+            name="canvas",
+            width=round(out.width * CANVAS_MARGIN),
+            height=round(out.height * CANVAS_MARGIN),
+        )
+        shift = np.array([(canvas_out.width - out.width) / 2, (canvas_out.height - out.height) / 2])
+        # 0. neutral light first (the preset's colour temperature is graded later)
+        balanced = np.clip(white_balanced(pixels) + 0.5, 0, 255).astype(np.uint8)
+        # 1. frame on the canvas: the preset's framing, with a margin all round
+        framed, valid, matrix = self._frame(balanced, face, out, 1.0, canvas_out, shift)
+        eye_x, eye_y, face_px = target_geometry(self.preset, out)
+        geometry = (eye_x + shift[0], eye_y + shift[1], face_px)
         left, right = (matrix @ np.array([p[0], p[1], 1.0]) for p in face.eye_centres())
         # 2. separate the person: a coarse mask, refined into a matte that follows the hair
         if self.segmenter is not None:
-            coarse, method = self._segment_with_model(framed, valid, out), self.segmenter.name
+            coarse, method = self._segment_with_model(framed, valid), self.segmenter.name
         else:
-            coarse, method = self._segment(framed, valid, out)
+            coarse, method = grabcut_mask(framed, valid, geometry)
         alpha = np.clip(refine(framed, coarse) * valid, 0.0, 1.0)
         problem = (
             "the cut-out clips the top of the head" if clips_the_head(alpha, (left, right)) else ""
@@ -114,24 +152,53 @@ class StudioRenderer:
         person = _decontaminate(framed.astype(np.float32), alpha, out)
         if skin_target is not None:
             person = _match_skin(
-                person, measure_skin(pixels, face), np.asarray(skin_target, dtype=np.float32)
+                person, measure_skin(balanced, face), np.asarray(skin_target, dtype=np.float32)
             )
-        # 4. relight and grade the person only: the backdrop keeps the preset's colours
-        person = self._relight(person, light_strength)
-        person = self._grade(person)
-        # 5. retouch
-        person = self._retouch(person, out)
-        # 3. backdrop behind
-        backdrop = self._backdrop(out.width, out.height, rng)
+        # 4. grade the person only (the backdrop keeps the preset's colours); 5. retouch
+        person = self._retouch(self._grade(person), geometry)
+        return Prepared(
+            person=person, alpha=alpha, eyes=(left, right), segmentation=method, problem=problem
+        )
+
+    def render(self, prepared: Prepared, *, seed: int, look: Look | None = None) -> Rendered:
+        """One candidate in a look: the prepared person framed, lit and put on a backdrop."""
+        import cv2
+
+        look = look or Look(light=light_setups(self.preset)[0])
+        rng = np.random.default_rng(seed)
+        jitter = float(rng.uniform(-0.03, 0.03))
+        light_strength = float(rng.uniform(0.75, 1.0))
+        out = self.preset.primary_output
+        size = (out.width, out.height)
+        # the canvas's eye point to the output's, at the look's zoom
+        zoom = look.zoom * (1.0 + jitter)
+        centre = (prepared.eyes[0] + prepared.eyes[1]) / 2.0
+        target = np.array(target_geometry(self.preset, out)[:2])
+        matrix = np.array(
+            [[zoom, 0.0, target[0] - zoom * centre[0]], [0.0, zoom, target[1] - zoom * centre[1]]]
+        )
+        person = cv2.warpAffine(
+            prepared.person, matrix, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+        )
+        alpha = cv2.warpAffine(prepared.alpha, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
+        alpha = np.clip(alpha, 0.0, 1.0)
+        left, right = (matrix @ np.array([e[0], e[1], 1.0]) for e in prepared.eyes)
+        # 4. the look's light on the person
+        gain = light_gain(look.light, self.preset, alpha.shape, (left, right), light_strength)
+        person = person * gain[:, :, None]
+        # 3. the backdrop behind
+        base = self._backdrop(out.width, out.height, rng)
+        backdrop = backdrop_canvas(look.backdrop, self.preset, base, rng)
         a = alpha[:, :, None]
         composite = person * a + backdrop * (1.0 - a)
         result = np.clip(composite + 0.5, 0, 255).astype(np.uint8)
         return Rendered(
             pixels=result,
-            segmentation=method,
+            segmentation=prepared.segmentation,
             crop_jitter=jitter,
             light_strength=light_strength,
-            problem=problem,
+            problem=prepared.problem,
+            look=look,
         )
 
     # -- 1. framing -----------------------------------------------------------------------------
@@ -140,13 +207,20 @@ class StudioRenderer:
         return target_geometry(self.preset, out)
 
     def _frame(
-        self, pixels: np.ndarray, face: Face, out: OutputSize, zoom: float
+        self,
+        pixels: np.ndarray,
+        face: Face,
+        out: OutputSize,
+        zoom: float,
+        canvas: OutputSize,
+        shift: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         import cv2
 
         matrix = framing_matrix(face, self.preset, out, zoom)
+        matrix[:, 2] += shift
         scale = float(np.hypot(matrix[0, 0], matrix[0, 1]))
-        size = (out.width, out.height)
+        size = (canvas.width, canvas.height)
         # Enlarging: Lanczos keeps more edge detail than cubic; shrinking: area-like cubic.
         interpolation = cv2.INTER_LANCZOS4 if scale > 1.0 else cv2.INTER_CUBIC
         framed = cv2.warpAffine(
@@ -157,9 +231,7 @@ class StudioRenderer:
         return framed, valid.astype(np.float32) / 255.0, matrix
 
     # -- 2. segmentation ------------------------------------------------------------------------
-    def _segment_with_model(
-        self, framed: np.ndarray, valid: np.ndarray, out: OutputSize
-    ) -> np.ndarray:
+    def _segment_with_model(self, framed: np.ndarray, valid: np.ndarray) -> np.ndarray:
         import cv2
 
         assert self.segmenter is not None
@@ -173,128 +245,6 @@ class StudioRenderer:
                 (labels == largest).astype(np.float32), np.ones((5, 5), np.uint8)
             )
         return np.clip(alpha * valid, 0.0, 1.0).astype(np.float32)
-
-    def _segment(
-        self, framed: np.ndarray, valid: np.ndarray, out: OutputSize
-    ) -> tuple[np.ndarray, str]:
-        import cv2
-
-        work_side = 320
-        scale = work_side / max(out.width, out.height)
-        small = cv2.resize(
-            framed,
-            (round(out.width * scale), round(out.height * scale)),
-            interpolation=cv2.INTER_AREA,
-        )
-        h, w = small.shape[:2]
-        eye_x, eye_y, face_px = (v * scale for v in self.target_geometry(out))
-        face_w = face_px * 0.85
-        geometric = self._geometric_mask(h, w, eye_x, eye_y, face_px, face_w)
-        mask = np.full((h, w), cv2.GC_PR_BGD, dtype=np.uint8)
-        mask[geometric > 0.5] = cv2.GC_PR_FGD
-        inner = np.zeros((h, w), np.uint8)
-        cv2.ellipse(
-            inner,
-            (round(eye_x), round(eye_y + 0.2 * face_px)),
-            (round(face_w * 0.38), round(face_px * 0.5)),
-            0,
-            0,
-            360,
-            1,
-            -1,
-        )
-        # The hairline and the crown: GrabCut tends to give hair to the background.
-        cv2.ellipse(
-            inner,
-            (round(eye_x), round(eye_y - 0.3 * face_px)),
-            (round(face_w * 0.3), round(face_px * 0.38)),
-            0,
-            0,
-            360,
-            1,
-            -1,
-        )
-        mask[inner > 0] = cv2.GC_FGD
-        head_top = eye_y - EYES_IN_FACE_BOX * face_px - 0.45 * face_px
-        band = max(1, round(head_top - 0.12 * face_px))
-        mask[:band, :] = cv2.GC_BGD
-        side = round(1.9 * face_w)
-        shoulder_line = round(eye_y + 1.3 * face_px)
-        for x_range in (
-            slice(0, max(0, round(eye_x - side))),
-            slice(min(w, round(eye_x + side)), w),
-        ):
-            mask[: max(0, shoulder_line - round(0.4 * face_px)), x_range] = cv2.GC_BGD
-        small_valid = cv2.resize(valid, (w, h)) < 0.5
-        mask[small_valid] = cv2.GC_BGD
-        background_model = np.zeros((1, 65), np.float64)
-        foreground_model = np.zeros((1, 65), np.float64)
-        try:
-            # The rectangle is ignored when starting from a mask.
-            cv2.grabCut(
-                small,
-                mask,
-                (0, 0, w, h),
-                background_model,
-                foreground_model,
-                4,
-                cv2.GC_INIT_WITH_MASK,
-            )
-            alpha_small = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.float32)
-            method = "grabcut"
-        except cv2.error:
-            alpha_small, method = geometric, "geometric"
-        share = float(alpha_small.mean())
-        face_kept = float(alpha_small[inner > 0].mean()) if inner.any() else 0.0
-        if not (0.08 <= share <= 0.85) or face_kept < 0.9:
-            alpha_small, method = geometric, "geometric"
-        # Keep the largest connected person region; drop islands of background.
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(
-            (alpha_small > 0.5).astype(np.uint8)
-        )
-        if count > 2:
-            largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-            alpha_small = (labels == largest).astype(np.float32)
-        alpha = cv2.resize(alpha_small, (out.width, out.height), interpolation=cv2.INTER_LINEAR)
-        # Pull the edge in slightly before feathering, so no ring of old background shows.
-        radius = max(1, round(out.width / 400))
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
-        alpha = cv2.erode(alpha, kernel)
-        alpha = cv2.GaussianBlur(alpha, (0, 0), sigmaX=max(1.0, out.width / 300))
-        return np.clip(alpha * valid, 0.0, 1.0), method
-
-    @staticmethod
-    def _geometric_mask(
-        h: int, w: int, eye_x: float, eye_y: float, face_px: float, face_w: float
-    ) -> np.ndarray:
-        import cv2
-
-        mask = np.zeros((h, w), np.float32)
-        head_centre = (round(eye_x), round(eye_y + 0.05 * face_px))
-        cv2.ellipse(
-            mask, head_centre, (round(face_w * 0.62), round(face_px * 0.85)), 0, 0, 360, 1.0, -1
-        )
-        neck_top = round(eye_y + 0.6 * face_px)
-        cv2.rectangle(
-            mask,
-            (round(eye_x - 0.32 * face_w), neck_top),
-            (round(eye_x + 0.32 * face_w), round(eye_y + 1.2 * face_px)),
-            1.0,
-            -1,
-        )
-        shoulders = np.array(
-            [
-                (eye_x - 0.5 * face_w, eye_y + 1.05 * face_px),
-                (eye_x + 0.5 * face_w, eye_y + 1.05 * face_px),
-                (eye_x + 2.0 * face_w, eye_y + 1.7 * face_px),
-                (eye_x + 2.2 * face_w, h),
-                (eye_x - 2.2 * face_w, h),
-                (eye_x - 2.0 * face_w, eye_y + 1.7 * face_px),
-            ],
-            dtype=np.int32,
-        )
-        cv2.fillPoly(mask, [shoulders], 1.0)
-        return mask
 
     # -- 3. backdrop ----------------------------------------------------------------------------
     def _backdrop(self, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
@@ -337,17 +287,6 @@ class StudioRenderer:
         return canvas
 
     # -- 4. light and colour --------------------------------------------------------------------
-    def _relight(self, person: np.ndarray, strength: float) -> np.ndarray:
-        lighting = self.preset.lighting
-        if lighting.key_direction == "front":
-            return person
-        width = person.shape[1]
-        x = np.linspace(-0.5, 0.5, width, dtype=np.float32)
-        sign = -1.0 if lighting.key_direction == "left" else 1.0
-        amount = 0.22 * (1.0 - lighting.softness) * strength
-        gain = 1.0 + sign * amount * x
-        return person * gain[None, :, None]
-
     def _grade(self, person: np.ndarray) -> np.ndarray:
         target = kelvin_to_rgb(self.preset.lighting.color_temperature_k)
         neutral = kelvin_to_rgb(5500)
@@ -356,13 +295,13 @@ class StudioRenderer:
         return person * (gains / gains.mean())[None, None, :]
 
     # -- 5. retouch -----------------------------------------------------------------------------
-    def _retouch(self, person: np.ndarray, out: OutputSize) -> np.ndarray:
+    def _retouch(self, person: np.ndarray, geometry: tuple[float, float, float]) -> np.ndarray:
         import cv2
 
         strength = min(self.preset.retouch.strength, self.preset.retouch.cap)
         if strength <= 0:
             return person
-        eye_x, eye_y, face_px = self.target_geometry(out)
+        eye_x, eye_y, face_px = geometry
         clipped = np.clip(person, 0, 255).astype(np.uint8)
         ycrcb = cv2.cvtColor(clipped, cv2.COLOR_RGB2YCrCb)
         skin = (

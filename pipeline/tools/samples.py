@@ -44,11 +44,15 @@ def astronaut() -> Path:
 # The astronaut's face as dlib's detector finds it (box, score, five landmarks), kept here
 # so that the preset editor's preview renders it in the web process without loading a
 # face model (tests/pipeline/test_faces.py checks it against the detector).
-ASTRONAUT_FACE = {
-    "box": (179.0, 83.0, 266.0, 170.0),
-    "score": 1.53,
-    "landmarks": ((255.0, 104.0), (237.0, 105.0), (195.0, 101.0), (212.0, 103.0), (224.0, 135.0)),
-}
+ASTRONAUT_FACE_BOX = (179.0, 83.0, 266.0, 170.0)
+ASTRONAUT_FACE_SCORE = 1.53
+ASTRONAUT_FACE_LANDMARKS = (
+    (255.0, 104.0),
+    (237.0, 105.0),
+    (195.0, 101.0),
+    (212.0, 103.0),
+    (224.0, 135.0),
+)
 
 
 def cat() -> Path:

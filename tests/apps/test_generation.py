@@ -43,7 +43,7 @@ def test_one_active_job_per_person(ready):
 
 def test_job_runs_to_ranked_candidates(finished):
     c, job = finished
-    assert job.progress == 100 and job.stage == "done" and job.backend == "studio-classic-v1"
+    assert job.progress == 100 and job.stage == "done" and job.backend == "studio-looks-v2"
     assert len(job.seeds) == 4 and job.timings["total_s"] > 0
     headshots = list(job.headshots.order_by("rank"))
     assert len(headshots) == 4

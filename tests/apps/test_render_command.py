@@ -57,7 +57,7 @@ def test_renders_candidates_with_scores_sizes_and_provenance(folder, tmp_path):
         c["seed"] for c in sorted(candidates, key=lambda c: c["seed"])
     ] == [1, 2, 3, 4]
     for candidate in candidates:
-        assert candidate["backend"] == "studio-classic-v1"
+        assert candidate["backend"] == "studio-looks-v2"
         assert {
             "identity",
             "sharpness",

@@ -52,7 +52,7 @@ def test_every_candidate_carries_a_valid_manifest_that_says_what_made_it(signed_
     assert report.state in {"Valid", "Trusted"} and not report.tampered, report.failures
     assert report.digital_source_type() == COMPOSITE_SYNTHETIC
     assert report.generation() == {
-        "generator": "studio-classic-v1",
+        "generator": "studio-looks-v2",
         "preset": "corporate-executive",
         "preset_version": 1,
         "seed": 5,

@@ -51,8 +51,8 @@ def test_the_sample_portraits_known_face_is_what_the_detector_finds(analyzer, as
     it must be the face the detector finds."""
     import numpy as np
 
-    from pipeline.tools.samples import ASTRONAUT_FACE
+    from pipeline.tools.samples import ASTRONAUT_FACE_BOX, ASTRONAUT_FACE_LANDMARKS
 
     face = analyzer.detect(astronaut_rgb)[0]
-    assert np.allclose(face.box, ASTRONAUT_FACE["box"], atol=2)
-    assert np.allclose(face.landmarks, ASTRONAUT_FACE["landmarks"], atol=2)
+    assert np.allclose(face.box, ASTRONAUT_FACE_BOX, atol=2)
+    assert np.allclose(face.landmarks, ASTRONAUT_FACE_LANDMARKS, atol=2)

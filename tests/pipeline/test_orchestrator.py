@@ -46,7 +46,7 @@ def test_candidates_record_the_segmentation_used(installed_models, selfies):
         pipeline, normalised, load_shipped()["legal-professional"], preset_version=2, base_seed=5
     )
     assert {c.info["segmentation"] for c in result.candidates} == {"mediapipe-selfie-segmentation"}
-    assert [c.seed for c in result.candidates] == [5, 6, 7, 8]
+    assert [c.seed for c in result.candidates] == list(range(5, 15))  # ten looks
 
 
 def test_real_esrgan_before_framing_gives_sharper_headshots_of_the_same_person(
@@ -141,3 +141,35 @@ def test_run_enrolls_then_renders_only_from_the_enrolled_photos(installed_models
     assert stages[0] == "loading selfies" and stages[-1] == "ranking"
     assert {s.key for s in outcome.ranking} == {c.key for c in outcome.result.candidates}
     assert "identity_s" in outcome.timings and "select_s" in outcome.timings
+
+
+def test_four_copies_of_one_selfie_never_give_look_alike_candidates(installed_models, selfies):
+    """The studio's candidates differ in framing, light and backdrop (any two in at least
+    two of them), so even one selfie sent four times gives a real choice; the perceptual
+    duplicate measure holds back anything that still looks alike."""
+    import itertools
+
+    from pipeline.selection import look_distance, thumbprint
+
+    pipeline = HeadshotPipeline.from_config(
+        PipelineConfig(min_usable_photos=1, model_dir=installed_models)
+    )
+    normalised, _ = normalise_upload(selfies["selfie-01.png"], **LIMITS)
+    analysis = pipeline.check_photo(normalised)
+    keys = ["a", "b", "c", "d"]
+    enrollment = pipeline.build_identity({k: analysis.embedding for k in keys})
+    copies = [pipeline.load_selfie(k, normalised) for k in keys]
+    preset = load_shipped()["corporate-executive"]
+    result = pipeline.generate(
+        preset=preset, preset_version=1, selfies=copies, enrollment=enrollment, base_seed=3
+    )
+    ranking = pipeline.select(result, preset=preset, enrollment=enrollment)
+    looks = [tuple(c.info["look"].values()) for c in result.candidates]
+    assert len(looks) >= 8 and len(set(looks)) == len(looks)
+    for a, b in itertools.combinations(looks, 2):
+        assert sum(x != y for x, y in zip(a, b, strict=True)) >= 2
+    accepted = {r.key for r in ranking if r.accepted}
+    assert len(accepted) >= 8
+    prints = {c.key: thumbprint(c.pixels) for c in result.candidates if c.key in accepted}
+    for a, b in itertools.combinations(prints, 2):
+        assert look_distance(prints[a], prints[b]) >= 0.04, (a, b)

@@ -22,8 +22,14 @@ def portrait(analyzer, astronaut_rgb):
 
 @pytest.fixture(scope="module")
 def render(preset, segmenter):
+    """A render in the seed's look of the job's plan (so two seeds are two looks)."""
+    from pipeline.backends.studio_looks import plan
+
     renderer = StudioRenderer(preset, segmenter=segmenter)
-    return lambda pixels, face, seed: renderer(pixels, face, seed=seed).pixels
+    looks = plan(preset, 12)
+    return lambda pixels, face, seed: (
+        renderer(pixels, face, seed=seed, look=looks[seed % len(looks)]).pixels
+    )
 
 
 def selector(analyzer) -> CandidateSelector:

@@ -256,6 +256,11 @@ class Command(BaseCommand):
             "backend": job.backend,
             "preset_version": version.number,
             "seeds": job.seeds,
+            "candidates": job.headshots.count(),
+            "accepted": job.headshots.filter(accepted=True).count(),
+            "looks": sorted(
+                {" / ".join(h.info.get("look", {}).values()) for h in job.headshots.all()}
+            ),
             "timings": job.timings,
             "enrollment": {
                 "photos": identity.photo_ids,
