@@ -334,10 +334,12 @@ def fit_jpeg(
     max_side: int,
     qualities: tuple[int, ...] = (92, 86, 80, 72, 64),
     min_side: int = 64,
+    xmp: bytes | None = None,
 ) -> tuple[bytes, int, int]:
-    """The best square-cropped JPEG under ``max_bytes``: the largest side first, at the
-    highest quality that fits, smaller sides only when no quality fits. Returns
-    (jpeg, side, quality); no metadata is written."""
+    """The best square-cropped JPEG under ``max_bytes``, the ``xmp`` packet (the label of
+    what made it) counted in: the largest side first, at the highest quality that fits,
+    smaller sides only when no quality fits. Returns (jpeg, side, quality); no other
+    metadata is written."""
     import cv2
 
     height, width = pixels.shape[:2]
@@ -348,7 +350,7 @@ def fit_jpeg(
     while side >= min_side:
         resized = cv2.resize(square, (side, side), interpolation=cv2.INTER_AREA)
         for quality in qualities:
-            data = encode(resized, quality=quality)
+            data = encode(resized, quality=quality, xmp=xmp)
             if len(data) <= max_bytes:
                 return data, side, quality
         side = int(side * 0.85)

@@ -99,8 +99,10 @@ def _connection(organization: Organization) -> DirectoryConnection:
 
 
 def _photo(headshot: Headshot, connection: DirectoryConnection) -> bytes:
-    pixels, _ = headshot_pixels(headshot.image.name)
-    return limited_jpeg(pixels, max_bytes=connection.max_bytes, max_side=connection.max_side)
+    pixels, xmp = headshot_pixels(headshot.image.name)
+    return limited_jpeg(
+        pixels, max_bytes=connection.max_bytes, max_side=connection.max_side, xmp=xmp
+    )
 
 
 def _wanted(

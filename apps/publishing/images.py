@@ -36,7 +36,10 @@ def square_jpeg(
     return encode(square, quality=quality, xmp=xmp)
 
 
-def limited_jpeg(pixels: np.ndarray, *, max_bytes: int, max_side: int) -> bytes:
-    """The largest, best square JPEG a directory takes (Active Directory: 100 KB)."""
-    data, _, _ = fit_jpeg(pixels, max_bytes=max_bytes, max_side=max_side)
+def limited_jpeg(
+    pixels: np.ndarray, *, max_bytes: int, max_side: int, xmp: bytes | None = None
+) -> bytes:
+    """The largest, best square JPEG a directory takes (Active Directory: 100 KB), keeping
+    the headshot's provenance label (its XMP digital source type) inside that limit."""
+    data, _, _ = fit_jpeg(pixels, max_bytes=max_bytes, max_side=max_side, xmp=xmp)
     return data

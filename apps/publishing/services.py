@@ -276,9 +276,9 @@ def publication_run(*, publication_id: int) -> Publication | None:
         else:
             connection = _directory(organization)
             dn = _export_dn(publication, connection)
-            pixels, _ = headshot_pixels(publication.headshot.image.name)
+            pixels, xmp = headshot_pixels(publication.headshot.image.name)
             jpeg = limited_jpeg(
-                pixels, max_bytes=connection.max_bytes, max_side=connection.max_side
+                pixels, max_bytes=connection.max_bytes, max_side=connection.max_side, xmp=xmp
             )
             data = photo_change_ldif(dn=dn, jpeg=jpeg, attribute=connection.photo_attribute).encode(
                 "utf-8"

@@ -34,6 +34,15 @@ def test_dry_run_then_sync_then_nothing_to_do(directory):
     assert report["counts"] == {"write": 1}
     photo = server.read(server.pat, "thumbnailPhoto")
     assert photo is not None and len(photo) <= 102_400 and photo[:2] == b"\xff\xd8"
+    # the label of what made it stays on the directory's photo, within AD's limit
+    import io
+
+    from PIL import Image
+
+    from pipeline.provenance import COMPOSITE_SYNTHETIC, read_digital_source_type
+
+    xmp = Image.open(io.BytesIO(photo)).info.get("xmp")
+    assert xmp and read_digital_source_type(xmp) == COMPOSITE_SYNTHETIC
     row = publication(c)
     assert row.status == PublicationStatus.SUCCEEDED and row.headshot == headshot
     assert row.external_id.startswith("cn=Pat O'Brien,") and row.content_hash
