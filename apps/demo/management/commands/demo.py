@@ -330,7 +330,7 @@ class Command(BaseCommand):
         }
 
     def step_outputs(self) -> dict[str, Any]:
-        from apps.core.contact_sheet import contact_sheet
+        from apps.demo.contact_sheet import contact_sheet
 
         headshots_dir = self.out / "headshots"
         shutil.rmtree(headshots_dir, ignore_errors=True)
@@ -341,7 +341,12 @@ class Command(BaseCommand):
             data = private_read(headshot.image.name)
             (headshots_dir / f"{headshot.key}.jpg").write_bytes(data)
             tiles.append((data, headshot))
-        contact_sheet(tiles, self.out / "contact-sheet.png")
+        best = next((h for h in self.context["gallery"] if h.accepted and h.rank == 1), None)
+        before = None
+        if best is not None and best.source_photo_id:
+            selfie = Photo.objects.get(pk=best.source_photo_id)
+            before = (private_read(selfie.normalised.name), private_read(best.image.name))
+        contact_sheet(tiles, self.out / "contact-sheet.png", before=before)
         files = {"contact_sheet": "contact-sheet.png"}
         for publication in self.context["publications"]:
             suffix = ".pdf" if publication.target == PublicationTarget.BUSINESS_CARD else ".ldif"
