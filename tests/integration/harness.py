@@ -35,6 +35,9 @@ def postgres_available() -> bool:
         return False
 
 
+CANDIDATES = 4  # candidates a job makes in the stack's workers
+
+
 class Stack:
     def __init__(self, tmp: Path, broker_env: dict[str, str], **settings: str) -> None:
         import psycopg
@@ -57,6 +60,7 @@ class Stack:
             "HEADSHOTS_VAR_DIR": str(tmp / "var"),
             "HEADSHOTS_MODEL_DIR": str(ROOT / "var" / "models"),
             "HEADSHOTS_MIN_USABLE_PHOTOS": "3",
+            "HEADSHOTS_STUDIO_CANDIDATES": str(CANDIDATES),
             "HEADSHOTS_JOB_LEASE_S": "3",
             "HEADSHOTS_REDIS_HEARTBEAT_TIMEOUT_MS": "3000",
             "HEADSHOTS_REDIS_MAINTENANCE_CHANCE": "1000000",  # on every command

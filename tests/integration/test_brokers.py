@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from tests.integration.harness import Stack, postgres_available
+from tests.integration.harness import CANDIDATES, Stack, postgres_available
 
 pytestmark = [
     pytest.mark.integration,
@@ -83,7 +83,8 @@ def test_a_job_survives_its_worker_killed_mid_run(stack):
     state = stack.job(job)
     assert state["status"] == "succeeded", state["error"]
     assert state["attempts"] == 2  # the killed run and the one that took over
-    assert stack.headshot_files(job) == (4, 4)  # one set of candidates, no leftovers
+    # one set of candidates, no leftovers
+    assert stack.headshot_files(job) == (CANDIDATES, CANDIDATES)
 
 
 def test_the_same_message_delivered_twice_gives_one_set_of_results(stack):
@@ -98,7 +99,7 @@ def test_the_same_message_delivered_twice_gives_one_set_of_results(stack):
     time.sleep(3)  # the second delivery is processed too
     state = stack.job(job)
     assert state["status"] == "succeeded" and state["attempts"] == 1
-    assert stack.headshot_files(job) == (4, 4)
+    assert stack.headshot_files(job) == (CANDIDATES, CANDIDATES)
 
 
 def free_port() -> int:
@@ -156,6 +157,6 @@ def test_no_job_is_lost_when_the_broker_restarts(own_redis, tmp_path):
         stack.start_worker()
         stack.wait_for("the job to finish", lambda: finished(stack, job), timeout_s=180)
         assert stack.job(job)["status"] == "succeeded"
-        assert stack.headshot_files(job) == (4, 4)
+        assert stack.headshot_files(job) == (CANDIDATES, CANDIDATES)
     finally:
         stack.close()
