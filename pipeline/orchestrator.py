@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from pipeline.backends.base import (
+    HONOURED,
+    PRESET_PARTS,
     Candidate,
     GenerationBackend,
     GenerationRequest,
@@ -51,6 +53,8 @@ from pipeline.selection import CandidateSelector, Scored
 
 # What the portal uses from here, besides the pipeline itself.
 __all__ = [
+    "HONOURED",
+    "PRESET_PARTS",
     "Candidate",
     "Enrollment",
     "GenerationResult",

@@ -34,6 +34,7 @@ from apps.photos.services import (
 )
 from apps.presets.selectors import preset_list
 from apps.web.pages import CompanyRequest, company_page, refused
+from pipeline.orchestrator import HONOURED
 
 
 def _me(request: CompanyRequest) -> EmployeeProfile:
@@ -150,6 +151,8 @@ def photos_page(request: CompanyRequest) -> HttpResponse:
             "needed": settings.HEADSHOTS["MIN_USABLE_PHOTOS"],
             "max_bytes": settings.HEADSHOTS["MAX_UPLOAD_BYTES"],
             "presets": preset_list(organization=org),
+            # the studio keeps the person's own clothing and pose; generation can dress them
+            "keeps_clothing": "attire" not in HONOURED[settings.HEADSHOTS["GENERATION_BACKEND"]],
         },
     )
 

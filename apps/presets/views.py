@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -18,7 +19,7 @@ from apps.presets.models import BrandPresetVersion
 from apps.presets.selectors import preset_get, preset_list, preset_version_latest
 from apps.presets.services import brand_preset_update, preset_spec_validated
 from apps.web.pages import CompanyRequest, company_page
-from pipeline.orchestrator import preview_jpeg
+from pipeline.orchestrator import HONOURED, PRESET_PARTS, preview_jpeg
 from pipeline.presets import BrandPreset as PresetSpec
 
 # form field -> where it lives in the preset
@@ -133,6 +134,7 @@ def preset_edit(request: CompanyRequest, slug: str) -> HttpResponse:
         request.POST if request.POST.get("editor") == "form" else None,
         initial={name: _get(latest.spec, path) for name, path in FIELDS.items()},
     )
+    _say_what_is_used(form)
     yaml_text = yaml.safe_dump(latest.spec, sort_keys=False, allow_unicode=True)
     if request.method == "POST":
         try:
@@ -164,8 +166,31 @@ def preset_edit(request: CompanyRequest, slug: str) -> HttpResponse:
             "yaml_text": yaml_text,
             "versions": versions,
             "latest": latest,
+            "unused": unused_parts(),
         },
     )
+
+
+PART_WORDS = {"attire": "attire", "prompt": "the prompt"}
+
+
+def unused_parts() -> list[str]:
+    """The parts of a preset the portal's generation backend does not use, in words."""
+    used = HONOURED[settings.HEADSHOTS["GENERATION_BACKEND"]]
+    return [PART_WORDS.get(part, part) for part in PRESET_PARTS if part not in used]
+
+
+def _say_what_is_used(form: PresetForm) -> None:
+    """Each field whose part of the preset the active backend ignores says so."""
+    used = HONOURED[settings.HEADSHOTS["GENERATION_BACKEND"]]
+    for name, path in FIELDS.items():
+        part = str(path[0])
+        if part in PRESET_PARTS and part not in used:
+            field = form.fields[name]
+            field.help_text = (
+                (f"{field.help_text} " if field.help_text else "")
+                + "Not used here: the studio keeps each person's own clothing; only generation with diffusion dresses people."
+            )
 
 
 def _parse_yaml(text: str) -> dict[str, Any]:

@@ -25,6 +25,14 @@ from pipeline.selection import IdentityCheck
 
 Progress = Callable[[int, str], None]
 
+# The parts of a brand preset each backend uses. The studio keeps the person's own photo
+# (their clothing, their pose): attire and the prompt need generation.
+PRESET_PARTS = ("backdrop", "lighting", "framing", "retouch", "palette", "attire", "prompt")
+HONOURED = {
+    "studio": frozenset({"backdrop", "lighting", "framing", "retouch", "palette"}),
+    "diffusion": frozenset(PRESET_PARTS),
+}
+
 
 @dataclass(frozen=True)
 class Selfie:

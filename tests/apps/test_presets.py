@@ -76,3 +76,25 @@ def test_slug_cannot_change(acme):
         brand_preset_update(
             organization=acme.org, actor=acme.hr, preset=acme.preset(), spec=spec(slug="other")
         )
+
+
+def test_the_editor_and_the_style_picker_say_what_the_studio_uses(acme, client, settings):
+    """With the studio, attire and the prompt are not used: the editor says so by those
+    fields, and people choosing a style learn they keep their own clothes."""
+    from django.urls import reverse
+
+    client.force_login(acme.hr)
+    page = client.get(
+        reverse("preset-edit", args=[acme.org.slug, "corporate-executive"])
+    ).content.decode()
+    assert "keeps each person's own clothing and pose" in page
+    assert "Attire and the prompt apply only where headshots are generated with diffusion" in page
+    client.force_login(acme.employee_user)
+    photos = client.get(reverse("photos", args=[acme.org.slug])).content.decode()
+    assert "You keep your own clothes and pose" in photos
+    settings.HEADSHOTS = {**settings.HEADSHOTS, "GENERATION_BACKEND": "diffusion"}
+    client.force_login(acme.hr)
+    page = client.get(
+        reverse("preset-edit", args=[acme.org.slug, "corporate-executive"])
+    ).content.decode()
+    assert "apply only where headshots are generated with diffusion" not in page
