@@ -30,6 +30,17 @@ class Brand(BaseModel):
     font_bold: str = ""
     font_name: str = ""
     card_size: str = "us"
+    # A small line under the card's photo saying the picture was made with AI, in the
+    # company's words (empty: no mark).
+    ai_mark: str = ""
+
+    @field_validator("ai_mark")
+    @classmethod
+    def _mark(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if len(value) > 40:
+            raise ValueError("the AI mark is at most 40 characters")
+        return value
 
     @field_validator("primary", "background", "text", "muted")
     @classmethod

@@ -230,7 +230,7 @@ def brand_update(
     wanted = {
         k: v
         for k, v in changes.items()
-        if k in {"primary", "background", "text", "muted", "card_size", "font_name"}
+        if k in {"primary", "background", "text", "muted", "card_size", "font_name", "ai_mark"}
     }
     if logo is not None:
         mime = "image/png" if logo.startswith(b"\x89PNG") else "image/jpeg"

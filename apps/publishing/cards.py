@@ -175,6 +175,7 @@ def render_cards_pdf(
                 # colours checked as hex colours: they are written into the card's CSS
                 "brand": checked.colours(),
                 "logo_uri": brand_logo(checked.logo),
+                "ai_mark": checked.ai_mark,
                 "size": {"width": width, "height": height},
                 "print_marks": print_marks,
                 **_fonts(checked, Path(folder)),

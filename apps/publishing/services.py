@@ -14,6 +14,7 @@ from apps.core.queue import enqueue
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import headshots_approved_latest
+from apps.organizations.brand import brand_of
 from apps.organizations.models import APPROVER_ROLES, EmployeeStatus, Organization
 from apps.organizations.selectors import require_role
 from apps.photos.selectors import consent_standing
@@ -264,13 +265,13 @@ def publication_run(*, publication_id: int) -> Publication | None:
     folder = f"org-{organization.pk}/publications/{publication.target}"
     try:
         if publication.target == PublicationTarget.BUSINESS_CARD:
-            settings = organization.brand.get("card", {})
+            # the company's brand as HR set it on the card page: colours, logo, fonts, mark
             data = render_card_pdf(
                 person=_card_person(publication),
                 company=organization.name,
                 photo_jpeg=image,
-                brand=organization.brand.get("colors"),
-                size=settings.get("size", "us"),
+                brand=organization.brand,
+                size=brand_of(organization.brand).card_size,
             )
             suffix, external_id = ".pdf", ""
         else:

@@ -171,6 +171,13 @@ class BrandForm(forms.Form):
     logo = forms.FileField(required=False, help_text="PNG or JPEG, at most 200 KB.")
     remove_logo = forms.BooleanField(required=False)
     font_name = forms.CharField(required=False, max_length=100)
+    ai_mark = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Mark under the photo",
+        help_text='A few words printed small under each card\'s photo, such as "AI-edited photo". '
+        "Leave empty for none.",
+    )
     font_regular = forms.FileField(
         required=False, help_text="TrueType or OpenType, regular weight."
     )

@@ -199,3 +199,48 @@ def test_directory_photos_are_not_requested_one_by_one(approved):
             headshot=headshot,
             target=PublicationTarget.DIRECTORY_LDAP,
         )
+
+
+def test_a_card_carries_the_companys_ai_mark_and_brand(approved, run_jobs, tmp_path):
+    """HR's card settings reach the published card: its colour and the small mark under
+    the photo in the company's words (and no mark where the company set none)."""
+    from apps.organizations.services import brand_update
+
+    c, headshot = approved
+    brand_update(
+        organization=c.org,
+        actor=c.hr,
+        changes={"primary": "#0a7f3f", "ai_mark": "Photo edited with AI"},
+    )
+    card = publication_request(
+        organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.BUSINESS_CARD
+    )
+    run_jobs()
+    card.refresh_from_db()
+    path = tmp_path / "card.pdf"
+    path.write_bytes(private_read(card.artifact.name))
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Photo edited with AI" in text
+    subprocess.run(
+        ["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", str(path), str(tmp_path / "p")],
+        check=True,
+    )
+    front = Image.open(next(tmp_path.glob("p*.png"))).convert("RGB")
+    assert front.getpixel((2, front.height // 2)) == (
+        10,
+        127,
+        63,
+    )  # the band, in the company's colour
+    brand_update(organization=c.org, actor=c.hr, changes={"ai_mark": ""})
+    card = publication_request(
+        organization=c.org, actor=c.hr, headshot=headshot, target=PublicationTarget.BUSINESS_CARD
+    )
+    run_jobs()
+    card.refresh_from_db()
+    path.write_bytes(private_read(card.artifact.name))
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "edited with AI" not in text

@@ -139,7 +139,7 @@ class Command(BaseCommand):
         created = org is None
         if org is None:
             org = organization_create(name=COMPANY, email_domains=[DOMAIN], retention_days=30)
-            org.brand = {"colors": {"primary": "#1f2a44"}, "card": {"size": "us"}}
+            org.brand = {"primary": "#1f2a44", "card_size": "us", "ai_mark": "AI-edited photo"}
             org.save()
             # The company's directory, as HR would describe it on its page. Its live sync
             # stays off (no server here); the LDIF export follows it.
