@@ -55,6 +55,8 @@ class Prepared:
 
 # The canvas a selfie is prepared on, around the output: room for the widest framing.
 CANVAS_MARGIN = 1.25
+# Strength of the unsharp mask that restores fine detail after framing and resampling.
+DETAIL_AMOUNT = 0.5
 
 
 def hex_to_rgb(color: str) -> np.ndarray:
@@ -350,7 +352,12 @@ class StudioRenderer:
         )
         diameter = max(5, round(face_px / 30)) | 1
         smooth = cv2.bilateralFilter(clipped, diameter, 25, diameter).astype(np.float32)
-        return person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
+        retouched = person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
+        # Detail: an unsharp mask at the scale of eyelashes and hair strands (never on the
+        # skin just smoothed), against the softness of framing and resampling.
+        blurred = cv2.GaussianBlur(retouched, (0, 0), sigmaX=max(0.8, face_px / 160))
+        keep_soft = np.clip(weight / max(strength, 1e-6), 0.0, 1.0)[:, :, None]
+        return retouched + DETAIL_AMOUNT * (retouched - blurred) * (1.0 - keep_soft)
 
 
 def measure_skin(pixels: np.ndarray, face: Face) -> np.ndarray:
