@@ -16,7 +16,9 @@ GENERATION_BACKENDS = {"studio", "diffusion"}
 class PipelineConfig:
     face_backend: str = "dlib"
     segmentation: str = "mediapipe"  # or "grabcut"
-    upscaler: str = "lanczos"  # or "realesrgan"
+    upscaler: str = "lanczos"  # or "realesrgan": enlarging small selfies in the studio
+    print_upscaler: str = "realesrgan"  # or "lanczos": the picked headshot's print version
+    retouch_landmarks: str = "mesh"  # or "five-point"
     landmarks68: bool = False
     insightface_pack: str = "buffalo_l"
     generation_backend: str = "studio"

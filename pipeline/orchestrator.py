@@ -37,18 +37,19 @@ from pipeline.backends.base import (
 )
 from pipeline.backends.segmentation import SelfieSegmenter
 from pipeline.backends.studio import StudioBackend, preview_jpeg
-from pipeline.backends.upscale import RealESRGANUpscaler
+from pipeline.backends.upscale import RealESRGANUpscaler, print_version
 from pipeline.checks import PhotoChecker, attributes
 from pipeline.config import FACE_BACKENDS, GENERATION_BACKENDS, PipelineConfig
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
 from pipeline.faces.geometry import aligned_crop
+from pipeline.faces.mesh import FaceMesh
 from pipeline.identity import Enrollment, IdentityBuilder
 from pipeline.imaging import decode_image
 from pipeline.presets import BrandPreset
 from pipeline.prompts import PromptError, build_prompt
-from pipeline.records import PhotoAnalysis, PhotoRecord, RunResult
+from pipeline.records import PhotoAnalysis, PhotoRecord, PrintVersion, RunResult
 from pipeline.selection import CandidateSelector, Scored
 
 # What the portal uses from here, besides the pipeline itself.
@@ -84,6 +85,7 @@ class HeadshotPipeline:
         self.segmenter = segmenter
         self._load_lock = threading.Lock()
         self._upscaler: RealESRGANUpscaler | None = None
+        self._mesh: FaceMesh | None = None
         self._backend: GenerationBackend | None = None
         self.credentials: ContentCredentials | None = None
         if config.c2pa_cert_chain or config.c2pa_private_key:
@@ -131,6 +133,15 @@ class HeadshotPipeline:
                 f"Unknown segmentation {config.segmentation!r}; choose mediapipe or grabcut.",
                 code="backend_unknown",
             )
+        if config.retouch_landmarks not in {"mesh", "five-point"}:
+            raise PipelineError(
+                f"Unknown retouch landmarks {config.retouch_landmarks!r}; choose mesh or five-point.",
+                code="backend_unknown",
+            )
+        if {config.upscaler, config.print_upscaler} - {"lanczos", "realesrgan"}:
+            raise PipelineError(
+                "Unknown upscaler; choose realesrgan or lanczos.", code="backend_unknown"
+            )
         return cls(analyzer, config)
 
     def _load_once(self, attribute: str, what: str, load: Callable[[Path], Any]) -> Any:
@@ -142,14 +153,24 @@ class HeadshotPipeline:
                 setattr(self, attribute, load(self.config.model_dir))
         return getattr(self, attribute)
 
-    def upscaler(self) -> RealESRGANUpscaler | None:
-        """Real-ESRGAN when configured, loaded on first use; None: Lanczos in the framing."""
-        if self.config.upscaler != "realesrgan":
+    def upscaler(self, *, purpose: str = "framing") -> RealESRGANUpscaler | None:
+        """Real-ESRGAN when configured for ``purpose`` ("framing": enlarging selfies in the
+        studio; "print": the print version), loaded on first use; None: Lanczos."""
+        chosen = self.config.print_upscaler if purpose == "print" else self.config.upscaler
+        if chosen != "realesrgan":
             return None
         upscaler: RealESRGANUpscaler = self._load_once(
             "_upscaler", "Real-ESRGAN", lambda d: RealESRGANUpscaler().load(d)
         )
         return upscaler
+
+    def face_mesh(self) -> FaceMesh | None:
+        """MediaPipe's 468-point face mesh for the retouch, loaded on first use; None: the
+        skin placed from five landmarks (HEADSHOTS_RETOUCH_LANDMARKS=five-point)."""
+        if self.config.retouch_landmarks != "mesh":
+            return None
+        mesh: FaceMesh = self._load_once("_mesh", "The face mesh", lambda d: FaceMesh().load(d))
+        return mesh
 
     def backend(self) -> GenerationBackend:
         """The configured generation backend, built (and its models loaded) on first use
@@ -173,6 +194,7 @@ class HeadshotPipeline:
         else:
             backend = StudioBackend(
                 segmenter=self.studio_segmenter(),
+                mesh=self.face_mesh(),
                 upscaler=self.upscaler(),
                 credentials=self.credentials,
                 candidates=self.config.studio_candidates,
@@ -190,8 +212,9 @@ class HeadshotPipeline:
             backend = self.backend()
             if self.config.generation_backend == "diffusion":
                 loaded.append(backend.name)
-            elif (segmenter := self.studio_segmenter()) is not None:
-                loaded.append(segmenter.name)
+            else:
+                studio = (self.studio_segmenter(), self.face_mesh())
+                loaded += [model.name for model in studio if model is not None]
             if (upscaler := self.upscaler()) is not None:
                 loaded.append(upscaler.name)
         return loaded
@@ -201,6 +224,7 @@ class HeadshotPipeline:
         with self._load_lock:
             self._backend = None
             self._upscaler = None
+            self._mesh = None
             self.segmenter = None
         import sys
 
@@ -323,6 +347,20 @@ class HeadshotPipeline:
         )
         result.timings["select_s"] = round(time.perf_counter() - started, 3)
         return ranking
+
+    # 5. print ------------------------------------------------------------------------------------
+    def print_version(
+        self, encoded: bytes, progress: Callable[[float], None] | None = None
+    ) -> PrintVersion:
+        """A picked headshot at print size (twice its own), its provenance label kept;
+        ``progress`` hears the share done (0..1)."""
+        return print_version(
+            encoded,
+            self.upscaler(purpose="print"),
+            progress,
+            max_bytes=self.config.max_bytes,
+            max_pixels=self.config.max_pixels,
+        )
 
     # the whole run -------------------------------------------------------------------------------
     def run(

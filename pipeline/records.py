@@ -63,6 +63,17 @@ class RunResult:
         return self.result.timings
 
 
+@dataclass(frozen=True)
+class PrintVersion:
+    """A headshot at print size: the JPEG (its provenance label kept) and what made it."""
+
+    encoded: bytes
+    upscaler: str  # "realesrgan-x4plus" or "lanczos"
+    width: int
+    height: int
+    seconds: float
+
+
 def selfie_quality(report: PhotoReport) -> float:
     values = {c.code: c.value for c in report.checks}
     sharp = float(values.get("sharpness") or 0.0)

@@ -23,6 +23,7 @@ def installed_models() -> Path:
     from pipeline.tools import manifest
 
     manifest.install(manifest.find("mediapipe-selfie-segmentation"), MODEL_DIR)
+    manifest.install(manifest.find("mediapipe-face-landmark"), MODEL_DIR)
     return MODEL_DIR
 
 

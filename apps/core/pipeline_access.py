@@ -43,6 +43,8 @@ def pipeline_config() -> PipelineConfig:
         landmarks68=conf["DLIB_68_LANDMARKS"],
         segmentation=conf["SEGMENTATION"],
         upscaler=conf["UPSCALER"],
+        print_upscaler=conf["PRINT_UPSCALER"],
+        retouch_landmarks=conf["RETOUCH_LANDMARKS"],
         insightface_pack=conf["INSIGHTFACE_PACK"],
         thresholds=check_thresholds(),
         generation_backend=conf["GENERATION_BACKEND"],

@@ -82,6 +82,17 @@ class HeadshotStatus(models.TextChoices):
     WITHDRAWN = "withdrawn"
 
 
+class PrintState(models.TextChoices):
+    """The print version of a headshot (twice its size, for cards and print), made by a
+    worker once the person picks it."""
+
+    NONE = "", "not asked for"
+    QUEUED = "queued", "waiting for a worker"
+    MAKING = "making", "being made"
+    READY = "ready", "ready"
+    FAILED = "failed", "could not be made"
+
+
 class Headshot(TenantOwned):
     job = models.ForeignKey(GenerationJob, on_delete=models.CASCADE, related_name="headshots")
     employee = models.ForeignKey(
@@ -111,7 +122,24 @@ class Headshot(TenantOwned):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    print_image = models.FileField(max_length=300, blank=True)
+    print_state = models.CharField(
+        max_length=8, choices=PrintState.choices, blank=True, default=PrintState.NONE
+    )
+    print_progress = models.PositiveSmallIntegerField(default=0)
+    print_upscaler = models.CharField(max_length=60, blank=True)  # what enlarged it
+    print_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "key"], name="candidate_key_per_job")]
         ordering = ["job", "rank"]
+
+    def stored_files(self) -> list[str]:
+        """Every file this headshot keeps (deleted with it)."""
+        return [f.name for f in (self.image, self.print_image) if f and f.name]
+
+    def print_source(self) -> str:
+        """The file cards and print read: the print version when it is ready."""
+        if self.print_state == PrintState.READY and self.print_image:
+            return str(self.print_image.name)
+        return str(self.image.name)

@@ -56,9 +56,14 @@ def exported(
     ):
         name = f"headshots/{headshot.pk}{_suffix(headshot.image.name)}"
         archive.writestr(name, private_read(headshot.image.name))
+        print_name = ""
+        if headshot.print_image:
+            print_name = f"headshots/{headshot.pk}-print{_suffix(headshot.print_image.name)}"
+            archive.writestr(print_name, private_read(headshot.print_image.name))
         record["headshots"].append(
             {
                 "file": name,
+                "print_file": print_name,
                 "job": headshot.job_id,
                 "status": headshot.status,
                 "scores": headshot.scores,
@@ -78,6 +83,9 @@ def _suffix(name: str | None) -> str:
 def rotate_encryption() -> dict[str, int]:
     """Generated headshots re-encrypted with the first key."""
     files = 0
-    for headshot in Headshot.objects.exclude(image="").only("pk", "image").iterator():
-        files += private_rotate(headshot.image.name)
+    for headshot in (
+        Headshot.objects.exclude(image="").only("pk", "image", "print_image").iterator()
+    ):
+        for name in headshot.stored_files():
+            files += private_rotate(name)
     return {"files": files}

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import dramatiq
 
-from apps.generation.services import JobBusy, generation_job_run, generation_jobs_sweep
+from apps.generation.services import (
+    JobBusy,
+    generation_job_run,
+    generation_jobs_sweep,
+    headshot_print_make,
+)
 from pipeline.errors import PipelineError
 
 MAX_RETRIES = 2
@@ -26,6 +31,18 @@ def generation_job_run_task(job_id: int) -> None:
         generation_job_run(job_id=job_id)
     except JobBusy as busy:
         raise dramatiq.Retry(str(busy), delay=int(busy.retry_in_s * 1000)) from busy
+
+
+@dramatiq.actor(
+    actor_name="headshot_print_make",
+    queue_name="gpu",
+    max_retries=MAX_RETRIES,
+    min_backoff=5000,
+    time_limit=1_800_000,
+    throws=(PipelineError,),
+)
+def headshot_print_make_task(headshot_id: int) -> None:
+    headshot_print_make(headshot_id=headshot_id)
 
 
 @dramatiq.actor(

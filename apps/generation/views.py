@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError, NotFound
-from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus
+from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus, PrintState
 from apps.generation.selectors import (
     approval_queue,
     headshot_get,
@@ -74,6 +74,10 @@ def job_page(request: CompanyRequest, pk: int) -> HttpResponse:
             "accepted": [h for h in headshots if h.accepted],
             "rejected": [h for h in headshots if not h.accepted],
             "preset": job.preset_version.preset,
+            # the page refreshes itself while a print version is on its way
+            "print_making": any(
+                h.print_state in (PrintState.QUEUED, PrintState.MAKING) for h in headshots
+            ),
         },
     )
 

@@ -48,7 +48,8 @@ def export_zip(headshots: list[Headshot]) -> bytes:
     readme += [
         "",
         "Each file keeps the IPTC digital source type of the original in its XMP metadata.",
-        "The print size is enlarged from the generated image when that is smaller.",
+        "The print size comes from the headshot's print version (enlarged by the worker's",
+        "upscaler once the person picked it), or from the headshot itself before that is ready.",
     ]
     with tempfile.SpooledTemporaryFile(max_size=MAX_MEMORY_BYTES) as spool:
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED) as archive:
@@ -59,7 +60,7 @@ def export_zip(headshots: list[Headshot]) -> bytes:
                 if folder in used:
                     folder = f"{folder}-{headshot.employee_id}"
                 used.add(folder)
-                for size, data in _sizes(headshot.image.name):
+                for size, data in _sizes(headshot.print_source()):
                     archive.writestr(f"{folder}/{folder}-{size.name}-{size.side}.jpg", data)
         spool.seek(0)
         return spool.read()

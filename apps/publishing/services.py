@@ -90,7 +90,7 @@ def business_cards_batch(
     if not latest:
         raise NotFound(f"Nobody in {department!r} has an approved headshot yet.")
     people = [
-        (_person_card(h.employee), square_jpeg(headshot_pixels(h.image.name)[0], CARD_PHOTO_PX))
+        (_person_card(h.employee), square_jpeg(headshot_pixels(h.print_source())[0], CARD_PHOTO_PX))
         for h in latest
     ]
     audit_record(
@@ -254,7 +254,12 @@ def publication_run(*, publication_id: int) -> Publication | None:
             status=PublicationStatus.FAILED, last_error=problem, updated_at=timezone.now()
         )
         return publication
-    image = private_read(publication.headshot.image.name)
+    # a card is printed: it takes the print version once that is ready
+    image = private_read(
+        publication.headshot.print_source()
+        if publication.target == PublicationTarget.BUSINESS_CARD
+        else publication.headshot.image.name
+    )
     content_hash = _content_hash(publication, image)
     if (
         publication.status == PublicationStatus.SUCCEEDED

@@ -257,6 +257,15 @@ HEADSHOTS: dict[str, Any] = {
     # Real-ESRGAN on GPU workers (weights from `manage.py models install realesrgan-x4plus`);
     # Lanczos needs no weights and suits CPU-only installs.
     "UPSCALER": env_choice("HEADSHOTS_UPSCALER", "lanczos", {"lanczos", "realesrgan"}),
+    # The print version of a picked headshot (twice its size, for cards and the print
+    # export), made once per pick: Real-ESRGAN (tiled, a minute or so on a CPU core; the
+    # weights converted by `manage.py models install`) or Lanczos.
+    "PRINT_UPSCALER": env_choice(
+        "HEADSHOTS_PRINT_UPSCALER", "realesrgan", {"lanczos", "realesrgan"}
+    ),
+    # Where the retouch finds the skin: MediaPipe's 468-point face mesh (installed by
+    # `manage.py models install`) or five landmarks (no model; no under-eye retouch).
+    "RETOUCH_LANDMARKS": env_choice("HEADSHOTS_RETOUCH_LANDMARKS", "mesh", {"mesh", "five-point"}),
     # C2PA Content Credentials in every generated JPEG: the signing certificate chain and
     # its private key, PEM (or HEADSHOTS_C2PA_CERT_CHAIN_FILE / HEADSHOTS_C2PA_PRIVATE_KEY_FILE).
     "C2PA_CERT_CHAIN": env_str("HEADSHOTS_C2PA_CERT_CHAIN", ""),

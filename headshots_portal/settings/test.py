@@ -31,6 +31,8 @@ HEADSHOTS = {
     "MIN_USABLE_PHOTOS": 3,
     "UPLOADS_PER_HOUR": 1_000_000,
     "STUDIO_CANDIDATES": 4,
+    # Lanczos prints keep the journey tests quick; Real-ESRGAN's print is tested on its own.
+    "PRINT_UPSCALER": "lanczos",
 }
 HEADSHOTS_INPROCESS_AUTOSTART = False  # tests run queued messages themselves (tests/conftest.py)
 # A key of this test run only: nothing encrypted here outlives it.

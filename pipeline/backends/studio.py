@@ -20,8 +20,9 @@ from pipeline.backends.framing import source_region
 from pipeline.backends.segmentation import SelfieSegmenter
 from pipeline.backends.studio_looks import plan
 from pipeline.backends.studio_renderer import StudioRenderer
-from pipeline.backends.upscale import RealESRGANUpscaler
+from pipeline.backends.upscale import PRINT_DETAIL_LIMIT, PRINT_SCALE, RealESRGANUpscaler
 from pipeline.content_credentials import ContentCredentials
+from pipeline.faces.mesh import FaceMesh
 from pipeline.presets import BrandPreset
 
 # A job's candidates come from the best few selfies.
@@ -35,12 +36,14 @@ class StudioBackend:
         self,
         *,
         segmenter: SelfieSegmenter | None,
+        mesh: FaceMesh | None = None,
         upscaler: RealESRGANUpscaler | None = None,
         credentials: ContentCredentials | None = None,
         candidates: int = 10,
     ) -> None:
         self.candidates = candidates  # looks per job (the preset's variations if more)
         self.segmenter = segmenter  # None: GrabCut
+        self.mesh = mesh  # None: the skin placed from five landmarks
         self.upscaler = upscaler  # None: Lanczos in the framing
         self.credentials = credentials
 
@@ -49,7 +52,8 @@ class StudioBackend:
         # The best few selfies (the request has them best first), each prepared once.
         sources = request.selfies[:MAX_SOURCES]
         upscaler_name = self.upscaler.name if self.upscaler is not None else "lanczos"
-        renderer = StudioRenderer(preset, segmenter=self.segmenter)
+        renderer = StudioRenderer(preset, segmenter=self.segmenter, mesh=self.mesh)
+        enlarged_by = 1.0 if self.upscaler is None else 4.0
         enrolled_skin = request.attributes.get("skin_lab")
         skin_target = (
             [float(v) for v in enrolled_skin] if isinstance(enrolled_skin, list | tuple) else None
@@ -74,6 +78,9 @@ class StudioBackend:
             selfie = sources[index % len(sources)]
             seed = request.base_seed + index
             rendered = renderer.render(prepared[index % len(sources)], seed=seed, look=look)
+            # output pixels per pixel the camera took: above the limit at print size, the
+            # print's fine detail would be made up
+            source_scale = rendered.source_scale / enlarged_by
             candidates.append(
                 make_candidate(
                     index=index,
@@ -90,6 +97,9 @@ class StudioBackend:
                         "crop_jitter": round(rendered.crop_jitter, 4),
                         "light_strength": round(rendered.light_strength, 4),
                         "upscaler": upscaler_name,
+                        "retouch": rendered.retouch,
+                        "source_scale": round(source_scale, 3),
+                        "print_soft": source_scale * PRINT_SCALE > PRINT_DETAIL_LIMIT,
                     },
                 )
             )

@@ -10,6 +10,7 @@ they differ in ways a person chooses between, not only in a few pixels of crop.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -104,32 +105,25 @@ def light_gain(
 def backdrop_canvas(
     variant: str,
     preset: BrandPreset,
-    base: np.ndarray,
+    size: tuple[int, int],
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """A variant of the preset's backdrop ``base`` (H x W x 3, float32 0..255)."""
+    """A variant of the preset's backdrop other than its own ("gradient", "vignette",
+    "bokeh") at ``size`` (width, height): H x W x 3, float32 0..255, before dithering."""
     import cv2
 
-    if variant == "preset":
-        return base
-    height, width = base.shape[:2]
+    width, height = size
     colour = np.array(
         [int(preset.backdrop.colors[0][i : i + 2], 16) for i in (1, 3, 5)], np.float32
     )
     deeper = colour * 0.72
     if variant == "gradient":
         t = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
-        canvas = np.broadcast_to(colour * (1 - t) + deeper * t, (height, width, 3))
-        return canvas.astype(np.float32) + rng.normal(0.0, 0.6, (height, width, 3)).astype(
-            np.float32
-        )
+        return np.broadcast_to(colour * (1 - t) + deeper * t, (height, width, 3))
     if variant == "vignette":
-        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-        r = np.hypot((xs - width / 2) / (width / 2), (ys - height * 0.35) / (height / 2))
-        t = np.clip(r / math.sqrt(2), 0, 1)[:, :, None] ** 1.3
+        t = _vignette(width, height)
         lighter = np.clip(colour * 1.18 + 8.0, 0, 255)
-        canvas = lighter * (1 - t) + deeper * t
-        return canvas.astype(np.float32) + rng.normal(0.0, 0.6, canvas.shape).astype(np.float32)
+        return lighter * (1 - t) + deeper * t
     # bokeh: soft discs of the palette's colours, far out of focus, at low contrast
     small = np.broadcast_to(colour, (height // 8, width // 8, 3)).astype(np.float32).copy()
     palette = [
@@ -141,5 +135,30 @@ def backdrop_canvas(
         tint = colour * 0.75 + palette[int(rng.integers(0, len(palette)))] * 0.25
         cv2.circle(small, (x, y), radius, tint.tolist(), -1)
     blurred = cv2.GaussianBlur(small, (0, 0), sigmaX=max(2.0, width / 200))
-    canvas = cv2.resize(blurred, (width, height), interpolation=cv2.INTER_CUBIC)
-    return canvas.astype(np.float32) + rng.normal(0.0, 0.6, canvas.shape).astype(np.float32)
+    return cv2.resize(blurred, (width, height), interpolation=cv2.INTER_CUBIC)
+
+
+@functools.lru_cache(maxsize=8)
+def _vignette(width: int, height: int) -> np.ndarray:
+    """The vignette's falloff (H x W x 1, 0 at the centre of light, 1 at the corners)."""
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    r = np.hypot((xs - width / 2) / (width / 2), (ys - height * 0.35) / (height / 2))
+    falloff = np.clip(r / math.sqrt(2), 0, 1)[:, :, None] ** 1.3
+    falloff.flags.writeable = False  # shared between renders
+    return falloff
+
+
+@functools.lru_cache(maxsize=4)
+def _dither_field(width: int, height: int) -> np.ndarray:
+    field = np.random.default_rng(0).normal(0.0, 0.6, (height + 64, width + 64, 3))
+    field = field.astype(np.float32)
+    field.flags.writeable = False
+    return field
+
+
+def dither(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    """A little noise that keeps smooth backdrops from banding after JPEG encoding: one
+    field per size, at an offset chosen by the render's seed."""
+    field = _dither_field(width, height)
+    dx, dy = int(rng.integers(0, 64)), int(rng.integers(0, 64))
+    return field[dy : dy + height, dx : dx + width]

@@ -6,7 +6,10 @@
    default; GrabCut seeded by the face geometry where it is not installed)
 3. put the preset's backdrop behind
 4. relight toward the key-light side, grade to the colour temperature
-5. retouch skin gently, within the preset's cap (never eyes or lips)
+5. retouch the skin by frequency separation, within the preset's cap, in the skin that
+   MediaPipe's 468-point face mesh outlines (never eyes, brows, lips or nostrils); a
+   five-point estimate of the skin where the mesh is not installed or unsure
+6. restore fine detail (lashes, hair strands) softened by framing and resampling
 """
 
 from __future__ import annotations
@@ -23,11 +26,19 @@ from pipeline.backends.framing import (
 )
 from pipeline.backends.grabcut import grabcut_mask
 from pipeline.backends.matting import clips_the_head, refine
+from pipeline.backends.retouch import five_point_regions, retouch
 from pipeline.backends.segmentation import SelfieSegmenter
-from pipeline.backends.studio_looks import Look, backdrop_canvas, light_gain, light_setups
+from pipeline.backends.studio_looks import (
+    Look,
+    backdrop_canvas,
+    dither,
+    light_gain,
+    light_setups,
+)
 from pipeline.color import white_balanced
 from pipeline.errors import PipelineError
 from pipeline.faces import Face
+from pipeline.faces.mesh import FaceMesh, FaceRegions, regions
 from pipeline.presets import BrandPreset, OutputSize, shipped_presets_dir
 from pipeline.provenance import COMPOSITE_SYNTHETIC
 
@@ -40,6 +51,8 @@ class Rendered:
     light_strength: float
     problem: str = ""  # why this render must not be offered (the matte clips the head)
     look: Look = field(default_factory=Look)
+    retouch: str = ""  # the landmarks the skin was found with: the mesh's name or five-point
+    source_scale: float = 1.0  # output pixels per pixel of the selfie
 
 
 @dataclass(frozen=True)
@@ -51,12 +64,16 @@ class Prepared:
     eyes: tuple[np.ndarray, np.ndarray]  # eye centres on the canvas
     segmentation: str
     problem: str = ""
+    retouch: str = ""
+    scale: float = 1.0  # canvas pixels per pixel of the selfie
 
 
 # The canvas a selfie is prepared on, around the output: room for the widest framing.
 CANVAS_MARGIN = 1.25
 # Strength of the unsharp mask that restores fine detail after framing and resampling.
 DETAIL_AMOUNT = 0.5
+# The mesh's confidence below which its skin is not trusted (a turned or covered face).
+MESH_MIN_SCORE = 0.5
 
 
 def hex_to_rgb(color: str) -> np.ndarray:
@@ -90,11 +107,15 @@ class StudioRenderer:
         preset: BrandPreset,
         *,
         segmenter: SelfieSegmenter | None = None,
+        mesh: FaceMesh | None = None,
         presets_dir: Path | None = None,
     ) -> None:
         self.preset = preset
         # None: GrabCut seeded by the face geometry, for installs without the model.
         self.segmenter = segmenter
+        # None: the skin placed from the five landmarks, for installs without the model.
+        self.mesh = mesh
+        self._backdrops: dict[tuple[int, int], np.ndarray] = {}
         self.presets_dir = presets_dir
 
     def __call__(
@@ -157,9 +178,17 @@ class StudioRenderer:
                 person, measure_skin(balanced, face), np.asarray(skin_target, dtype=np.float32)
             )
         # 4. grade the person only (the backdrop keeps the preset's colours); 5. retouch
-        person = self._retouch(self._grade(person), geometry)
+        places, retouch_method = self._face_regions(framed, face, matrix, geometry)
+        iod = float(np.linalg.norm(right - left))
+        person = self._retouch(self._grade(person), places, iod)
         return Prepared(
-            person=person, alpha=alpha, eyes=(left, right), segmentation=method, problem=problem
+            person=person,
+            alpha=alpha,
+            eyes=(left, right),
+            segmentation=method,
+            problem=problem,
+            retouch=retouch_method,
+            scale=float(np.hypot(matrix[0, 0], matrix[0, 1])),
         )
 
     def render(self, prepared: Prepared, *, seed: int, look: Look | None = None) -> Rendered:
@@ -189,8 +218,12 @@ class StudioRenderer:
         gain = light_gain(look.light, self.preset, alpha.shape, (left, right), light_strength)
         person = person * gain[:, :, None]
         # 3. the backdrop behind
-        base = self._backdrop(out.width, out.height, rng)
-        backdrop = backdrop_canvas(look.backdrop, self.preset, base, rng)
+        if look.backdrop == "preset":
+            backdrop = self._backdrop(out.width, out.height)
+        else:
+            backdrop = backdrop_canvas(look.backdrop, self.preset, (out.width, out.height), rng)
+        if look.backdrop != "preset" or self.preset.backdrop.kind != "solid":
+            backdrop = backdrop + dither(out.width, out.height, rng)
         a = alpha[:, :, None]
         composite = person * a + backdrop * (1.0 - a)
         result = np.clip(composite + 0.5, 0, 255).astype(np.uint8)
@@ -201,6 +234,8 @@ class StudioRenderer:
             light_strength=light_strength,
             problem=prepared.problem,
             look=look,
+            retouch=prepared.retouch,
+            source_scale=prepared.scale * zoom,
         )
 
     # -- 1. framing -----------------------------------------------------------------------------
@@ -249,7 +284,14 @@ class StudioRenderer:
         return np.clip(alpha * valid, 0.0, 1.0).astype(np.float32)
 
     # -- 3. backdrop ----------------------------------------------------------------------------
-    def _backdrop(self, width: int, height: int, rng: np.random.Generator) -> np.ndarray:
+    def _backdrop(self, width: int, height: int) -> np.ndarray:
+        """The preset's own backdrop (kept once per size: every look of a job shares it)."""
+        key = (width, height)
+        if key not in self._backdrops:
+            self._backdrops[key] = self._draw_backdrop(width, height)
+        return self._backdrops[key]
+
+    def _draw_backdrop(self, width: int, height: int) -> np.ndarray:
         import cv2
 
         spec = self.preset.backdrop
@@ -283,9 +325,8 @@ class StudioRenderer:
             canvas = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA).astype(
                 np.float32
             )
-        # A little noise keeps smooth gradients from banding after JPEG encoding.
-        if spec.kind != "solid":
-            canvas = canvas + rng.normal(0.0, 0.6, canvas.shape).astype(np.float32)
+        canvas = np.ascontiguousarray(canvas, dtype=np.float32)
+        canvas.flags.writeable = False  # shared between renders
         return canvas
 
     # -- 4. light and colour --------------------------------------------------------------------
@@ -296,67 +337,31 @@ class StudioRenderer:
         gains = 1.0 + 0.5 * (target / neutral - 1.0)
         return person * (gains / gains.mean())[None, None, :]
 
-    # -- 5. retouch -----------------------------------------------------------------------------
-    def _retouch(self, person: np.ndarray, geometry: tuple[float, float, float]) -> np.ndarray:
+    # -- 5. retouch ----------------------------------------------------------------------------
+    def _face_regions(
+        self,
+        framed: np.ndarray,
+        face: Face,
+        matrix: np.ndarray,
+        geometry: tuple[float, float, float],
+    ) -> tuple[FaceRegions, str]:
+        """Where the skin is on the canvas, and what found it."""
+        if self.mesh is not None:
+            on_canvas = face.transformed(matrix)
+            points = self.mesh(framed, on_canvas)
+            if points.score >= MESH_MIN_SCORE:
+                return regions(points, framed.shape), self.mesh.name
+        return five_point_regions(framed, geometry), "five-point"
+
+    def _retouch(self, person: np.ndarray, places: FaceRegions, iod: float) -> np.ndarray:
         import cv2
 
         strength = min(self.preset.retouch.strength, self.preset.retouch.cap)
-        if strength <= 0:
-            return person
-        eye_x, eye_y, face_px = geometry
-        clipped = np.clip(person, 0, 255).astype(np.uint8)
-        ycrcb = cv2.cvtColor(clipped, cv2.COLOR_RGB2YCrCb)
-        skin = (
-            (ycrcb[:, :, 1] >= 135)
-            & (ycrcb[:, :, 1] <= 180)
-            & (ycrcb[:, :, 2] >= 85)
-            & (ycrcb[:, :, 2] <= 135)
-        ).astype(np.float32)
-        region = np.zeros(skin.shape, np.float32)
-        cv2.ellipse(
-            region,
-            (round(eye_x), round(eye_y + 0.2 * face_px)),
-            (round(face_px * 0.45), round(face_px * 0.62)),
-            0,
-            0,
-            360,
-            1.0,
-            -1,
-        )
-        keep = np.zeros(skin.shape, np.float32)
-        eye_dx = 0.22 * face_px
-        for dx in (-eye_dx, eye_dx):
-            cv2.ellipse(
-                keep,
-                (round(eye_x + dx), round(eye_y)),
-                (round(0.13 * face_px), round(0.08 * face_px)),
-                0,
-                0,
-                360,
-                1.0,
-                -1,
-            )
-        cv2.ellipse(
-            keep,
-            (round(eye_x), round(eye_y + 0.55 * face_px)),
-            (round(0.22 * face_px), round(0.1 * face_px)),
-            0,
-            0,
-            360,
-            1.0,
-            -1,
-        )
-        weight = (
-            cv2.GaussianBlur(skin * region * (1.0 - keep), (0, 0), sigmaX=max(1.0, face_px / 40))
-            * strength
-        )
-        diameter = max(5, round(face_px / 30)) | 1
-        smooth = cv2.bilateralFilter(clipped, diameter, 25, diameter).astype(np.float32)
-        retouched = person * (1.0 - weight[:, :, None]) + smooth * weight[:, :, None]
-        # Detail: an unsharp mask at the scale of eyelashes and hair strands (never on the
-        # skin just smoothed), against the softness of framing and resampling.
-        blurred = cv2.GaussianBlur(retouched, (0, 0), sigmaX=max(0.8, face_px / 160))
-        keep_soft = np.clip(weight / max(strength, 1e-6), 0.0, 1.0)[:, :, None]
+        retouched = retouch(person, places, iod=iod, strength=strength).pixels
+        # 6. detail: an unsharp mask at the scale of eyelashes and hair strands (never on
+        # the skin just retouched), against the softness of framing and resampling.
+        blurred = cv2.GaussianBlur(retouched, (0, 0), sigmaX=max(0.8, iod / 70))
+        keep_soft = np.clip(places.skin, 0.0, 1.0)[:, :, None] if strength > 0 else 0.0
         return retouched + DETAIL_AMOUNT * (retouched - blurred) * (1.0 - keep_soft)
 
 

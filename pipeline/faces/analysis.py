@@ -68,6 +68,23 @@ class Face:
             scheme=self.scheme,
         )
 
+    def transformed(self, matrix: np.ndarray) -> Face:
+        """The same face in the image a 2 x 3 affine ``matrix`` makes (a framing)."""
+
+        def apply(points: np.ndarray) -> np.ndarray:
+            return np.asarray(points, dtype=np.float64) @ matrix[:, :2].T + matrix[:, 2]
+
+        x0, y0, x1, y1 = self.box
+        corners = apply(np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]))
+        low, high = corners.min(axis=0), corners.max(axis=0)
+        return Face(
+            box=(float(low[0]), float(low[1]), float(high[0]), float(high[1])),
+            score=self.score,
+            landmarks=apply(self.landmarks),
+            landmarks68=None if self.landmarks68 is None else apply(self.landmarks68),
+            scheme=self.scheme,
+        )
+
     def nose(self) -> np.ndarray:
         """The scheme's nose point: below the nose (dlib5) or the nose tip (arcface5)."""
         return self.landmarks[2] if self.scheme == "arcface5" else self.landmarks[4]

@@ -114,7 +114,11 @@ def test_a_worker_reports_itself_while_it_runs_and_leaves_when_it_stops(stub_bro
 def test_a_real_gpu_worker_warms_its_models_at_boot(settings, db):
     settings.HEADSHOTS_QUEUE_MODE = "redis"
     loaded = WorkerHealth()._warm(["gpu"])
-    assert loaded == ["dlib-resnet-v1", "mediapipe-selfie-segmentation"]
+    assert loaded == [
+        "dlib-resnet-v1",
+        "mediapipe-selfie-segmentation",
+        "mediapipe-face-landmark-468",
+    ]
     assert WorkerHealth()._warm(["cpu"]) == ["dlib-resnet-v1"]
 
 

@@ -36,6 +36,7 @@ def signed_result(chain, analyzer, astronaut_rgb):
     preset = BrandPreset.from_mapping(data)
     config = PipelineConfig(
         segmentation="grabcut",
+        retouch_landmarks="five-point",
         min_usable_photos=1,
         c2pa_cert_chain=chain[0],
         c2pa_private_key=chain[1],

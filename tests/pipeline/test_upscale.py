@@ -70,3 +70,22 @@ def test_converter_refuses_files_of_another_network(tmp_path):
     weights.write_bytes(b"\x00" * 4 + b"\x00" * (216 * 4) + b"\x00" * 32)
     with pytest.raises(ConversionError, match="has 1 convolutions"):
         convert(param, weights)
+
+
+def test_the_print_version_has_real_detail_and_says_how_far_it_is(installed_models, astronaut_rgb):
+    from pipeline.backends.upscale import print_pixels
+    from pipeline.tools import manifest
+
+    manifest.install(manifest.find("realesrgan-x4plus"), installed_models)
+    face = np.ascontiguousarray(astronaut_rgb[40:296, 110:366])  # the truth at print size
+    headshot = cv2.resize(face, (128, 128), interpolation=cv2.INTER_AREA)
+    shares: list[float] = []
+    upscaler = RealESRGANUpscaler(tile=24).load(installed_models)
+    printed = print_pixels(headshot, upscaler, shares.append)
+    plain = print_pixels(headshot, None)
+    assert printed.shape == plain.shape == face.shape
+    assert len(shares) > 1 and shares == sorted(shares) and shares[-1] == 1.0
+    detail = lambda img: cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.CV_64F).var()  # noqa: E731
+    assert detail(printed) > 2 * detail(plain)
+    blur = lambda img: cv2.GaussianBlur(img.astype(np.float32), (0, 0), 4)  # noqa: E731
+    assert np.abs(blur(printed) - blur(face)).mean() < 12  # and the same picture

@@ -3,6 +3,7 @@
 - ``jobs``       the job state machine, requests (create, cancel, requeue), dispatch, sweep
 - ``runner``     a worker running a job: claim, lease, the pipeline's run, storing results
 - ``headshots``  pick, approve, reject; a person's headshots withdrawn or deleted
+- ``prints``     the print version of a picked headshot, made by a worker
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from apps.generation.services.jobs import (
     job_transition,
     worker_name,
 )
+from apps.generation.services.prints import headshot_print_make, headshot_print_request
 from apps.generation.services.runner import JobBusy, generation_job_run
 
 __all__ = [
@@ -44,6 +46,8 @@ __all__ = [
     "generation_jobs_sweep",
     "headshot_approve",
     "headshot_pick",
+    "headshot_print_make",
+    "headshot_print_request",
     "headshot_reject",
     "job_progress",
     "job_transition",

@@ -20,6 +20,7 @@ from apps.generation.models import (
     HeadshotStatus,
     JobStatus,
 )
+from apps.generation.services.prints import headshot_print_request
 from apps.organizations.models import (
     APPROVER_ROLES,
     EmployeeProfile,
@@ -59,6 +60,7 @@ def headshot_pick(*, organization: Organization, actor: User, headshot: Headshot
     headshot.picked_at = timezone.now()
     headshot.save(update_fields=["status", "picked_at", "updated_at"])
     audit_record(organization=organization, actor=actor, action="headshot.picked", target=headshot)
+    headshot_print_request(headshot)  # cards and print need it: made while HR decides
     return headshot
 
 
@@ -80,6 +82,7 @@ def headshot_approve(*, organization: Organization, actor: User, headshot: Heads
     headshot.decided_by = actor
     headshot.decided_at = timezone.now()
     headshot.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    headshot_print_request(headshot)  # when the pick's try failed, or came before prints
     audit_record(
         organization=organization,
         actor=actor,
@@ -177,11 +180,15 @@ def employee_headshots_delete(*, organization: Organization, employee: EmployeeP
         target=PublicationTarget.DIRECTORY_LDAP
     ).delete()
     headshots = Headshot.objects.filter(organization=organization, employee=employee)
-    names += [h.image.name for h in headshots if h.image]
+    names += [name for h in headshots for name in h.stored_files()]
     count = headshots.exclude(status=HeadshotStatus.WITHDRAWN).count()  # not counted twice
     headshots.exclude(pk__in=in_directory).delete()
     headshots.filter(pk__in=in_directory).update(
-        status=HeadshotStatus.WITHDRAWN, image="", updated_at=timezone.now()
+        status=HeadshotStatus.WITHDRAWN,
+        image="",
+        print_image="",
+        print_state="",
+        updated_at=timezone.now(),
     )
     GenerationJob.objects.filter(organization=organization, employee=employee).exclude(
         headshots__pk__in=in_directory

@@ -236,7 +236,7 @@ def _store_results(
                     locked.worker,
                 )
                 raise _Discard
-            stale = list(Headshot.objects.filter(job=job).values_list("image", flat=True))
+            stale = [n for h in Headshot.objects.filter(job=job) for n in h.stored_files()]
             Headshot.objects.filter(job=job).delete()  # partial outputs of an earlier, dead attempt
             transaction.on_commit(lambda: private_delete_all(stale))
             by_key = {c.key: c for c in result.candidates}

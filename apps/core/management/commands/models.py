@@ -106,7 +106,9 @@ class Command(BaseCommand):
             names |= {"insightface-buffalo_l-scrfd-10g", "insightface-buffalo_l-arcface-r50"}
         if conf["SEGMENTATION"] == "mediapipe":
             names.add("mediapipe-selfie-segmentation")
-        if conf["UPSCALER"] == "realesrgan":
+        if conf["RETOUCH_LANDMARKS"] == "mesh":
+            names.add("mediapipe-face-landmark")
+        if "realesrgan" in (conf["UPSCALER"], conf["PRINT_UPSCALER"]):
             names.add("realesrgan-x4plus")
         if conf["GENERATION_BACKEND"] == "diffusion":
             names |= {"sdxl-base", "ip-adapter-faceid-sdxl"}

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.core.queue import wait_until_idle
 from apps.core.storage import private_read
-from apps.generation.models import GenerationJob, Headshot, HeadshotStatus, JobStatus
+from apps.generation.models import GenerationJob, Headshot, HeadshotStatus, JobStatus, PrintState
 from apps.generation.selectors import headshot_approved_latest, headshot_list_for_job
 from apps.generation.services import generation_job_create, headshot_approve, headshot_pick
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization, Role
@@ -90,6 +90,7 @@ class Command(BaseCommand):
             ("generation", self.step_generation),
             ("pick", self.step_pick),
             ("approval", self.step_approval),
+            ("print", self.step_print),
             ("publication", self.step_publication),
             ("outputs", self.step_outputs),
         ]:
@@ -306,6 +307,26 @@ class Command(BaseCommand):
             headshot=self.context["chosen"],
         )
         return {"headshot": headshot.pk, "status": headshot.status, "approved_by": HR_EMAIL}
+
+    def step_print(self) -> dict[str, Any]:
+        """The picked headshot's print version, made by the worker (the card takes it)."""
+        wait_until_idle()
+        headshot = self.context["chosen"]
+        headshot.refresh_from_db()
+        detail: dict[str, Any] = {
+            "state": headshot.print_state,
+            "upscaler": headshot.print_upscaler,
+        }
+        if headshot.print_state == PrintState.READY:
+            detail.update(headshot.info.get("print", {}))
+            self.stdout.write(
+                f"      print version {detail['width']} x {detail['height']} px by "
+                f"{headshot.print_upscaler} in {detail['seconds']} s"
+            )
+        elif headshot.print_error:
+            detail["error"] = headshot.print_error  # said, never a crash: cards use the headshot
+            self.stdout.write(f"      no print version: {headshot.print_error}")
+        return detail
 
     def step_publication(self) -> dict[str, Any]:
         org = self.context["org"]
