@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.checks import CheckThresholds
+from pipeline.errors import PipelineError
 
 FACE_BACKENDS = {"dlib", "insightface"}
 GENERATION_BACKENDS = {"studio", "diffusion"}
@@ -19,6 +20,9 @@ class PipelineConfig:
     upscaler: str = "lanczos"  # or "realesrgan": enlarging small selfies in the studio
     print_upscaler: str = "realesrgan"  # or "lanczos": the picked headshot's print version
     retouch_landmarks: str = "mesh"  # or "five-point"
+    # "mediapipe": MediaPipe's face detector first (every skin tone), HOG for the faces it
+    # alone finds; "hog": dlib's HOG detector alone
+    face_detector: str = "mediapipe"
     landmarks68: bool = False
     insightface_pack: str = "buffalo_l"
     generation_backend: str = "studio"
@@ -39,3 +43,36 @@ class PipelineConfig:
     # C2PA signing (PEM); both empty: no Content Credentials, the XMP provenance only.
     c2pa_cert_chain: str = field(default="", repr=False)
     c2pa_private_key: str = field(default="", repr=False)
+
+
+# Every backend choice with the names it takes (besides the face and generation backends).
+CHOICES = {
+    "segmentation": ("segmentation", {"mediapipe", "grabcut"}),
+    "face_detector": ("face detector", {"mediapipe", "hog"}),
+    "retouch_landmarks": ("retouch landmarks", {"mesh", "five-point"}),
+    "upscaler": ("upscaler", {"lanczos", "realesrgan"}),
+    "print_upscaler": ("print upscaler", {"lanczos", "realesrgan"}),
+}
+
+
+def check_names(config: PipelineConfig) -> None:
+    """Refuse an unknown backend name before anything is loaded: never a fallback."""
+    if config.face_backend not in FACE_BACKENDS:
+        raise PipelineError(
+            f"Face backend {config.face_backend!r} is not available; choose one of "
+            f"{sorted(FACE_BACKENDS)}.",
+            code="backend_unknown",
+        )
+    if config.generation_backend not in GENERATION_BACKENDS:
+        raise PipelineError(
+            f"Generation backend {config.generation_backend!r} is not available in this "
+            f"version; set HEADSHOTS_GENERATION_BACKEND to one of {sorted(GENERATION_BACKENDS)}.",
+            code="backend_unknown",
+        )
+    for attribute, (what, names) in CHOICES.items():
+        value = getattr(config, attribute)
+        if value not in names:
+            raise PipelineError(
+                f"Unknown {what} {value!r}; choose one of {', '.join(sorted(names))}.",
+                code="backend_unknown",
+            )

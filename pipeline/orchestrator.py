@@ -39,7 +39,7 @@ from pipeline.backends.segmentation import SelfieSegmenter
 from pipeline.backends.studio import StudioBackend, preview_jpeg
 from pipeline.backends.upscale import RealESRGANUpscaler, print_version
 from pipeline.checks import PhotoChecker, attributes
-from pipeline.config import FACE_BACKENDS, GENERATION_BACKENDS, PipelineConfig
+from pipeline.config import PipelineConfig, check_names
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
@@ -70,6 +70,23 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+
+def first_detector(config: PipelineConfig) -> dict[str, Any]:
+    """The detector that finds faces of every skin tone, with the mesh that places its
+    faces' landmarks (HEADSHOTS_FACE_DETECTOR=mediapipe); nothing for HOG alone."""
+    if config.face_detector != "mediapipe":
+        return {}
+    from pipeline.faces.blazeface import BlazeFaceDetector
+
+    if config.model_dir is None:
+        raise PipelineError(
+            "The MediaPipe face detector needs a model directory.", code="model_missing"
+        )
+    return {
+        "detector": BlazeFaceDetector().load(config.model_dir),
+        "mesh": FaceMesh().load(config.model_dir),
+    }
 
 
 class HeadshotPipeline:
@@ -106,17 +123,7 @@ class HeadshotPipeline:
     @classmethod
     def from_config(cls, config: PipelineConfig) -> HeadshotPipeline:
         """Load the configured backends explicitly; an unknown name is an error, never a fallback."""
-        if config.face_backend not in FACE_BACKENDS:
-            raise PipelineError(
-                f"Face backend {config.face_backend!r} is not available; choose one of {sorted(FACE_BACKENDS)}.",
-                code="backend_unknown",
-            )
-        if config.generation_backend not in GENERATION_BACKENDS:
-            raise PipelineError(
-                f"Generation backend {config.generation_backend!r} is not available in this version; "
-                f"set HEADSHOTS_GENERATION_BACKEND to one of {sorted(GENERATION_BACKENDS)}.",
-                code="backend_unknown",
-            )
+        check_names(config)
         analyzer: FaceAnalyzer
         if config.face_backend == "insightface":
             from pipeline.faces.insightface import InsightFaceAnalyzer
@@ -127,21 +134,9 @@ class HeadshotPipeline:
                 )
             analyzer = InsightFaceAnalyzer(pack=config.insightface_pack).load(config.model_dir)
         else:
-            analyzer = DlibFaceAnalyzer(landmarks68=config.landmarks68).load(None)
-        if config.segmentation not in {"mediapipe", "grabcut"}:
-            raise PipelineError(
-                f"Unknown segmentation {config.segmentation!r}; choose mediapipe or grabcut.",
-                code="backend_unknown",
-            )
-        if config.retouch_landmarks not in {"mesh", "five-point"}:
-            raise PipelineError(
-                f"Unknown retouch landmarks {config.retouch_landmarks!r}; choose mesh or five-point.",
-                code="backend_unknown",
-            )
-        if {config.upscaler, config.print_upscaler} - {"lanczos", "realesrgan"}:
-            raise PipelineError(
-                "Unknown upscaler; choose realesrgan or lanczos.", code="backend_unknown"
-            )
+            analyzer = DlibFaceAnalyzer(
+                landmarks68=config.landmarks68, **first_detector(config)
+            ).load(None)
         return cls(analyzer, config)
 
     def _load_once(self, attribute: str, what: str, load: Callable[[Path], Any]) -> Any:
@@ -251,8 +246,10 @@ class HeadshotPipeline:
         embedding = None
         if report.usable and report.face is not None:
             embedding = self.analyzer.embed(decoded.pixels, report.face)
-            if report.yaw is not None and abs(report.yaw) <= attributes.MAX_YAW:
-                report.attributes = attributes.measure(decoded.pixels, report.face).as_dict()
+        # measured on refused photos too: the fairness report must see whom it refuses
+        frontal = report.yaw is not None and abs(report.yaw) <= attributes.MAX_YAW
+        if report.face is not None and frontal:
+            report.attributes = attributes.measure(decoded.pixels, report.face).as_dict()
         return PhotoAnalysis(report=report, embedding=embedding, pixels=decoded.pixels)
 
     def aligned_crops(

@@ -24,6 +24,7 @@ def installed_models() -> Path:
 
     manifest.install(manifest.find("mediapipe-selfie-segmentation"), MODEL_DIR)
     manifest.install(manifest.find("mediapipe-face-landmark"), MODEL_DIR)
+    manifest.install(manifest.find("mediapipe-face-detection"), MODEL_DIR)
     return MODEL_DIR
 
 

@@ -45,6 +45,7 @@ def pipeline_config() -> PipelineConfig:
         upscaler=conf["UPSCALER"],
         print_upscaler=conf["PRINT_UPSCALER"],
         retouch_landmarks=conf["RETOUCH_LANDMARKS"],
+        face_detector=conf["FACE_DETECTOR"],
         insightface_pack=conf["INSIGHTFACE_PACK"],
         thresholds=check_thresholds(),
         generation_backend=conf["GENERATION_BACKEND"],

@@ -263,6 +263,11 @@ HEADSHOTS: dict[str, Any] = {
     "PRINT_UPSCALER": env_choice(
         "HEADSHOTS_PRINT_UPSCALER", "realesrgan", {"lanczos", "realesrgan"}
     ),
+    # How faces are found (dlib face backend): MediaPipe's detector first, which finds
+    # faces of every skin tone, then dlib's HOG for faces it alone finds ("mediapipe",
+    # models from `manage.py models install`); or HOG alone ("hog", no model; it misses
+    # faces with deep skin tones).
+    "FACE_DETECTOR": env_choice("HEADSHOTS_FACE_DETECTOR", "mediapipe", {"mediapipe", "hog"}),
     # Where the retouch finds the skin: MediaPipe's 468-point face mesh (installed by
     # `manage.py models install`) or five landmarks (no model; no under-eye retouch).
     "RETOUCH_LANDMARKS": env_choice("HEADSHOTS_RETOUCH_LANDMARKS", "mesh", {"mesh", "five-point"}),

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import ModelMissing
+from pipeline import litert
 
 MODEL_FILE = Path("mediapipe") / "selfie_segmentation.tflite"
 
@@ -29,21 +29,9 @@ class SelfieSegmenter:
 
     def load(self, model_dir: str | Path) -> SelfieSegmenter:
         path = Path(model_dir) / MODEL_FILE
-        if not path.is_file():
-            raise ModelMissing(
-                f"The segmentation model {path} is missing. Install it with "
-                "`python manage.py models install`, or set HEADSHOTS_SEGMENTATION=grabcut.",
-                code="model_missing",
-            )
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as exc:
-            raise ModelMissing(
-                "LiteRT is not installed; run `pip install ai-edge-litert==2.3.0`.",
-                code="model_missing",
-            ) from exc
-        interpreter = Interpreter(model_path=str(path), num_threads=1)
-        interpreter.allocate_tensors()
+        interpreter = litert.interpreter(
+            path, what="segmentation model", otherwise="HEADSHOTS_SEGMENTATION=grabcut"
+        )
         self._input = interpreter.get_input_details()[0]["index"]
         self._output = interpreter.get_output_details()[0]["index"]
         self._interpreter = interpreter

@@ -7,6 +7,7 @@ from typing import Literal
 
 import numpy as np
 
+from pipeline.checks.exposure import exposure_reference
 from pipeline.faces import Face, FaceAnalyzer
 from pipeline.faces.geometry import eye_aspect_ratio, head_pose
 from pipeline.faces.regions import (
@@ -34,8 +35,11 @@ class CheckThresholds:
     )
     sharpness_warn: float = 0.7
     sharpness_fail: float = 0.35
-    face_luma_low: float = 70.0
-    face_luma_high: float = 200.0
+    # Exposure is judged by what is light on every face whatever its skin tone: the
+    # whites of the eyes (or, behind sunglasses, the face's own highlights), never by
+    # how light the skin is.
+    exposure_low: float = 90.0  # that reference under this: too dark (about 2 stops under)
+    overexposed_share: float = 0.3  # the face's share of blown-out pixels over this: too bright
     clipped_share_max: float = 0.08
     yaw_warn: float = 25.0
     yaw_fail: float = 45.0
@@ -224,22 +228,26 @@ class PhotoChecker:
             s_status: Status = "fail"
         else:
             s_status = "warn" if sharp < t.sharpness_warn else "pass"
-        luma = round(float(gray.mean()), 1)
         clipped = round(float(((gray <= 5) | (gray >= 250)).mean()), 3)
-        if luma < t.face_luma_low:
+        reference = round(exposure_reference(pixels, face, gray), 1)
+        blown = round(float((gray >= 250).mean()), 3)
+        if reference < t.exposure_low:
             e_status: Status = "fail"
+            e_value, e_threshold = reference, t.exposure_low
             e_message = (
-                f"Your face is too dark (brightness {luma:.0f} of 255, we need "
-                f"{t.face_luma_low:.0f}). Face a window or a lamp."
+                f"The photo is too dark (the lightest parts of your face reach {reference:.0f} "
+                f"of 255, we need {t.exposure_low:.0f}). Face a window or a lamp."
             )
-        elif luma > t.face_luma_high:
+        elif blown > t.overexposed_share:
             e_status = "fail"
+            e_value, e_threshold = blown, t.overexposed_share
             e_message = (
-                f"Your face is too bright (brightness {luma:.0f} of 255, at most "
-                f"{t.face_luma_high:.0f}). Avoid direct sun or flash."
+                f"The photo is too bright: {blown:.0%} of your face is pure white (at most "
+                f"{t.overexposed_share:.0%}). Avoid direct sun or flash."
             )
         else:
             e_status, e_message = "pass", "The light on your face is good."
+            e_value, e_threshold = reference, t.exposure_low
         return [
             Check(
                 "sharpness",
@@ -251,13 +259,7 @@ class PhotoChecker:
                 else f"The photo is blurred (sharpness {sharp:.2f}, we need {t.sharpness_warn:.2f}). "
                 "Hold the camera still and tap your face to focus.",
             ),
-            Check(
-                "exposure",
-                e_status,
-                luma,
-                t.face_luma_low if luma < t.face_luma_low else t.face_luma_high,
-                e_message,
-            ),
+            Check("exposure", e_status, e_value, e_threshold, e_message),
             Check(
                 "clipping",
                 "warn" if clipped > t.clipped_share_max else "pass",

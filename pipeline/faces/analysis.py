@@ -11,11 +11,15 @@ import logging
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from pipeline.errors import ModelMissing
+from pipeline.faces.blazeface import OVERLAP, BlazeFaceDetector, overlap
+
+if TYPE_CHECKING:
+    from pipeline.faces.mesh import FaceMesh
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +111,27 @@ def normalise(vector: np.ndarray) -> np.ndarray:
     return vector / (np.linalg.norm(vector) + 1e-12)
 
 
+# Where HOG's box lies around a face, from the eyes' midpoint, in eye distances (the
+# median over the package-shipped faces): left, top, right, bottom.
+BOX_FROM_EYES = (-1.3, -0.8, 1.3, 1.6)
+# dlib's five points from the face mesh, in dlib's order: the outer and inner corner of the
+# eye on the image's right, then of the other eye, then the point below the nose.
+DLIB5_FROM_MESH = (263, 362, 33, 133, 2)
+MESH_MIN_SCORE = 0.5
+
+
+def _box_from_eyes(first: np.ndarray, second: np.ndarray) -> tuple[float, float, float, float]:
+    middle = (np.asarray(first) + np.asarray(second)) / 2.0
+    iod = max(float(np.linalg.norm(np.asarray(second) - np.asarray(first))), 1.0)
+    left, top, right, bottom = BOX_FROM_EYES
+    return (
+        float(middle[0] + left * iod),
+        float(middle[1] + top * iod),
+        float(middle[0] + right * iod),
+        float(middle[1] + bottom * iod),
+    )
+
+
 class DlibFaceAnalyzer:
     """dlib HOG detector, 5-point landmarks and the 128-d ResNet embedding."""
 
@@ -129,8 +154,16 @@ class DlibFaceAnalyzer:
         detect_max_side: int = 1024,
         small_face_max_side: int = 800,
         landmarks68: bool = False,
+        detector: BlazeFaceDetector | None = None,
+        mesh: FaceMesh | None = None,
     ) -> None:
         self.use_landmarks68 = landmarks68
+        # A first detector that finds faces of every skin tone, and the face mesh that
+        # places the landmarks of the faces only it finds (None: HOG alone).
+        if (detector is None) != (mesh is None):
+            raise ValueError("the face detector and the face mesh come together")
+        self.detector = detector
+        self.mesh = mesh
         self._landmarks68: Any = None
         # The HOG detector reports weak false hits on clothing and patterns.
         self.min_detection_score = min_detection_score
@@ -226,7 +259,43 @@ class DlibFaceAnalyzer:
                     landmarks68=points68,
                 )
             )
+        if self.detector is not None:
+            faces += self._faces_only_found_by_the_detector(pixels, faces)
         faces.sort(key=lambda f: f.area, reverse=True)
+        return faces
+
+    def _faces_only_found_by_the_detector(
+        self, pixels: np.ndarray, found: list[Face]
+    ) -> list[Face]:
+        """Faces the first detector finds and HOG missed. Their five landmarks come from
+        the face mesh (dlib's landmark model, like HOG, loses its way on faces with deep
+        skin tones), in dlib's order: two corners of each eye, the point below the nose;
+        the box is placed from the eyes as HOG would have drawn it."""
+        assert self.detector is not None and self.mesh is not None
+        faces = []
+        for detection in self.detector(pixels):
+            if any(overlap(detection.box, f.box) > OVERLAP for f in found):
+                continue
+            seed = Face(
+                box=detection.box,
+                score=detection.score,
+                landmarks=detection.keypoints[[0, 1, 2, 3, 3]],
+                scheme="arcface5",
+            )
+            mesh = self.mesh(pixels, seed)
+            if mesh.score < MESH_MIN_SCORE:
+                continue  # not a face the mesh can see: no landmarks to trust
+            points = mesh.points[list(DLIB5_FROM_MESH)]
+            box = _box_from_eyes(points[0:2].mean(axis=0), points[2:4].mean(axis=0))
+            points68 = None
+            if self._landmarks68 is not None:
+                import dlib
+
+                shape68 = self._landmarks68(pixels, dlib.rectangle(*(round(v) for v in box)))
+                points68 = np.array([(p.x, p.y) for p in shape68.parts()], dtype=np.float64)
+            faces.append(
+                Face(box=box, score=detection.score, landmarks=points, landmarks68=points68)
+            )
         return faces
 
     def embed(self, pixels: np.ndarray, face: Face) -> np.ndarray:
@@ -235,6 +304,11 @@ class DlibFaceAnalyzer:
         self._require_loaded()
         rect = dlib.rectangle(*(round(v) for v in face.box))
         with self._native:
-            shape = self._landmarks(pixels, rect)
+            if face.scheme == "dlib5":  # the face's own five points align the crop
+                shape = dlib.full_object_detection(
+                    rect, [dlib.point(round(x), round(y)) for x, y in face.landmarks]
+                )
+            else:
+                shape = self._landmarks(pixels, rect)
             descriptor = self._embedder.compute_face_descriptor(pixels, shape)
         return normalise(np.asarray(descriptor, dtype=np.float64))

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.errors import ModelMissing
+from pipeline import litert
 from pipeline.faces.analysis import Face
 
 MODEL_FILE = Path("mediapipe") / "face_landmark.tflite"
@@ -79,22 +79,9 @@ class FaceMesh:
 
     def load(self, model_dir: str | Path) -> FaceMesh:
         path = Path(model_dir) / MODEL_FILE
-        if not path.is_file():
-            raise ModelMissing(
-                f"The face landmark model {path} is missing. Install it with "
-                "`python manage.py models install mediapipe-face-landmark`, or set "
-                "HEADSHOTS_RETOUCH_LANDMARKS=five-point.",
-                code="model_missing",
-            )
-        try:
-            from ai_edge_litert.interpreter import Interpreter
-        except ImportError as exc:
-            raise ModelMissing(
-                "LiteRT is not installed; run `pip install ai-edge-litert==2.3.0`.",
-                code="model_missing",
-            ) from exc
-        interpreter = Interpreter(model_path=str(path), num_threads=1)
-        interpreter.allocate_tensors()
+        interpreter = litert.interpreter(
+            path, what="face landmark model", otherwise="HEADSHOTS_RETOUCH_LANDMARKS=five-point"
+        )
         self._input = interpreter.get_input_details()[0]["index"]
         outputs = interpreter.get_output_details()
         # The points are the output with 468 x 3 values; the other is the face score.

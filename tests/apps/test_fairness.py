@@ -68,3 +68,14 @@ def test_real_checks_and_scores_land_in_the_measured_band(finished, client):
     assert group.band in page and "too few to compare" in page
     client.force_login(c.employee_user)
     assert client.get(reverse("fairness", args=[c.org.slug])).status_code == 403
+
+
+def test_a_refused_photo_counts_in_the_band_of_its_measured_skin_tone(ready, selfies, run_jobs):
+    from tests.apps.factories import upload
+
+    upload(ready, selfies["selfie-06-blurred.jpg"])
+    run_jobs()
+    report = fairness_report(organization=ready.org)
+    refused = [g for g in report["groups"] if g.photos > g.usable]
+    assert [g.band for g in refused] != ["not measured"] and len(refused) == 1
+    assert dict(refused[0].top_failures())["sharpness"] > 0

@@ -12,7 +12,11 @@ LIMITS = {"max_bytes": 50_000_000, "max_pixels": 50_000_000}
 
 
 def test_checks_need_no_segmentation_model_and_generation_says_it_is_missing(tmp_path, selfies):
-    pipeline = HeadshotPipeline.from_config(PipelineConfig(min_usable_photos=1, model_dir=tmp_path))
+    with pytest.raises(ModelMissing, match="face_detection_full_range_sparse.tflite"):
+        HeadshotPipeline.from_config(PipelineConfig(model_dir=tmp_path))  # the default detector
+    pipeline = HeadshotPipeline.from_config(
+        PipelineConfig(min_usable_photos=1, model_dir=tmp_path, face_detector="hog")
+    )
     normalised, _ = normalise_upload(selfies["selfie-01.png"], **LIMITS)
     analysis = pipeline.check_photo(normalised)
     assert analysis.report.usable and analysis.embedding is not None

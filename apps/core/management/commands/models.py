@@ -106,8 +106,10 @@ class Command(BaseCommand):
             names |= {"insightface-buffalo_l-scrfd-10g", "insightface-buffalo_l-arcface-r50"}
         if conf["SEGMENTATION"] == "mediapipe":
             names.add("mediapipe-selfie-segmentation")
-        if conf["RETOUCH_LANDMARKS"] == "mesh":
+        if conf["RETOUCH_LANDMARKS"] == "mesh" or conf["FACE_DETECTOR"] == "mediapipe":
             names.add("mediapipe-face-landmark")
+        if conf["FACE_DETECTOR"] == "mediapipe" and conf["FACE_BACKEND"] == "dlib":
+            names.add("mediapipe-face-detection")
         if "realesrgan" in (conf["UPSCALER"], conf["PRINT_UPSCALER"]):
             names.add("realesrgan-x4plus")
         if conf["GENERATION_BACKEND"] == "diffusion":
