@@ -361,8 +361,11 @@ class StudioRenderer:
         # 6. detail: an unsharp mask at the scale of eyelashes and hair strands (never on
         # the skin just retouched), against the softness of framing and resampling.
         blurred = cv2.GaussianBlur(retouched, (0, 0), sigmaX=max(0.8, iod / 70))
-        keep_soft = np.clip(places.skin, 0.0, 1.0)[:, :, None] if strength > 0 else 0.0
-        return retouched + DETAIL_AMOUNT * (retouched - blurred) * (1.0 - keep_soft)
+        gain = DETAIL_AMOUNT * (1.0 - np.clip(places.skin, 0.0, 1.0)) if strength > 0 else None
+        detail = cv2.subtract(retouched, blurred)
+        if gain is None:
+            return cv2.scaleAdd(detail, DETAIL_AMOUNT, retouched)
+        return cv2.add(retouched, cv2.multiply(detail, cv2.merge([gain, gain, gain])))
 
 
 def measure_skin(pixels: np.ndarray, face: Face) -> np.ndarray:

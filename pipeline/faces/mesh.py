@@ -161,8 +161,20 @@ def regions(mesh: Mesh, shape: tuple[int, ...], *, feather_px: float | None = No
         bands.append(np.vstack([edge, (edge + depth * down)[::-1]]))
     under = cv2.bitwise_and(fill(bands), skin)
 
+    # blurred only round the face (the rest is zero): a full-frame blur costs many times more
+    margin = round(4 * feather) + 2
+    x0, y0 = np.floor(mesh.points.min(axis=0)).astype(int) - margin
+    x1, y1 = np.ceil(mesh.points.max(axis=0)).astype(int) + margin
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+
     def soft(mask: np.ndarray) -> np.ndarray:
-        return cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), sigmaX=feather)
+        out = np.zeros((height, width), np.float32)
+        if x1 > x0 and y1 > y0:
+            window = mask[y0:y1, x0:x1].astype(np.float32) / 255.0
+            out[y0:y1, x0:x1] = cv2.GaussianBlur(
+                window, (0, 0), sigmaX=feather, borderType=cv2.BORDER_CONSTANT
+            )
+        return out
 
     return FaceRegions(skin=soft(skin), under_eyes=soft(under), features=soft(features))
 
