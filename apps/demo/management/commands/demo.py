@@ -310,9 +310,22 @@ class Command(BaseCommand):
 
     def step_print(self) -> dict[str, Any]:
         """The picked headshot's print version, made by the worker (the card takes it)."""
-        wait_until_idle()
+        from apps.core.queue import inprocess_worker
+
+        inprocess_worker()
         headshot = self.context["chosen"]
-        headshot.refresh_from_db()
+        last = None
+        while True:  # its progress, as the pages show it
+            headshot.refresh_from_db()
+            line = (headshot.print_state, headshot.print_progress)
+            if line != last and headshot.print_state == PrintState.MAKING:
+                bar = "#" * (headshot.print_progress // 5)
+                self.stdout.write(f"      [{bar:<20}] {headshot.print_progress:3d}% print version")
+            last = line
+            if headshot.print_state not in (PrintState.QUEUED, PrintState.MAKING):
+                break
+            time.sleep(0.5)
+        wait_until_idle()
         detail: dict[str, Any] = {
             "state": headshot.print_state,
             "upscaler": headshot.print_upscaler,
