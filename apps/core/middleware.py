@@ -13,10 +13,6 @@ from django.template.loader import render_to_string
 
 logger = logging.getLogger(__name__)
 
-# The API docs page loads Swagger UI from its CDN.
-DOCS_PREFIX = "/api/docs"
-DOCS_SOURCES = "https://cdn.jsdelivr.net"
-
 
 class SecurityHeaders:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -24,13 +20,7 @@ class SecurityHeaders:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        policy = settings.HEADSHOTS_CSP
-        if request.path.startswith(DOCS_PREFIX):
-            policy = policy.replace(
-                "script-src 'self'", f"script-src 'self' 'unsafe-inline' {DOCS_SOURCES}"
-            )
-            policy = policy.replace("style-src 'self'", f"style-src 'self' {DOCS_SOURCES}")
-        response.headers.setdefault("Content-Security-Policy", policy)
+        response.headers.setdefault("Content-Security-Policy", settings.HEADSHOTS_CSP)
         response.headers.setdefault(
             "Permissions-Policy", "camera=(self), microphone=(), geolocation=(), payment=()"
         )

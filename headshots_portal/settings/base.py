@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here: no CDN, works offline
     "django_dramatiq",
     "apps.core",
     "apps.organizations",
@@ -200,6 +201,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Headshots portal API",
     "DESCRIPTION": "Brand presets, employees, selfies, generation jobs, headshots and publications.",
     "VERSION": "1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 LOGGING = {

@@ -164,3 +164,26 @@ def _wait_until(check, timeout_s: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("the page did not get there in time")
         time.sleep(0.1)
+
+
+def test_the_api_docs_page_works_offline_under_the_portals_own_policy(
+    browser_page, live_server, db
+):
+    """Swagger UI comes from the portal itself: no other host is asked for anything, and
+    the Content Security Policy blocks nothing on the page."""
+    page = browser_page
+    refused: list[str] = []
+    elsewhere: list[str] = []
+    page.on(
+        "console",
+        lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    page.on(
+        "request",
+        lambda r: elsewhere.append(r.url) if not r.url.startswith(live_server.url) else None,
+    )
+    page.goto(f"{live_server.url}/api/docs/")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Headshots portal API" in page.inner_text(".swagger-ui .info .title")
+    shot(page, "api-docs")
+    assert refused == [] and elsewhere == []
