@@ -20,8 +20,8 @@ class PipelineConfig:
     upscaler: str = "lanczos"  # or "realesrgan": enlarging small selfies in the studio
     print_upscaler: str = "realesrgan"  # or "lanczos": the picked headshot's print version
     retouch_landmarks: str = "mesh"  # or "five-point"
-    # "mediapipe": MediaPipe's face detector first (every skin tone), HOG for the faces it
-    # alone finds; "hog": dlib's HOG detector alone
+    # "mediapipe": dlib's HOG detector and MediaPipe's (every skin tone), HOG's faces kept
+    # and the faces only MediaPipe finds added; "hog": dlib's HOG detector alone
     face_detector: str = "mediapipe"
     landmarks68: bool = False
     insightface_pack: str = "buffalo_l"

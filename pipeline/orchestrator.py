@@ -72,7 +72,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-def first_detector(config: PipelineConfig) -> dict[str, Any]:
+def mediapipe_detector(config: PipelineConfig) -> dict[str, Any]:
     """The detector that finds faces of every skin tone, with the mesh that places its
     faces' landmarks (HEADSHOTS_FACE_DETECTOR=mediapipe); nothing for HOG alone."""
     if config.face_detector != "mediapipe":
@@ -135,7 +135,7 @@ class HeadshotPipeline:
             analyzer = InsightFaceAnalyzer(pack=config.insightface_pack).load(config.model_dir)
         else:
             analyzer = DlibFaceAnalyzer(
-                landmarks68=config.landmarks68, **first_detector(config)
+                landmarks68=config.landmarks68, **mediapipe_detector(config)
             ).load(None)
         return cls(analyzer, config)
 

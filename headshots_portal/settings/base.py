@@ -267,8 +267,8 @@ HEADSHOTS: dict[str, Any] = {
     "PRINT_UPSCALER": env_choice(
         "HEADSHOTS_PRINT_UPSCALER", "realesrgan", {"lanczos", "realesrgan"}
     ),
-    # How faces are found (dlib face backend): MediaPipe's detector first, which finds
-    # faces of every skin tone, then dlib's HOG for faces it alone finds ("mediapipe",
+    # How faces are found (dlib face backend): dlib's HOG detector and MediaPipe's, which
+    # finds faces of every skin tone, the faces only MediaPipe finds added ("mediapipe",
     # models from `manage.py models install`); or HOG alone ("hog", no model; it misses
     # faces with deep skin tones).
     "FACE_DETECTOR": env_choice("HEADSHOTS_FACE_DETECTOR", "mediapipe", {"mediapipe", "hog"}),

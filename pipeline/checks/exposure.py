@@ -16,16 +16,26 @@ def exposure_reference(pixels: np.ndarray, face: Face, face_gray: np.ndarray) ->
     are lighter, as behind sunglasses."""
     import cv2
 
-    gray = cv2.cvtColor(pixels, cv2.COLOR_RGB2GRAY)
+    corners = eye_corners(face)
+    # only the eyes' surroundings are read (the photo itself may be 2048 px wide)
+    points = np.array([p for pair in corners for p in pair])
+    reach = max(float(np.linalg.norm(a - b)) for a, b in corners) + 2.0
+    rows, columns = pixels.shape[:2]
+    x0, y0 = (max(0, int(v)) for v in points.min(axis=0) - reach)
+    x1 = min(columns, int(points[:, 0].max() + reach) + 1)
+    y1 = min(rows, int(points[:, 1].max() + reach) + 1)
+    highlights = 0.85 * float(np.percentile(face_gray, 98)) if face_gray.size else 0.0
+    if x1 <= x0 or y1 <= y0:  # the eyes lie outside the photo
+        return highlights
+    gray = cv2.cvtColor(np.ascontiguousarray(pixels[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
     eyes = np.zeros(gray.shape, np.uint8)
-    for first, second in eye_corners(face):
+    for first, second in corners:
         width = float(np.linalg.norm(second - first))
-        middle = (first + second) / 2.0
+        middle = (first + second) / 2.0 - (x0, y0)
         angle = float(np.degrees(np.arctan2(second[1] - first[1], second[0] - first[0])))
         axes = (max(1, round(width * 0.5)), max(1, round(width * 0.18)))
         cv2.ellipse(eyes, (round(middle[0]), round(middle[1])), axes, angle, 0, 360, 1, -1)
     whites = float(np.percentile(gray[eyes > 0], 90)) if eyes.any() else 0.0
-    highlights = 0.85 * float(np.percentile(face_gray, 98)) if face_gray.size else 0.0
     return max(whites, highlights)
 
 

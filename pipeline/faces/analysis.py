@@ -158,7 +158,7 @@ class DlibFaceAnalyzer:
         mesh: FaceMesh | None = None,
     ) -> None:
         self.use_landmarks68 = landmarks68
-        # A first detector that finds faces of every skin tone, and the face mesh that
+        # A detector that finds faces of every skin tone, and the face mesh that
         # places the landmarks of the faces only it finds (None: HOG alone).
         if (detector is None) != (mesh is None):
             raise ValueError("the face detector and the face mesh come together")
@@ -267,7 +267,7 @@ class DlibFaceAnalyzer:
     def _faces_only_found_by_the_detector(
         self, pixels: np.ndarray, found: list[Face]
     ) -> list[Face]:
-        """Faces the first detector finds and HOG missed. Their five landmarks come from
+        """Faces the MediaPipe detector finds and HOG missed. Their five landmarks come from
         the face mesh (dlib's landmark model, like HOG, loses its way on faces with deep
         skin tones), in dlib's order: two corners of each eye, the point below the nose;
         the box is placed from the eyes as HOG would have drawn it."""

@@ -2,8 +2,9 @@
 
 dlib's HOG detector, trained on edges of light faces, misses faces with deep skin tones
 in good light (measured on the skin-tone ladder: no face found from Monk level 8 on).
-This detector finds them; the face backend runs it first and keeps HOG for the faces it
-alone finds (small faces in group photos). The .tflite file is taken from the mediapipe
+This detector finds them; the face backend runs both, keeps HOG's faces as they are and
+adds the faces only this detector finds (HOG still finds the small faces of group photos
+this one misses). The .tflite file is taken from the mediapipe
 wheel by `manage.py models install` and runs with LiteRT.
 """
 

@@ -137,10 +137,7 @@ def regions(mesh: Mesh, shape: tuple[int, ...], *, feather_px: float | None = No
     feather = feather_px if feather_px is not None else max(1.0, iod / 25.0)
 
     def fill(outlines: list[np.ndarray]) -> np.ndarray:
-        mask = np.zeros((height, width), np.uint8)
-        for outline in outlines:
-            cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255)
-        return mask
+        return filled(outlines, (height, width)) * np.uint8(255)
 
     features = fill(
         [mesh.outline(o) for o in (RIGHT_EYE, LEFT_EYE, RIGHT_BROW, LEFT_BROW, LIPS, NOSTRILS)]
@@ -177,6 +174,16 @@ def regions(mesh: Mesh, shape: tuple[int, ...], *, feather_px: float | None = No
         return out
 
     return FaceRegions(skin=soft(skin), under_eyes=soft(under), features=soft(features))
+
+
+def filled(outlines: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    """A uint8 mask (0 or 1) with each closed outline (N x 2 image points) filled."""
+    import cv2
+
+    mask = np.zeros(shape, np.uint8)
+    for outline in outlines:
+        cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 1)
+    return mask
 
 
 def _down(mesh: Mesh) -> np.ndarray:

@@ -14,7 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.faces.mesh import FACE_OVAL, LEFT_BROW, LEFT_EYE, LIPS, RIGHT_BROW, RIGHT_EYE, Mesh
+from pipeline.faces.mesh import (
+    FACE_OVAL,
+    LEFT_BROW,
+    LEFT_EYE,
+    LIPS,
+    RIGHT_BROW,
+    RIGHT_EYE,
+    Mesh,
+    filled,
+)
 
 # The ten Monk Skin Tone swatches (Google's published sRGB values), lightest first.
 MONK = (
@@ -66,10 +75,7 @@ def skin_mask(pixels: np.ndarray, mesh: Mesh, person: np.ndarray | None = None) 
     height, width = pixels.shape[:2]
 
     def fill(outlines: tuple[tuple[int, ...], ...]) -> np.ndarray:
-        mask = np.zeros((height, width), np.uint8)
-        for outline in outlines:
-            cv2.fillPoly(mask, [np.round(mesh.outline(outline)).astype(np.int32)], 1)
-        return mask.astype(bool)
+        return filled([mesh.outline(o) for o in outlines], (height, width)).astype(bool)
 
     kept = fill((RIGHT_EYE, LEFT_EYE, RIGHT_BROW, LEFT_BROW, LIPS))
     face = fill((FACE_OVAL,)) & ~kept

@@ -63,7 +63,7 @@ def test_every_skin_tone_is_found_with_its_eyes_in_place(portrait, finder, analy
         found_left, found_right = faces[0].eye_centres()
         assert np.linalg.norm(found_left - left) < 0.1 * iod, f"level {rung.level}"
         assert np.linalg.norm(found_right - right) < 0.1 * iod, f"level {rung.level}"
-    # what the first detector is for: HOG alone loses the deepest tones
+    # what the MediaPipe detector is for: HOG alone loses the deepest tones
     assert [r.level for r in rungs if not analyzer.detect(r.pixels)] != []
 
 
@@ -103,7 +103,7 @@ def test_the_studio_keeps_every_skin_tone_as_it_is(portrait, finder, segmenter, 
 
 
 def test_landmarks_from_the_mesh_embed_a_face_as_dlibs_own_do(group, analyzer, mesh):
-    """A face only the first detector finds gets its five points from the mesh: the same
+    """A face only the MediaPipe detector finds gets its five points from the mesh: the same
     person must embed the same whichever path found them (the identity gate compares)."""
     from pipeline.faces import Face
     from pipeline.faces.analysis import DLIB5_FROM_MESH

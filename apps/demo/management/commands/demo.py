@@ -280,12 +280,15 @@ class Command(BaseCommand):
             job.refresh_from_db()
             line = (job.progress, job.stage)
             if line != last:
-                bar = "#" * (job.progress // 5)
-                self.stdout.write(f"      [{bar:<20}] {job.progress:3d}% {job.stage}")
+                self.progress_line(job.progress, job.stage)
                 last = line
             if job.status not in (JobStatus.QUEUED, JobStatus.RUNNING):
                 return
             time.sleep(0.2)
+
+    def progress_line(self, percent: int, stage: str) -> None:
+        bar = "#" * (percent // 5)
+        self.stdout.write(f"      [{bar:<20}] {percent:3d}% {stage}")
 
     def step_pick(self) -> dict[str, Any]:
         org, job = self.context["org"], self.context["job"]
@@ -319,8 +322,7 @@ class Command(BaseCommand):
             headshot.refresh_from_db()
             line = (headshot.print_state, headshot.print_progress)
             if line != last and headshot.print_state == PrintState.MAKING:
-                bar = "#" * (headshot.print_progress // 5)
-                self.stdout.write(f"      [{bar:<20}] {headshot.print_progress:3d}% print version")
+                self.progress_line(headshot.print_progress, "print version")
             last = line
             if headshot.print_state not in (PrintState.QUEUED, PrintState.MAKING):
                 break
