@@ -48,6 +48,7 @@ def main() -> None:
             "face_found": found is not None,
             "usable": report.usable,
             "refused_by": [c.code for c in report.checks if c.status == "fail"],
+            "warned_by": [c.code for c in report.checks if c.status == "warn"],
         }
         if found is not None:
             exposure = next(c for c in report.checks if c.code == "exposure")
@@ -76,6 +77,7 @@ def main() -> None:
                     "render_delta_l": None
                     if after is None
                     else round(float(after[0] - before[0]), 1),
+                    "headshot_offered": not rendered.problem,
                 }
             )
         rows.append(row)
@@ -85,10 +87,12 @@ def main() -> None:
         "HOG alone finds the face",
         "found",
         "usable",
+        "warnings",
         "exposure reference",
         "identity to the untouched portrait",
         "headshot to its selfie",
         "render ΔE / ΔL*",
+        "headshot offered",
     ]
     print("| " + " | ".join(columns) + " |")
     print("|" + " --- |" * len(columns))
@@ -96,9 +100,11 @@ def main() -> None:
         print(
             f"| {row['level']} | {'yes' if row['hog_finds_the_face'] else 'no'} | "
             f"{'yes' if row['face_found'] else 'no'} | {'yes' if row['usable'] else 'no'} | "
+            f"{', '.join(row['warned_by']) or 'none'} | "  # type: ignore[arg-type]
             f"{row.get('exposure_reference', '')} | {row.get('identity_to_original', '')} | "
             f"{row.get('render_identity', '')} | "
-            f"{row.get('render_delta_e', '')} / {row.get('render_delta_l', '')} |"
+            f"{row.get('render_delta_e', '')} / {row.get('render_delta_l', '')} | "
+            f"{'yes' if row.get('headshot_offered') else 'no'} |"
         )
 
 

@@ -74,8 +74,23 @@ class PrintVersion:
     seconds: float
 
 
+# What makes a usable selfie a poor source: a blink, mid-speech, something in front of the
+# face, somebody else in it, no room for the shoulders. A selfie with any of them comes
+# after every selfie without.
+SOURCE_FLAWS = (
+    "eyes_closed",
+    "mouth_open",
+    "face_covered",
+    "multiple_faces",
+    "shoulders_in_frame",
+)
+
+
 def selfie_quality(report: PhotoReport) -> float:
+    """How good a source for a headshot: sharpness times face size (0..1), less one for
+    each flaw a person would not want shown (so flawless selfies always come first)."""
     values = {c.code: c.value for c in report.checks}
     sharp = float(values.get("sharpness") or 0.0)
     size = float(values.get("face_size") or 0.0)
-    return sharp * min(1.0, size / 300.0)
+    flaws = sum(1 for c in report.checks if c.code in SOURCE_FLAWS and c.status != "pass")
+    return sharp * min(1.0, size / 300.0) - flaws

@@ -65,6 +65,33 @@ def analyzer():
     return DlibFaceAnalyzer().load()
 
 
+@pytest.fixture(scope="session")
+def mesh(installed_models: Path):
+    from pipeline.faces.mesh import FaceMesh
+
+    return FaceMesh().load(installed_models)
+
+
+@pytest.fixture(scope="session")
+def finder(installed_models: Path, mesh):
+    """The face backend as the portal runs it: MediaPipe's detector and HOG, the mesh
+    placing the landmarks of the faces only MediaPipe finds."""
+    from pipeline.faces import DlibFaceAnalyzer
+    from pipeline.faces.blazeface import BlazeFaceDetector
+
+    return DlibFaceAnalyzer(detector=BlazeFaceDetector().load(installed_models), mesh=mesh).load()
+
+
+@pytest.fixture(scope="session")
+def corpus(samples_dir: Path):
+    """A real photo of the corpus (pipeline/tools/samples.py, licence per file) as RGB."""
+
+    def load(name: str) -> np.ndarray:
+        return np.asarray(Image.open(samples.corpus_photo(samples_dir, name)).convert("RGB"))
+
+    return load
+
+
 def to_jpeg(pixels: np.ndarray, **options: object) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(pixels).save(buffer, "JPEG", quality=92, **options)

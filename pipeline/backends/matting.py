@@ -71,8 +71,11 @@ def gray_guided_filter(
     return _box(a, radius) * guide + _box(b, radius)
 
 
-def refine(pixels: np.ndarray, coarse: np.ndarray) -> np.ndarray:
-    """An alpha matte (0..1) that follows the photo's edges, from a coarse mask."""
+def refine(pixels: np.ndarray, coarse: np.ndarray, *, reach: float | None = None) -> np.ndarray:
+    """An alpha matte (0..1) that follows the photo's edges, from a coarse mask. Nothing
+    farther than ``reach`` pixels (default: 2% of the width) from the coarse person is kept:
+    beside a bright background the filter can spread a faint cloud of "person" into it,
+    which shows as a light glow round the hair."""
     import cv2
 
     height, width = coarse.shape
@@ -89,7 +92,13 @@ def refine(pixels: np.ndarray, coarse: np.ndarray) -> np.ndarray:
     wide = np.clip((wide - 0.25) / 0.5, 0.0, 1.0)
     gray = cv2.cvtColor(guide, cv2.COLOR_RGB2GRAY)
     fine = gray_guided_filter(gray, wide, radius=max(2, width // 400), eps=1e-4)
-    return np.clip(fine, 0.0, 1.0).astype(np.float32)
+    grow = max(1, round(reach if reach is not None else width * 0.02))
+    grown = cv2.dilate(
+        (coarse > 0.5).astype(np.uint8),
+        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1)),
+    )
+    near = cv2.blur(grown.astype(np.float32), (grow, grow))  # a soft limit, not a hard line
+    return np.clip(fine * near, 0.0, 1.0).astype(np.float32)
 
 
 def clips_the_head(alpha: np.ndarray, eyes: tuple[np.ndarray, np.ndarray]) -> bool:
@@ -113,3 +122,36 @@ def clips_the_head(alpha: np.ndarray, eyes: tuple[np.ndarray, np.ndarray]) -> bo
         if float(alpha[yi - reach : yi + reach + 1, xi - reach : xi + reach + 1].mean()) < 0.5:
             return True
     return False
+
+
+def unmix(pixels: np.ndarray, alpha: np.ndarray, *, sigma: float) -> np.ndarray:
+    """The matte's soft edge checked against the photo's colours: each edge pixel is a mix
+    of the person's nearby colour F and the background's nearby colour B, so its share of
+    person is its colour's position on the line from B to F. Where the matte says more
+    than the colours do (a faint cloud of "person" over a bright background, seen as a
+    glow round the hair), the colours win; where F and B look alike they cannot tell,
+    and the matte stays."""
+    import cv2
+
+    image = pixels.astype(np.float32)
+    solid = (alpha > 0.95).astype(np.float32)
+    clear = (alpha < 0.05).astype(np.float32)
+
+    def local_mean(weight: np.ndarray) -> np.ndarray:
+        total = cv2.GaussianBlur(weight, (0, 0), sigmaX=sigma) + 1e-4
+        return (
+            cv2.GaussianBlur(image * weight[:, :, None], (0, 0), sigmaX=sigma) / total[:, :, None]
+        )
+
+    edge = (alpha > 0.0) & (alpha < 0.95)
+    if not edge.any():
+        return alpha
+    person, background = local_mean(solid), local_mean(clear)
+    line = person - background
+    length = (line * line).sum(axis=2)
+    share = ((image - background) * line).sum(axis=2) / np.maximum(length, 1e-3)
+    # colours 40 levels apart or more tell person from background; fewer, the matte stays
+    trusted = np.clip((np.sqrt(length) - 25.0) / 15.0, 0.0, 1.0)
+    from_colour = np.clip(share, 0.0, 1.0)
+    limit = alpha * (1.0 - trusted) + np.minimum(alpha, from_colour) * trusted
+    return np.where(edge, limit, alpha).astype(np.float32)

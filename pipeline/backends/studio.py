@@ -5,6 +5,7 @@ makes)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,8 +19,8 @@ from pipeline.backends.base import (
 )
 from pipeline.backends.framing import source_region
 from pipeline.backends.segmentation import SelfieSegmenter
-from pipeline.backends.studio_looks import plan
-from pipeline.backends.studio_renderer import StudioRenderer
+from pipeline.backends.studio_looks import Look, plan, tighter_framings
+from pipeline.backends.studio_renderer import Prepared, Rendered, StudioRenderer
 from pipeline.backends.upscale import PRINT_DETAIL_LIMIT, PRINT_SCALE, RealESRGANUpscaler
 from pipeline.content_credentials import ContentCredentials
 from pipeline.faces.mesh import FaceMesh
@@ -49,8 +50,11 @@ class StudioBackend:
 
     def __call__(self, request: GenerationRequest, report: Progress) -> GenerationResult:
         preset = request.preset
-        # The best few selfies (the request has them best first), each prepared once.
-        sources = request.selfies[:MAX_SOURCES]
+        # The best few selfies (the request has them best first), each prepared once; those
+        # a person would not want to be shown from (a blink, mid-speech, something in front
+        # of the face: a negative quality) only when there is nothing else.
+        clean = [selfie for selfie in request.selfies if selfie.quality >= 0]
+        sources = (clean or request.selfies)[:MAX_SOURCES]
         upscaler_name = self.upscaler.name if self.upscaler is not None else "lanczos"
         renderer = StudioRenderer(preset, segmenter=self.segmenter, mesh=self.mesh)
         enlarged_by = 1.0 if self.upscaler is None else 4.0
@@ -75,9 +79,9 @@ class StudioBackend:
             report(10 + round(20 * (index + 1) / len(sources)), "preparing selfies")
         candidates: list[Candidate] = []
         for index, look in enumerate(looks):
-            selfie = sources[index % len(sources)]
             seed = request.base_seed + index
-            rendered = renderer.render(prepared[index % len(sources)], seed=seed, look=look)
+            rendered, which = _render_look(renderer, prepared, index, seed, look)
+            selfie = sources[which]
             # output pixels per pixel the camera took: above the limit at print size, the
             # print's fine detail would be made up
             source_scale = rendered.source_scale / enlarged_by
@@ -100,6 +104,7 @@ class StudioBackend:
                         "retouch": rendered.retouch,
                         "source_scale": round(source_scale, 3),
                         "print_soft": source_scale * PRINT_SCALE > PRINT_DETAIL_LIMIT,
+                        "soundness": rendered.measures,
                     },
                 )
             )
@@ -123,6 +128,26 @@ class StudioBackend:
         return Selfie(
             key=selfie.key, pixels=self.upscaler(crop), face=moved, quality=selfie.quality
         )
+
+
+def _render_look(
+    renderer: StudioRenderer, prepared: list[Prepared], index: int, seed: int, look: Look
+) -> tuple[Rendered, int]:
+    """The look from the selfie whose turn it is or, where that one cannot give it (its
+    edge shows in this framing, a neighbour stands beside...), from the next one that can;
+    where none can, the look framed tighter (the same light and backdrop, so the candidate
+    still differs from the others); when nothing works, the first try, its problem with it
+    (never offered)."""
+    turns = [(index + turn) % len(prepared) for turn in range(len(prepared))]
+    # selfies that cannot give any look (a head cut by the photo's edge) are not tried
+    usable = [t for t in turns if not prepared[t].problem]
+    for framing in tighter_framings(look.framing):
+        framed = replace(look, framing=framing)
+        for which in usable:
+            rendered = renderer.render(prepared[which], seed=seed, look=framed)
+            if not rendered.problem:
+                return rendered, which
+    return renderer.render(prepared[turns[0]], seed=seed, look=look), turns[0]
 
 
 PREVIEW_WIDTH = 360

@@ -13,10 +13,12 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from pipeline.presets import BrandPreset
+from pipeline.errors import PipelineError
+from pipeline.presets import BrandPreset, shipped_presets_dir
 
 FRAMINGS = {"close-up": 1.15, "head and shoulders": 1.0, "chest-up": 0.84}
 
@@ -33,6 +35,13 @@ class Look:
 
     def as_dict(self) -> dict[str, str]:
         return {"framing": self.framing, "light": self.light, "backdrop": self.backdrop}
+
+
+def tighter_framings(framing: str) -> list[str]:
+    """This framing, then each tighter one, widest first: what a selfie that cannot fill a
+    wide framing (its edge would show) can still give."""
+    zoom = FRAMINGS[framing]
+    return sorted((f for f, z in FRAMINGS.items() if z >= zoom), key=FRAMINGS.__getitem__)
 
 
 def light_setups(preset: BrandPreset) -> list[str]:
@@ -162,3 +171,67 @@ def dither(width: int, height: int, rng: np.random.Generator) -> np.ndarray:
     field = _dither_field(width, height)
     dx, dy = int(rng.integers(0, 64)), int(rng.integers(0, 64))
     return field[dy : dy + height, dx : dx + width]
+
+
+def hex_to_rgb(color: str) -> np.ndarray:
+    return np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
+
+
+def kelvin_to_rgb(kelvin: float) -> np.ndarray:
+    """Approximate white-point colour of a black body (Tanner Helland's fit), 0..1."""
+    t = kelvin / 100.0
+    red = 255.0 if t <= 66 else 329.698727446 * (t - 60) ** -0.1332047592
+    green = (
+        99.4708025861 * math.log(t) - 161.1195681661
+        if t <= 66
+        else 288.1221695283 * (t - 60) ** -0.0755148492
+    )
+    if t >= 66:
+        blue = 255.0
+    elif t <= 19:
+        blue = 0.0
+    else:
+        blue = 138.5177312231 * math.log(t - 10) - 305.0447927307
+    return np.clip(np.array([red, green, blue], dtype=np.float32), 0, 255) / 255.0
+
+
+def preset_backdrop(
+    preset: BrandPreset, width: int, height: int, *, presets_dir: Path | None = None
+) -> np.ndarray:
+    """The preset's own backdrop at this size (read-only: every look of a job shares it)."""
+    import cv2
+
+    spec = preset.backdrop
+    colors = [hex_to_rgb(c) for c in spec.colors]
+    if spec.kind == "solid":
+        canvas = np.broadcast_to(colors[0], (height, width, 3)).astype(np.float32)
+    elif spec.kind == "gradient":
+        t = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+        canvas = np.broadcast_to(colors[0] * (1 - t) + colors[1] * t, (height, width, 3)).astype(
+            np.float32
+        )
+    elif spec.kind == "vignette":
+        ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+        r = np.hypot(
+            (xs - width / 2) / (width / 2), (ys - height * 0.4) / (height / 2)
+        ) / math.sqrt(2)
+        t = np.clip(r, 0, 1)[:, :, None] ** 1.5
+        canvas = colors[0] * (1 - t) + colors[1] * t
+    else:
+        base = presets_dir or shipped_presets_dir()
+        image_path = (base / str(spec.image)).resolve()
+        if not image_path.is_relative_to(base.resolve()):
+            raise ValueError("backdrop image must live inside the presets directory")
+        loaded = cv2.imread(str(image_path))
+        if loaded is None:
+            raise PipelineError(
+                f"The preset's backdrop image {spec.image} cannot be read; check the preset.",
+                code="backdrop_missing",
+            )
+        picture = cv2.cvtColor(loaded, cv2.COLOR_BGR2RGB)
+        canvas = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA).astype(
+            np.float32
+        )
+    canvas = np.ascontiguousarray(canvas, dtype=np.float32)
+    canvas.flags.writeable = False  # shared between renders
+    return canvas

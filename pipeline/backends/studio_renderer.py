@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,21 +24,30 @@ from pipeline.backends.framing import (
     target_geometry,
 )
 from pipeline.backends.grabcut import grabcut_mask
-from pipeline.backends.matting import clips_the_head, refine
+from pipeline.backends.matting import clips_the_head, refine, unmix
 from pipeline.backends.retouch import five_point_regions, retouch
 from pipeline.backends.segmentation import SelfieSegmenter
+from pipeline.backends.soundness import (
+    VISIBLE_TOUCH,
+    candidate_measures,
+    candidate_problem,
+    head_outside,
+    one_person,
+)
 from pipeline.backends.studio_looks import (
+    FRAMINGS,
     Look,
     backdrop_canvas,
     dither,
+    kelvin_to_rgb,
     light_gain,
     light_setups,
+    preset_backdrop,
 )
 from pipeline.color import white_balanced
-from pipeline.errors import PipelineError
 from pipeline.faces import Face
 from pipeline.faces.mesh import FaceMesh, FaceRegions, regions
-from pipeline.presets import BrandPreset, OutputSize, shipped_presets_dir
+from pipeline.presets import BrandPreset, OutputSize
 from pipeline.provenance import COMPOSITE_SYNTHETIC
 
 
@@ -53,14 +61,17 @@ class Rendered:
     look: Look = field(default_factory=Look)
     retouch: str = ""  # the landmarks the skin was found with: the mesh's name or five-point
     source_scale: float = 1.0  # output pixels per pixel of the selfie
+    measures: dict[str, float] = field(default_factory=dict)  # pipeline.backends.soundness
 
 
 @dataclass(frozen=True)
 class Prepared:
-    """A selfie ready for every look: on a canvas CANVAS_MARGIN times the output's size."""
+    """A selfie ready for every look: on a canvas round the output with room for the widest
+    framing (``canvas_margin``)."""
 
     person: np.ndarray  # float32 RGB, balanced, graded, retouched, edge colours cleaned
     alpha: np.ndarray  # float32 0..1, the matte
+    valid: np.ndarray  # float32 0..1, where the canvas holds the selfie's own pixels
     eyes: tuple[np.ndarray, np.ndarray]  # eye centres on the canvas
     segmentation: str
     problem: str = ""
@@ -68,34 +79,12 @@ class Prepared:
     scale: float = 1.0  # canvas pixels per pixel of the selfie
 
 
-# The canvas a selfie is prepared on, around the output: room for the widest framing.
-CANVAS_MARGIN = 1.25
+# A candidate's crop varies by this share either way (never two exactly alike).
+CROP_JITTER = 0.03
 # Strength of the unsharp mask that restores fine detail after framing and resampling.
 DETAIL_AMOUNT = 0.5
 # The mesh's confidence below which its skin is not trusted (a turned or covered face).
 MESH_MIN_SCORE = 0.5
-
-
-def hex_to_rgb(color: str) -> np.ndarray:
-    return np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)], dtype=np.float32)
-
-
-def kelvin_to_rgb(kelvin: float) -> np.ndarray:
-    """Approximate white-point colour of a black body (Tanner Helland's fit), 0..1."""
-    t = kelvin / 100.0
-    red = 255.0 if t <= 66 else 329.698727446 * (t - 60) ** -0.1332047592
-    green = (
-        99.4708025861 * math.log(t) - 161.1195681661
-        if t <= 66
-        else 288.1221695283 * (t - 60) ** -0.0755148492
-    )
-    if t >= 66:
-        blue = 255.0
-    elif t <= 19:
-        blue = 0.0
-    else:
-        blue = 138.5177312231 * math.log(t - 10) - 305.0447927307
-    return np.clip(np.array([red, green, blue], dtype=np.float32), 0, 255) / 255.0
 
 
 class StudioRenderer:
@@ -152,8 +141,8 @@ class StudioRenderer:
         out = self.preset.primary_output
         canvas_out = OutputSize(
             name="canvas",
-            width=round(out.width * CANVAS_MARGIN),
-            height=round(out.height * CANVAS_MARGIN),
+            width=round(out.width * canvas_margin(self.preset)),
+            height=round(out.height * canvas_margin(self.preset)),
         )
         shift = np.array([(canvas_out.width - out.width) / 2, (canvas_out.height - out.height) / 2])
         # 0. neutral light first (the preset's colour temperature is graded later)
@@ -168,10 +157,19 @@ class StudioRenderer:
             coarse, method = self._segment_with_model(framed, valid), self.segmenter.name
         else:
             coarse, method = grabcut_mask(framed, valid, geometry)
-        alpha = np.clip(refine(framed, coarse) * valid, 0.0, 1.0)
-        problem = (
-            "the cut-out clips the top of the head" if clips_the_head(alpha, (left, right)) else ""
-        )
+        # the person of this face alone: other people's parts are not theirs
+        coarse, touch = one_person(coarse, (left, right))
+        iod = float(np.linalg.norm(right - left))
+        alpha = unmix(framed, refine(framed, coarse, reach=0.15 * iod), sigma=max(2.0, iod * 0.1))
+        alpha = np.clip(alpha * valid, 0.0, 1.0)
+        if head_outside(valid.shape, (left, right), valid) > 0:
+            problem = "the photo's edge cuts through the head"
+        elif touch > VISIBLE_TOUCH:
+            problem = "somebody beside the person touches their outline"
+        elif clips_the_head(alpha, (left, right)):
+            problem = "the cut-out clips the top of the head"
+        else:
+            problem = ""
         person = _decontaminate(framed.astype(np.float32), alpha, out)
         if skin_target is not None:
             person = _match_skin(
@@ -179,11 +177,11 @@ class StudioRenderer:
             )
         # 4. grade the person only (the backdrop keeps the preset's colours); 5. retouch
         places, retouch_method = self._face_regions(framed, face, matrix, geometry)
-        iod = float(np.linalg.norm(right - left))
         person = self._retouch(self._grade(person), places, iod)
         return Prepared(
             person=person,
             alpha=alpha,
+            valid=valid,
             eyes=(left, right),
             segmentation=method,
             problem=problem,
@@ -197,7 +195,7 @@ class StudioRenderer:
 
         look = look or Look(light=light_setups(self.preset)[0])
         rng = np.random.default_rng(seed)
-        jitter = float(rng.uniform(-0.03, 0.03))
+        jitter = float(rng.uniform(-CROP_JITTER, CROP_JITTER))
         light_strength = float(rng.uniform(0.75, 1.0))
         out = self.preset.primary_output
         size = (out.width, out.height)
@@ -213,6 +211,7 @@ class StudioRenderer:
         )
         alpha = cv2.warpAffine(prepared.alpha, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
         alpha = np.clip(alpha, 0.0, 1.0)
+        valid = cv2.warpAffine(prepared.valid, matrix, size, flags=cv2.INTER_LINEAR, borderValue=0)
         left, right = (matrix @ np.array([e[0], e[1], 1.0]) for e in prepared.eyes)
         # 4. the look's light on the person
         gain = light_gain(look.light, self.preset, alpha.shape, (left, right), light_strength)
@@ -227,15 +226,17 @@ class StudioRenderer:
         a = alpha[:, :, None]
         composite = person * a + backdrop * (1.0 - a)
         result = np.clip(composite + 0.5, 0, 255).astype(np.uint8)
+        measures = candidate_measures(result, alpha, valid, backdrop, (left, right))
         return Rendered(
             pixels=result,
             segmentation=prepared.segmentation,
             crop_jitter=jitter,
             light_strength=light_strength,
-            problem=prepared.problem,
+            problem=prepared.problem or candidate_problem(measures),
             look=look,
             retouch=prepared.retouch,
             source_scale=prepared.scale * zoom,
+            measures=measures,
         )
 
     # -- 1. framing -----------------------------------------------------------------------------
@@ -268,18 +269,11 @@ class StudioRenderer:
 
     # -- 2. segmentation ------------------------------------------------------------------------
     def _segment_with_model(self, framed: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        import cv2
 
         assert self.segmenter is not None
         probability = self.segmenter(framed)
-        # Sharpen the model's soft edge into a narrow transition, then keep the person only.
+        # Sharpen the model's soft edge into a narrow transition.
         alpha = np.clip((probability - 0.3) / 0.4, 0.0, 1.0)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats((alpha > 0.5).astype(np.uint8))
-        if count > 2:
-            largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
-            alpha = alpha * cv2.dilate(
-                (labels == largest).astype(np.float32), np.ones((5, 5), np.uint8)
-            )
         return np.clip(alpha * valid, 0.0, 1.0).astype(np.float32)
 
     # -- 3. backdrop ----------------------------------------------------------------------------
@@ -287,46 +281,10 @@ class StudioRenderer:
         """The preset's own backdrop (kept once per size: every look of a job shares it)."""
         key = (width, height)
         if key not in self._backdrops:
-            self._backdrops[key] = self._draw_backdrop(width, height)
-        return self._backdrops[key]
-
-    def _draw_backdrop(self, width: int, height: int) -> np.ndarray:
-        import cv2
-
-        spec = self.preset.backdrop
-        colors = [hex_to_rgb(c) for c in spec.colors]
-        if spec.kind == "solid":
-            canvas = np.broadcast_to(colors[0], (height, width, 3)).astype(np.float32)
-        elif spec.kind == "gradient":
-            t = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
-            canvas = np.broadcast_to(
-                colors[0] * (1 - t) + colors[1] * t, (height, width, 3)
-            ).astype(np.float32)
-        elif spec.kind == "vignette":
-            ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
-            r = np.hypot(
-                (xs - width / 2) / (width / 2), (ys - height * 0.4) / (height / 2)
-            ) / math.sqrt(2)
-            t = np.clip(r, 0, 1)[:, :, None] ** 1.5
-            canvas = colors[0] * (1 - t) + colors[1] * t
-        else:
-            base = self.presets_dir or shipped_presets_dir()
-            image_path = (base / str(spec.image)).resolve()
-            if not image_path.is_relative_to(base.resolve()):
-                raise ValueError("backdrop image must live inside the presets directory")
-            loaded = cv2.imread(str(image_path))
-            if loaded is None:
-                raise PipelineError(
-                    f"The preset's backdrop image {spec.image} cannot be read; check the preset.",
-                    code="backdrop_missing",
-                )
-            picture = cv2.cvtColor(loaded, cv2.COLOR_BGR2RGB)
-            canvas = cv2.resize(picture, (width, height), interpolation=cv2.INTER_AREA).astype(
-                np.float32
+            self._backdrops[key] = preset_backdrop(
+                self.preset, width, height, presets_dir=self.presets_dir
             )
-        canvas = np.ascontiguousarray(canvas, dtype=np.float32)
-        canvas.flags.writeable = False  # shared between renders
-        return canvas
+        return self._backdrops[key]
 
     # -- 4. light and colour --------------------------------------------------------------------
     def _grade(self, person: np.ndarray) -> np.ndarray:
@@ -365,6 +323,15 @@ class StudioRenderer:
         if gain is None:
             return cv2.scaleAdd(detail, DETAIL_AMOUNT, retouched)
         return cv2.add(retouched, cv2.multiply(detail, cv2.merge([gain, gain, gain])))
+
+
+def canvas_margin(preset: BrandPreset) -> float:
+    """The canvas's size per the output's: the widest framing at the smallest jitter must
+    find the prepared person all round the eyes, on the side farthest from them too (a
+    canvas too small would end the body in a straight line above the picture's edge)."""
+    widest = min(FRAMINGS.values()) * (1.0 - CROP_JITTER)
+    farthest = max(preset.framing.eye_line, 1.0 - preset.framing.eye_line, 0.5)
+    return 1.0 + 2.0 * farthest * (1.0 / widest - 1.0) + 0.02
 
 
 def measure_skin(pixels: np.ndarray, face: Face) -> np.ndarray:

@@ -7,9 +7,10 @@ from typing import Literal
 
 import numpy as np
 
+from pipeline.checks.composition import expression_checks, frame_checks
 from pipeline.checks.exposure import exposure_reference
 from pipeline.faces import Face, FaceAnalyzer
-from pipeline.faces.geometry import eye_aspect_ratio, head_pose
+from pipeline.faces.geometry import head_pose
 from pipeline.faces.regions import (
     LEFT_CHEEK,
     LEFT_EYE,
@@ -49,8 +50,13 @@ class CheckThresholds:
     shadow_ratio_fail: float = 0.45
     eyes_covered_ratio: float = 0.4  # eye region / cheek brightness under this: sunglasses
     lower_face_skin_min: float = 0.15  # share of skin-coloured pixels around the mouth
-    eye_openness_warn: float = 0.18  # eye aspect ratio (68-point model only)
+    eye_openness_warn: float = 0.18  # eye aspect ratio (68-point model)
     eye_openness_fail: float = 0.12
+    mesh_eye_openness_warn: float = 0.14  # lid gap per eye width (the face mesh)
+    mesh_eye_openness_fail: float = 0.08
+    mouth_open_warn: float = 0.3  # inner-lip gap per mouth width (the face mesh): speech
+    face_covered_warn: float = 0.1  # share of cheeks and nose hidden by something not skin
+    shoulders_below_eyes: float = 3.0  # the photo reaches this far below the eyes (eye distances)
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,9 @@ class PhotoChecker:
         )
         checks.extend(self._pixel_checks(pixels, face))
         checks.extend(self._geometry_checks(pixels, face, report))
+        checks.extend(frame_checks(pixels.shape, face, t))
+        mesh = getattr(self.analyzer, "mesh", None)  # MediaPipe's, with its face detector
+        checks.extend(expression_checks(pixels, face, mesh, t, report))
         return report
 
     def _pixel_checks(self, pixels: np.ndarray, face: Face) -> list[Check]:
@@ -277,7 +286,7 @@ class PhotoChecker:
         pose = head_pose(face)
         report.yaw = pose.yaw
         yaw = abs(pose.yaw)
-        status = _grade(yaw, warn=t.yaw_warn, fail=t.yaw_fail)
+        status = grade(yaw, warn=t.yaw_warn, fail=t.yaw_fail)
         checks.append(
             Check(
                 "head_pose",
@@ -295,7 +304,7 @@ class PhotoChecker:
             )
         else:
             tilt = abs(pose.pitch)
-            status = _grade(tilt, warn=t.pitch_warn, fail=t.pitch_fail)
+            status = grade(tilt, warn=t.pitch_warn, fail=t.pitch_fail)
             direction = "down" if pose.pitch > 0 else "up"
             checks.append(
                 Check(
@@ -322,7 +331,7 @@ class PhotoChecker:
             else 0.0
         )
         ratio = round(min(left, right) / max(left, right, 1.0), 3)
-        status = _grade(-ratio, warn=-t.shadow_ratio_warn, fail=-t.shadow_ratio_fail)
+        status = grade(-ratio, warn=-t.shadow_ratio_warn, fail=-t.shadow_ratio_fail)
         side = "left" if left < right else "right"
         checks.append(
             Check(
@@ -366,28 +375,10 @@ class PhotoChecker:
                 else "Something seems to cover your mouth or chin (a hand, a mask, a phone?).",
             )
         )
-        if face.landmarks68 is not None:
-            openness = eye_aspect_ratio(face.landmarks68)
-            status = _grade(-openness, warn=-t.eye_openness_warn, fail=-t.eye_openness_fail)
-            checks.append(
-                Check(
-                    "eyes_closed",
-                    status,
-                    openness,
-                    t.eye_openness_warn,
-                    "Your eyes are open."
-                    if status == "pass"
-                    else "Your eyes look closed or half closed. Take the photo with your eyes open.",
-                )
-            )
-        else:
-            report.not_measured["eyes_closed"] = (
-                "needs eye-contour landmarks: dlib's 68-point model, not enabled here"
-            )
         return checks
 
 
-def _grade(value: float, *, warn: float, fail: float) -> Status:
+def grade(value: float, *, warn: float, fail: float) -> Status:
     if value > fail:
         return "fail"
     return "warn" if value > warn else "pass"

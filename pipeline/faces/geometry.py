@@ -1,4 +1,5 @@
-"""Face geometry from landmarks: head pose, eye openness, aligned crops."""
+"""Face geometry from landmarks: head pose, eye openness, aligned crops, and the head's
+outline (crown to chin) round the eyes."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.faces.analysis import Face
+
+# The head's outline round the point between the eyes, in eye distances: the crown (hair
+# included) 1.5 above the eye line, the chin 1.8 below, ears and hair 1.15 to each side.
+HEAD_HALF_WIDTH = 1.15
+HEAD_ABOVE_EYES = 1.5
+HEAD_BELOW_EYES = 1.8
+# Room the head needs from the photo's edge (eye distances).
+HEAD_MARGIN = 0.1
 
 # How far the scheme's nose point sits in front of the eyes, in inter-ocular distances
 # (anthropometric averages: about 22 mm below the nose, 35 mm at the tip, against 63 mm).
@@ -117,3 +126,46 @@ def aligned_crop(pixels: np.ndarray, eyes: tuple[np.ndarray, np.ndarray], size: 
     return cv2.warpAffine(
         pixels, matrix, (size, size), flags=interpolation, borderMode=cv2.BORDER_REPLICATE
     )
+
+
+def head_axes(
+    eyes: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """(centre between the eyes, unit vector along the eye line, unit vector down the face,
+    eye distance in pixels)."""
+    left, right = (np.asarray(e, dtype=np.float64) for e in eyes)
+    distance = max(float(np.hypot(*(right - left))), 1e-6)
+    across = (right - left) / distance
+    down = np.array([-across[1], across[0]])
+    return (left + right) / 2.0, across, down, distance
+
+
+def head_outline(
+    eyes: tuple[np.ndarray, np.ndarray], *, margin: float = 0.0, points: int = 48
+) -> np.ndarray:
+    """Points (N x 2, pixels) round the head: an ellipse from crown to chin, ``margin`` eye
+    distances outside it."""
+    centre, across, down, iod = head_axes(eyes)
+    angles = np.linspace(0.0, 2.0 * math.pi, points, endpoint=False)
+    x = np.cos(angles) * (HEAD_HALF_WIDTH + margin)
+    # the upper half reaches the crown, the lower half the chin
+    reach = np.where(np.sin(angles) < 0, HEAD_ABOVE_EYES, HEAD_BELOW_EYES) + margin
+    y = np.sin(angles) * reach
+    return centre + (x[:, None] * across + y[:, None] * down) * iod
+
+
+def head_outside(
+    shape: tuple[int, ...], eyes: tuple[np.ndarray, np.ndarray], valid: np.ndarray | None = None
+) -> float:
+    """The share of the head's outline (with its margin) that the photo does not hold.
+    Without ``valid``: the share beyond the photo's edges. With ``valid`` (where a
+    framed picture holds the photo's own pixels, 0..1): the share inside the picture
+    where the photo had nothing; the picture's own edges may crop the head (a framing)."""
+    height, width = shape[:2]
+    outline = head_outline(eyes, margin=HEAD_MARGIN)
+    xs, ys = np.round(outline[:, 0]).astype(int), np.round(outline[:, 1]).astype(int)
+    inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height)
+    if valid is None:
+        return float(1.0 - inside.mean())
+    missing = valid[ys[inside], xs[inside]] < 0.5
+    return float(np.count_nonzero(missing)) / len(outline)

@@ -4,6 +4,8 @@
 - ``t1.jpg`` (a group of six people) and ``Tom_Hanks_54745.png`` from the
   insightface 2.1 wheel; the wheel is downloaded, checked against its sha256 and
   only the images are extracted: insightface itself is not installed.
+- the real-photo corpus (``CORPUS``): photographs of people as they come, each with its
+  source and licence, for the tests of what a person would reject in a headshot.
 
 ``python -m pipeline.tools.samples install DIR`` fetches what is missing.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 INSIGHTFACE_WHEEL_SHA256 = "dcd58ee79d99d689572477315f3149353afd65a36dc575f597cbb217a7bde399"
@@ -69,10 +72,121 @@ def group_photo(samples_dir: Path) -> Path:
     return path
 
 
+@dataclass(frozen=True)
+class CorpusPhoto:
+    name: str
+    shows: str  # what a headshot made from it must cope with
+    source: str  # where it comes from, and its licence
+    inside: str  # its path inside the package's archive
+    sha256: str
+
+
+@dataclass(frozen=True)
+class CorpusPackage:
+    requirement: str
+    sha256: str  # of the archive pip downloads with these options
+    pip_options: tuple[str, ...]
+    photos: tuple[CorpusPhoto, ...]
+
+
+_WHITE_HOUSE = (
+    "face_recognition 1.3.0 source archive (MIT), its test photos; photographs of a U.S. "
+    "President or Vice President in office by White House photographers, public domain as "
+    "works of the U.S. federal government (the package itself states no licence for them)"
+)
+_TESTS = "face_recognition-1.3.0/tests/test_images/"
+CORPUS = (
+    CorpusPackage(
+        requirement="face_recognition==1.3.0",
+        sha256="5e5efdd1686aa566af0d3cc1313b131e4b197657a8ffd03669e6d3fad92705ec",
+        pip_options=("--no-binary", ":all:"),
+        photos=(
+            CorpusPhoto(
+                "obama.jpg",
+                "a studio portrait: smiling, deep skin tone, dark hair on a bright background",
+                _WHITE_HOUSE,
+                _TESTS + "obama.jpg",
+                "0930e3aa8cae5920329c0c8cbc6a2ab70f47b0e67b432875beaa95cbf7e741f6",
+            ),
+            CorpusPhoto(
+                "obama2.jpg",
+                "a press photo at a lectern: mid-speech, a microphone below the chin, "
+                "another person at the edge, shoulders cut by the photo's sides",
+                _WHITE_HOUSE,
+                _TESTS + "obama2.jpg",
+                "a7efcc907375274796f39646510704aa86672d59f6d5469d69af3c85590976a6",
+            ),
+            CorpusPhoto(
+                "obama3.jpg",
+                "a wide shot: a small face, a chandelier and bright lights behind the head",
+                _WHITE_HOUSE,
+                _TESTS + "obama3.jpg",
+                "76ac6bf97c36dc2da0ad16a537d6a5ac1b10f48d49aac29a0cca9a17cdbc3ca3",
+            ),
+            CorpusPhoto(
+                "obama_partial_face.jpg",
+                "a crop through the face: half the head outside the photo",
+                _WHITE_HOUSE,
+                _TESTS + "obama_partial_face.jpg",
+                "c2d1f09e7ef3042352b41e41286e6eb0522f64f88308be13886991b95db52117",
+            ),
+            CorpusPhoto(
+                "obama_partial_face2.jpg",
+                "a crop through the face, the other side",
+                _WHITE_HOUSE,
+                _TESTS + "obama_partial_face2.jpg",
+                "9a812347f97633542b8cd9992de22def11b74f79d82056bc3ee830f13878e028",
+            ),
+            CorpusPhoto(
+                "biden.jpg",
+                "an official portrait down to the knees: white hair, a flag behind",
+                _WHITE_HOUSE,
+                _TESTS + "biden.jpg",
+                "3c17508bb91554c637a2eabddfae790e5bb1caba93130814fc2ac50be9760c4c",
+            ),
+        ),
+    ),
+    CorpusPackage(
+        # one exact wheel whatever the machine: only its sample photo is read
+        requirement="matplotlib==3.9.2",
+        sha256="8912ef7c2362f7193b5819d17dae8629b34a95c58603d781329712ada83f9447",
+        pip_options=(
+            "--only-binary",
+            ":all:",
+            "--platform",
+            "manylinux2014_x86_64",
+            "--python-version",
+            "3.11",
+            "--implementation",
+            "cp",
+        ),
+        photos=(
+            CorpusPhoto(
+                "grace_hopper.jpg",
+                "an older woman in uniform and cap, glasses, shoulders cut by the photo's sides",
+                "matplotlib 3.9.2's sample data; Commodore Grace M. Hopper, U.S. Navy "
+                "photograph (James S. Davis, 1984), public domain",
+                "matplotlib/mpl-data/sample_data/grace_hopper.jpg",
+                "a8ca6d734765703b09728ab47fe59f473d93ae3967fc24c7c0288c3c7adb7130",
+            ),
+        ),
+    ),
+)
+
+
+def corpus_photo(samples_dir: Path, name: str) -> Path:
+    path = samples_dir / "corpus" / name
+    if not path.is_file():
+        raise SampleMissing(
+            f"{path} is missing; run `python -m pipeline.tools.samples install {samples_dir}`."
+        )
+    return path
+
+
 def install(samples_dir: Path) -> list[Path]:
     from pipeline.tools.wheels import extract_from_wheel
 
-    return extract_from_wheel(
+    installed = extract_from_wheel(
         requirement="insightface==2.1",
         wheel_sha256=INSIGHTFACE_WHEEL_SHA256,
         members={
@@ -80,6 +194,17 @@ def install(samples_dir: Path) -> list[Path]:
             for name, digest in INSIGHTFACE_IMAGES.items()
         },
     )
+    for package in CORPUS:
+        installed += extract_from_wheel(
+            requirement=package.requirement,
+            wheel_sha256=package.sha256,
+            members={
+                photo.inside: (samples_dir / "corpus" / photo.name, photo.sha256)
+                for photo in package.photos
+            },
+            pip_options=package.pip_options,
+        )
+    return installed
 
 
 if __name__ == "__main__":
@@ -104,7 +229,7 @@ def _edit(pixels: object, kind: str) -> object:
         warm = image.astype(np.float32) * np.array([1.06, 1.0, 0.9], np.float32) * 0.92
         return np.clip(warm, 0, 255).astype(np.uint8)
     if kind == "closer":
-        crop = image[40 : height - 120, 60 : width - 60]
+        crop = image[30 : height - 130, 60 : width - 60]  # the whole head kept
         return cv2.resize(
             crop,
             (width, round(width * crop.shape[0] / crop.shape[1])),

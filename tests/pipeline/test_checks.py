@@ -167,7 +167,12 @@ def test_eyes_closed_needs_the_68_point_model(analyzer, astronaut_rgb, group):
 
 def test_report_lists_what_it_could_not_measure(analyzer, astronaut_rgb):
     report = PhotoChecker(analyzer)(astronaut_rgb).as_dict()
-    assert set(report["not_measured"]) == {"head_pitch", "eyes_closed"}
+    assert set(report["not_measured"]) == {
+        "head_pitch",
+        "eyes_closed",
+        "mouth_open",
+        "face_covered",
+    }
 
 
 def test_low_resolution_warns_and_full_resolution_passes(analyzer, astronaut_rgb):

@@ -12,11 +12,6 @@ from pipeline.faces.mesh import LEFT_EYE, RIGHT_EYE, FaceMesh, FaceRegions, regi
 
 
 @pytest.fixture(scope="module")
-def mesh(installed_models):
-    return FaceMesh().load(installed_models)
-
-
-@pytest.fixture(scope="module")
 def portrait(astronaut_rgb, analyzer):
     """The public-domain portrait at the size of a headshot's face (x3)."""
     big = cv2.resize(astronaut_rgb, None, fx=3, fy=3, interpolation=cv2.INTER_LANCZOS4)

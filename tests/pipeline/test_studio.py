@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pipeline.backends.studio_renderer import StudioRenderer, hex_to_rgb
+from pipeline.backends.studio_looks import hex_to_rgb
+from pipeline.backends.studio_renderer import StudioRenderer
 from pipeline.faces import cosine
 from pipeline.imaging import encode, fit_output
 from pipeline.presets import load_shipped
@@ -171,7 +172,7 @@ LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 def _tungsten(pixels: np.ndarray, kelvin: float = 3200) -> np.ndarray:
     """The same scene under a warm lamp: each channel scaled as a black body's light of
     ``kelvin`` against daylight, the luminance kept (a camera meters the same scene)."""
-    from pipeline.backends.studio_renderer import kelvin_to_rgb
+    from pipeline.backends.studio_looks import kelvin_to_rgb
 
     cast = kelvin_to_rgb(kelvin) / kelvin_to_rgb(6000)
     lit = pixels.astype(np.float32) * cast
