@@ -33,6 +33,9 @@ class PipelineConfig:
         False  # torch.compile the UNet on CUDA (minutes of warm-up per process)
     )
     model_dir: Path | None = None
+    # "commercial": refuse model files whose licence forbids commercial use (the
+    # default); "research": allow them, for non-commercial research (HR is told)
+    licence_profile: str = "commercial"
     min_usable_photos: int = 4
     identity_threshold: float | None = None  # None: the face model's own calibrated threshold
     max_bytes: int = 25 * 1024 * 1024
@@ -52,6 +55,7 @@ CHOICES = {
     "retouch_landmarks": ("retouch landmarks", {"mesh", "five-point"}),
     "upscaler": ("upscaler", {"lanczos", "realesrgan"}),
     "print_upscaler": ("print upscaler", {"lanczos", "realesrgan"}),
+    "licence_profile": ("licence profile", {"commercial", "research"}),
 }
 
 
@@ -76,3 +80,13 @@ def check_names(config: PipelineConfig) -> None:
                 f"Unknown {what} {value!r}; choose one of {', '.join(sorted(names))}.",
                 code="backend_unknown",
             )
+
+
+def check_licences(config: PipelineConfig) -> None:
+    """Under the commercial profile, refuse a configuration that loads a model file whose
+    licence forbids commercial use, before anything is loaded."""
+    from pipeline.tools.manifest import licence_problems
+
+    problems = licence_problems(config)
+    if problems:
+        raise PipelineError(" ".join(problems), code="licence_refused")

@@ -39,7 +39,7 @@ from pipeline.backends.segmentation import SelfieSegmenter
 from pipeline.backends.studio import StudioBackend, preview_jpeg
 from pipeline.backends.upscale import RealESRGANUpscaler, print_version
 from pipeline.checks import PhotoChecker, attributes
-from pipeline.config import PipelineConfig, check_names
+from pipeline.config import PipelineConfig, check_licences, check_names
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
@@ -122,8 +122,10 @@ class HeadshotPipeline:
 
     @classmethod
     def from_config(cls, config: PipelineConfig) -> HeadshotPipeline:
-        """Load the configured backends explicitly; an unknown name is an error, never a fallback."""
+        """Load the configured backends explicitly; an unknown name is an error, never a
+        fallback, and so is a model the licence profile does not allow."""
         check_names(config)
+        check_licences(config)
         analyzer: FaceAnalyzer
         if config.face_backend == "insightface":
             from pipeline.faces.insightface import InsightFaceAnalyzer

@@ -55,6 +55,7 @@ def pipeline_config() -> PipelineConfig:
         c2pa_cert_chain=conf["C2PA_CERT_CHAIN"],
         c2pa_private_key=conf["C2PA_PRIVATE_KEY"],
         model_dir=Path(conf["MODEL_DIR"]),
+        licence_profile=conf["LICENCE_PROFILE"],
         min_usable_photos=conf["MIN_USABLE_PHOTOS"],
         identity_threshold=conf["IDENTITY_THRESHOLD"],
         max_bytes=conf["MAX_UPLOAD_BYTES"],

@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
@@ -87,4 +88,6 @@ def company(request: HttpRequest) -> dict[str, Any]:
         "is_manager": membership.role in MANAGER_ROLES,
         "is_approver": membership.role in APPROVER_ROLES,
         "accent": brand_of(organization.brand).primary,  # a checked hex colour
+        # the operator allowed models licensed for non-commercial research only
+        "research_profile": settings.HEADSHOTS["LICENCE_PROFILE"] == "research",
     }

@@ -236,6 +236,11 @@ HEADSHOTS: dict[str, Any] = {
     # Empty: the face model's own calibrated same-person threshold.
     "IDENTITY_THRESHOLD": env_optional_float("HEADSHOTS_IDENTITY_THRESHOLD"),
     "FACE_BACKEND": env_choice("HEADSHOTS_FACE_BACKEND", "dlib", {"dlib", "insightface"}),
+    # "commercial" refuses model files whose licence forbids commercial use; "research"
+    # allows them for non-commercial research, and every HR page says so.
+    "LICENCE_PROFILE": env_choice(
+        "HEADSHOTS_LICENCE_PROFILE", "commercial", {"commercial", "research"}
+    ),
     # Folder under $HEADSHOTS_MODEL_DIR/insightface/ holding the pack's .onnx files.
     "INSIGHTFACE_PACK": env_str("HEADSHOTS_INSIGHTFACE_PACK", "buffalo_l"),
     # dlib's 68-point model tells closed eyes; its training data excludes commercial use.

