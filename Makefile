@@ -112,11 +112,12 @@ $(STAMP): pyproject.toml constraints.txt | $(BIN)/python
 	touch $@
 
 # The diffusion backend and the upscaler: torch (the CPU build pinned here installs from the
-# machine's disk), diffusers and transformers.
+# machine's disk), diffusers and transformers, and peft for per-person LoRA training.
 install-torch: $(TORCH_STAMP)
 
 $(TORCH_STAMP): pyproject.toml constraints.txt | $(STAMP)
-	$(PIP) install --quiet -c constraints.txt "torch==2.13.0" "diffusers==0.42.1" "transformers==5.23.0"
+	$(PIP) install --quiet -c constraints.txt "torch==2.13.0" "diffusers==0.42.1" "transformers==5.23.0" \
+		"peft==0.21.2" "accelerate==1.15.0" "psutil==7.2.2"
 	touch $@
 
 # Refresh constraints.txt (every transitive pin) after changing pyproject.toml.

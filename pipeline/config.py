@@ -27,6 +27,14 @@ class PipelineConfig:
     insightface_pack: str = "buffalo_l"
     generation_backend: str = "studio"
     controlnets: tuple[str, ...] = ()  # diffusion: "keypoints", "pose"
+    # diffusion: how the person's identity reaches generation: "faceid" (IP-Adapter FaceID
+    # on insightface's embedding: research licences only) or "lora" (a LoRA trained per
+    # person from their selfies: SDXL's own licence)
+    identity_method: str = "lora"
+    lora_steps: int = 800
+    lora_rank: int = 16
+    lora_learning_rate: float = 1e-4
+    lora_resolution: int = 1024
     diffusion_batch: int = 0  # 0: from free GPU memory
     diffusion_native_side: int = 1024
     diffusion_compile: bool = (
@@ -56,6 +64,7 @@ CHOICES = {
     "upscaler": ("upscaler", {"lanczos", "realesrgan"}),
     "print_upscaler": ("print upscaler", {"lanczos", "realesrgan"}),
     "licence_profile": ("licence profile", {"commercial", "research"}),
+    "identity_method": ("identity method", {"faceid", "lora"}),
 }
 
 

@@ -43,6 +43,7 @@ from pipeline.config import PipelineConfig, check_licences, check_names
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
+from pipeline.faces.blazeface import mediapipe_detector
 from pipeline.faces.geometry import aligned_crop
 from pipeline.faces.mesh import FaceMesh
 from pipeline.identity import Enrollment, IdentityBuilder
@@ -70,23 +71,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def mediapipe_detector(config: PipelineConfig) -> dict[str, Any]:
-    """The detector that finds faces of every skin tone, with the mesh that places its
-    faces' landmarks (HEADSHOTS_FACE_DETECTOR=mediapipe); nothing for HOG alone."""
-    if config.face_detector != "mediapipe":
-        return {}
-    from pipeline.faces.blazeface import BlazeFaceDetector
-
-    if config.model_dir is None:
-        raise PipelineError(
-            "The MediaPipe face detector needs a model directory.", code="model_missing"
-        )
-    return {
-        "detector": BlazeFaceDetector().load(config.model_dir),
-        "mesh": FaceMesh().load(config.model_dir),
-    }
 
 
 class HeadshotPipeline:
@@ -269,6 +253,13 @@ class HeadshotPipeline:
         return PhotoAnalysis(report=report, embedding=None, pixels=decoded.pixels).selfie(key)
 
     # 2. identity ---------------------------------------------------------------------------------
+    def person_model_key(self, enrollment: Enrollment) -> str | None:
+        """What the person's own model is made from (the diffusion backend's LoRA method:
+        the enrolled photos, the training, the base model); None for other methods."""
+        from pipeline.backends.lora import person_model_key
+
+        return person_model_key(self.config, enrollment.used)
+
     def build_identity(self, embeddings: dict[str, np.ndarray]) -> Enrollment:
         builder = IdentityBuilder(
             same_person_threshold=self.analyzer.same_person_threshold,
@@ -295,9 +286,11 @@ class HeadshotPipeline:
         base_seed: int,
         attributes: dict[str, object] | None = None,
         progress: Progress | None = None,
+        person_model: bytes | None = None,
     ) -> GenerationResult:
         """Render the preset's variations; ``attributes`` (the enrollment's summary) shape the
-        prompt, which is stored with every candidate."""
+        prompt, which is stored with every candidate; ``person_model``: the person's LoRA
+        from an earlier round with the same selfies (trained again when None)."""
         report = progress or (lambda percent, stage: None)
         if not selfies:
             raise PipelineError("No usable selfie to render from.", code="no_selfie")
@@ -316,6 +309,7 @@ class HeadshotPipeline:
             enrollment=enrollment,
             base_seed=base_seed,
             attributes=dict(attributes or {}),
+            person_model=person_model,
         )
         return self.backend()(request, report)
 
@@ -371,10 +365,12 @@ class HeadshotPipeline:
         base_seed: int,
         progress: Progress | None = None,
         enrolled: Callable[[Enrollment, dict[str, object]], None] | None = None,
+        person_model: Callable[[Enrollment], bytes | None] | None = None,
     ) -> RunResult:
         """A person's headshots from their checked photos: the one run order, for the
         worker and the command line alike. ``enrolled`` hears the identity as soon as it
-        is built (the worker keeps it); ``progress`` may raise to stop the run."""
+        is built (the worker keeps it); ``person_model`` gives the person's stored LoRA
+        for that enrollment, if any; ``progress`` may raise to stop the run."""
         report = progress or (lambda percent, stage: None)
         started = time.perf_counter()
         # 1. identity
@@ -402,6 +398,7 @@ class HeadshotPipeline:
             base_seed=base_seed,
             attributes=summary,
             progress=report,
+            person_model=person_model(enrollment) if person_model is not None else None,
         )
         # 4. select
         report(75, "ranking")

@@ -66,6 +66,9 @@ class GenerationResult:
     # A face model other than the one that conditioned generation, with the person's
     # reference from it, for an independent identity gate (diffusion only).
     identity_check: IdentityCheck | None = None
+    # A person's model trained for this job (the LoRA method), for its keeper to store
+    # encrypted and pass back next time; None when none was trained.
+    person_model: Any = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,9 @@ class GenerationRequest:
     enrollment: Enrollment
     base_seed: int
     attributes: dict[str, object] = field(default_factory=dict)
+    # The person's model from an earlier round with the same selfies (the LoRA method):
+    # reused instead of trained again.
+    person_model: bytes | None = None
 
 
 class GenerationBackend(Protocol):

@@ -19,6 +19,14 @@ from pipeline.backends.base import (
     make_candidate,
 )
 from pipeline.backends.framing import framing_matrix
+from pipeline.backends.lora import (
+    LoraSettings,
+    LoraTrainer,
+    TrainedLora,
+    caption,
+    settings_from,
+    training_images,
+)
 from pipeline.backends.sdxl import SDXLModel, generation_size
 from pipeline.backends.upscale import RealESRGANUpscaler
 from pipeline.config import PipelineConfig
@@ -40,8 +48,10 @@ class DiffusionBackend:
         upscaler: RealESRGANUpscaler | None = None,
         credentials: ContentCredentials | None = None,
         second_opinion: FaceAnalyzer | None = None,
+        lora_settings: LoraSettings | None = None,
     ) -> None:
         self.model = model
+        self.lora_settings = lora_settings or LoraSettings()
         self.name = model.name
         self.upscaler = upscaler
         self.credentials = credentials
@@ -59,8 +69,18 @@ class DiffusionBackend:
         upscaler_name = self.upscaler.name if self.upscaler is not None else "lanczos"
         seeds = [request.base_seed + index for index in range(settings.variations)]
         started = time.perf_counter()
+        prompt, person_model, trained = request.prompt.positive, None, None
+        if model.identity_method == "lora":
+            # the person's own model: reused from an earlier round, or trained now
+            person_model = request.person_model
+            if person_model is None:
+                trained = self._train(request, report)
+                person_model = trained.weights
+            prompt = f"a photo of {self.lora_settings.trigger} person, {prompt}"
+        trained_s = time.perf_counter() - started
+        first = 45 if trained is not None else 10
         images = model(
-            prompt=request.prompt.positive,
+            prompt=prompt,
             negative_prompt=request.prompt.negative,
             identity=request.enrollment.embedding,
             seeds=seeds,
@@ -71,9 +91,12 @@ class DiffusionBackend:
             scheduler=settings.scheduler,
             identity_strength=settings.identity_strength,
             control=control,
-            done=lambda count: report(10 + round(55 * count / len(seeds)), "generating"),
+            done=lambda count: report(
+                first + round((65 - first) * count / len(seeds)), "generating"
+            ),
+            lora=person_model,
         )
-        generated_s = time.perf_counter() - started
+        generated_s = time.perf_counter() - started - trained_s
         candidates: list[Candidate] = []
         for index, (seed, pixels) in enumerate(zip(seeds, images, strict=True)):
             candidates.append(
@@ -91,6 +114,7 @@ class DiffusionBackend:
                         "scheduler": settings.scheduler,
                         "precision": model.precision,
                         "identity_strength": settings.identity_strength,
+                        "identity_method": model.identity_method,
                         "controlnets": {name: weight for name, (_, weight) in control.items()},
                         "generated_size": [width, height],
                         "upscaler": upscaler_name
@@ -104,12 +128,33 @@ class DiffusionBackend:
             backend=model.name,
             candidates=candidates,
             timings={
+                **({"train_s": round(trained_s, 3)} if trained is not None else {}),
                 "generate_s": round(generated_s, 3),
-                "upscale_s": round(time.perf_counter() - started - generated_s, 3),
+                "upscale_s": round(time.perf_counter() - started - trained_s - generated_s, 3),
             },
             digital_source_type=model.digital_source_type,
             identity_check=self._identity_check(request.selfies),
+            person_model=trained,
         )
+
+    def _train(self, request: GenerationRequest, report: Progress) -> TrainedLora:
+        """The person's LoRA from their enrolled selfies (all of them, best first), on the
+        SDXL already in memory; progress from 10% to 45% of the job."""
+        settings = self.lora_settings
+        images = training_images(
+            [(s.pixels, s.face.eye_centres(), s.face.height) for s in request.selfies], settings
+        )
+        text = caption(settings, request.attributes)
+        with self.model.lock:  # the pipeline's adapters are changed while it trains
+            trainer = LoraTrainer.sharing(self.model.pipe, str(self.model.device))
+            return trainer.train(
+                images,
+                text,
+                settings,
+                progress=lambda share: report(
+                    10 + round(35 * share), "training the person's model"
+                ),
+            )
 
     def _control_images(
         self, reference: Selfie, preset: BrandPreset, width: int, height: int
@@ -195,11 +240,16 @@ def diffusion_backend(
     if config.model_dir is None:
         raise PipelineError("The diffusion backend needs a model directory.", code="model_missing")
     model = SDXLModel(
+        identity_method=config.identity_method,
         controlnets=config.controlnets,
         batch_size=config.diffusion_batch,
         native_side=config.diffusion_native_side,
         compile_unet=config.diffusion_compile,
     ).load(config.model_dir)
     return DiffusionBackend(
-        model, upscaler=upscaler, credentials=credentials, second_opinion=second_opinion
+        model,
+        upscaler=upscaler,
+        credentials=credentials,
+        second_opinion=second_opinion,
+        lora_settings=settings_from(config),
     )

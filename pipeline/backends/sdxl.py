@@ -1,10 +1,11 @@
-"""The diffusion backend: an SDXL-class pipeline with IP-Adapter FaceID identity
-conditioning and optional ControlNets.
+"""The diffusion backend: an SDXL-class pipeline with the person's identity from either
+IP-Adapter FaceID conditioning ("faceid") or the person's own LoRA ("lora", trained by
+``pipeline.backends.lora``), and optional ControlNets.
 
 Weights come from the configured model directory, in diffusers' folder layout:
 
 - ``MODEL_DIR/sdxl/``: model_index.json and its components;
-- ``MODEL_DIR/ip-adapter/<file>``: IP-Adapter FaceID for SDXL;
+- ``MODEL_DIR/ip-adapter/<file>``: IP-Adapter FaceID for SDXL (the "faceid" method only);
 - ``MODEL_DIR/controlnet/keypoints/``: an InstantID-style facial keypoint ControlNet
   (when configured);
 - ``MODEL_DIR/controlnet/pose/``: an OpenPose SDXL ControlNet (when configured).
@@ -30,14 +31,16 @@ logger = logging.getLogger(__name__)
 
 INSTALL_HINT = (
     "Copy a diffusers-format SDXL model folder (model_index.json, unet/, vae/, text_encoder/, "
-    "text_encoder_2/, tokenizer/, tokenizer_2/, scheduler/) to {sdxl}, and the IP-Adapter FaceID "
-    "SDXL weights to {adapter}; check what their licences allow."
+    "text_encoder_2/, tokenizer/, tokenizer_2/, scheduler/) to {sdxl}"
 )
+ADAPTER_HINT = ", and the IP-Adapter FaceID SDXL weights to {adapter}"
 CONTROLNET_HINT = (
     "Copy a diffusers-format SDXL ControlNet (config.json and diffusion_pytorch_model.safetensors) "
     "to {folder}, or remove {name!r} from HEADSHOTS_CONTROLNETS."
 )
 CONTROLNETS = ("keypoints", "pose")
+# How the person's identity reaches generation.
+IDENTITY_METHODS = ("faceid", "lora")
 
 # (diffusers class, extra config) per preset scheduler name.
 SCHEDULER_CLASSES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -72,12 +75,12 @@ def generation_size(width: int, height: int, native_side: int) -> tuple[int, int
 
 
 class SDXLModel:
-    name = "diffusion-sdxl-faceid"
     digital_source_type = TRAINED_ALGORITHMIC_MEDIA
 
     def __init__(
         self,
         *,
+        identity_method: str = "faceid",
         adapter_file: str = "ip-adapter-faceid_sdxl.bin",
         controlnets: tuple[str, ...] = (),
         device: str | None = None,
@@ -91,6 +94,13 @@ class SDXLModel:
                 f"Unknown ControlNet {unknown}; choose from {list(CONTROLNETS)}.",
                 code="backend_unknown",
             )
+        if identity_method not in IDENTITY_METHODS:
+            raise PipelineError(
+                f"Unknown identity method {identity_method!r}; choose from {list(IDENTITY_METHODS)}.",
+                code="backend_unknown",
+            )
+        self.identity_method = identity_method
+        self.name = f"diffusion-sdxl-{identity_method}"
         self.adapter_file = adapter_file
         self.controlnets = tuple(controlnets)
         self.device = device
@@ -111,13 +121,18 @@ class SDXLModel:
 
     def load(self, model_dir: str | Path) -> SDXLModel:
         sdxl, adapter = self.paths(Path(model_dir))
-        missing = [str(p) for p in (sdxl / "model_index.json", adapter) if not p.is_file()]
+        needed = [sdxl / "model_index.json"] + (
+            [adapter] if self.identity_method == "faceid" else []
+        )
+        missing = [str(p) for p in needed if not p.is_file()]
         if missing:
             raise ModelMissing(
                 "Diffusion model files are missing: "
                 + ", ".join(missing)
                 + ". "
-                + INSTALL_HINT.format(sdxl=sdxl, adapter=adapter),
+                + INSTALL_HINT.format(sdxl=sdxl)
+                + (ADAPTER_HINT.format(adapter=adapter) if self.identity_method == "faceid" else "")
+                + "; check what their licences allow.",
                 code="model_missing",
             )
         for name in self.controlnets:
@@ -166,9 +181,13 @@ class SDXLModel:
             pipe = StableDiffusionXLPipeline.from_pretrained(
                 str(sdxl), local_files_only=True, dtype=dtype
             )
-        pipe.load_ip_adapter(
-            str(adapter.parent), subfolder="", weight_name=adapter.name, image_encoder_folder=None
-        )
+        if self.identity_method == "faceid":
+            pipe.load_ip_adapter(
+                str(adapter.parent),
+                subfolder="",
+                weight_name=adapter.name,
+                image_encoder_folder=None,
+            )
         pipe.set_progress_bar_config(disable=True)
         pipe.to(device)
         if device == "cuda":
@@ -176,11 +195,24 @@ class SDXLModel:
             pipe.unet.to(memory_format=torch.channels_last)
             if self.compile_unet:
                 pipe.unet = torch.compile(pipe.unet, mode="max-autotune", fullgraph=True)
-        projection = pipe.unet.encoder_hid_proj.image_projection_layers[0]
-        self.identity_dim = int(projection.ff.net[0].proj.in_features)
+        if self.identity_method == "faceid":
+            projection = pipe.unet.encoder_hid_proj.image_projection_layers[0]
+            self.identity_dim = int(projection.ff.net[0].proj.in_features)
         self._base_scheduler = pipe.scheduler
         self.device, self._pipe = device, pipe
         return self
+
+    @property
+    def pipe(self) -> Any:
+        """The loaded diffusers pipeline (per-person training shares its parts)."""
+        if self._pipe is None:
+            raise RuntimeError("SDXLModel.load() must be called first")
+        return self._pipe
+
+    @property
+    def lock(self) -> threading.Lock:
+        """Held while the pipeline is in use (one job at a time changes its adapters)."""
+        return self._lock
 
     def _scheduler(self, name: str) -> Any:
         import diffusers
@@ -208,7 +240,7 @@ class SDXLModel:
         *,
         prompt: str,
         negative_prompt: str,
-        identity: np.ndarray,
+        identity: np.ndarray | None,
         seeds: list[int],
         width: int,
         height: int,
@@ -218,17 +250,26 @@ class SDXLModel:
         identity_strength: float = 0.7,
         control: dict[str, tuple[np.ndarray, float]] | None = None,
         done: Callable[[int], None] | None = None,
+        lora: bytes | None = None,
     ) -> list[np.ndarray]:
-        """One image per seed, conditioned on the identity embedding (unit ArcFace vector)
-        and on ``control``: a control image and its weight per configured ControlNet."""
+        """One image per seed, conditioned on the person (the "faceid" method: the identity
+        embedding, a unit ArcFace vector; "lora": the person's LoRA weights) and on
+        ``control``: a control image and its weight per configured ControlNet."""
         import torch
 
         if self._pipe is None:
             raise RuntimeError("SDXLModel.load() must be called first")
-        if identity.shape != (self.identity_dim,):
+        if self.identity_method == "lora":
+            if lora is None:
+                raise PipelineError(
+                    "The LoRA method generates from the person's own trained model; none was given.",
+                    code="identity_mismatch",
+                )
+        elif identity is None or identity.shape != (self.identity_dim,):
             raise PipelineError(
                 f"Identity conditioning needs a {self.identity_dim}-d ArcFace embedding; this one has "
-                f"{identity.shape[0]} dimensions. Use the insightface face backend with this generator.",
+                f"{0 if identity is None else identity.shape[0]} dimensions. Use the insightface "
+                "face backend with this generator.",
                 code="identity_mismatch",
             )
         control = control or {}
@@ -247,47 +288,76 @@ class SDXLModel:
             extra["image"] = images[0] if len(images) == 1 else images
             extra["controlnet_conditioning_scale"] = scales[0] if len(scales) == 1 else scales
         dtype = self._pipe.unet.dtype
-        embedding = torch.from_numpy(identity.astype(np.float32)).reshape(1, 1, 1, -1)
-        # Classifier-free guidance: an all-zero identity for the unconditional half.
-        embeds = torch.cat([torch.zeros_like(embedding), embedding]).to(self.device, dtype)
+        if identity is not None and self.identity_method == "faceid":
+            embedding = torch.from_numpy(identity.astype(np.float32)).reshape(1, 1, 1, -1)
+            # Classifier-free guidance: an all-zero identity for the unconditional half.
+            embeds = torch.cat([torch.zeros_like(embedding), embedding]).to(self.device, dtype)
+            extra["ip_adapter_image_embeds"] = [embeds]
         with self._lock:  # one pipeline object per process: its scheduler state is shared
             self._pipe.scheduler = self._scheduler(scheduler)
-            self._pipe.set_ip_adapter_scale(identity_strength)
-            batch = self._batch_size(width, height)
-            images_out: list[np.ndarray] = []
-            pending = list(seeds)
-            while pending:
-                chunk = pending[:batch]
-                try:
-                    result = self._pipe(
-                        prompt=prompt,
-                        negative_prompt=negative_prompt,
-                        ip_adapter_image_embeds=[embeds],
-                        num_inference_steps=steps,
-                        guidance_scale=guidance,
-                        width=width,
-                        height=height,
-                        num_images_per_prompt=len(chunk),
-                        generator=[
-                            torch.Generator(device=self.device).manual_seed(int(seed))
-                            for seed in chunk
-                        ],
-                        output_type="np",
-                        **extra,
-                    )
-                except torch.OutOfMemoryError:
-                    if batch == 1:
-                        raise
-                    # Too big for the memory free now: split the batch, never give up the job.
-                    torch.cuda.empty_cache()
-                    batch = max(1, batch // 2)
-                    logger.warning("out of GPU memory: batch size lowered to %d", batch)
-                    continue
-                images_out.extend(
-                    (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-                    for image in result.images
+            if self.identity_method == "faceid":
+                self._pipe.set_ip_adapter_scale(identity_strength)
+            else:
+                from safetensors.torch import load
+
+                assert lora is not None  # checked above
+                self._pipe.load_lora_weights(load(lora), adapter_name="person")
+                self._pipe.set_adapters(["person"], adapter_weights=[identity_strength])
+            try:
+                return self._generate(
+                    prompt, negative_prompt, seeds, width, height, steps, guidance, extra, done
                 )
-                pending = pending[len(chunk) :]
-                if done is not None:
-                    done(len(images_out))
+            finally:
+                if self.identity_method == "lora":
+                    self._pipe.delete_adapters("person")
+
+    def _generate(
+        self,
+        prompt: str,
+        negative_prompt: str,
+        seeds: list[int],
+        width: int,
+        height: int,
+        steps: int,
+        guidance: float,
+        extra: dict[str, Any],
+        done: Callable[[int], None] | None,
+    ) -> list[np.ndarray]:
+        """The batches, under the caller's lock; an out-of-memory error halves the batch."""
+        import torch
+
+        batch = self._batch_size(width, height)
+        images_out: list[np.ndarray] = []
+        pending = list(seeds)
+        while pending:
+            chunk = pending[:batch]
+            try:
+                result = self._pipe(
+                    prompt=prompt,
+                    negative_prompt=negative_prompt,
+                    num_inference_steps=steps,
+                    guidance_scale=guidance,
+                    width=width,
+                    height=height,
+                    num_images_per_prompt=len(chunk),
+                    generator=[
+                        torch.Generator(device=self.device).manual_seed(int(seed)) for seed in chunk
+                    ],
+                    output_type="np",
+                    **extra,
+                )
+            except torch.OutOfMemoryError:
+                if batch == 1:
+                    raise
+                # Too big for the memory free now: split the batch, never give up the job.
+                torch.cuda.empty_cache()
+                batch = max(1, batch // 2)
+                logger.warning("out of GPU memory: batch size lowered to %d", batch)
+                continue
+            images_out.extend(
+                (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8) for image in result.images
+            )
+            pending = pending[len(chunk) :]
+            if done is not None:
+                done(len(images_out))
         return images_out

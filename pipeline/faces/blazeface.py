@@ -13,11 +13,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline import litert
+from pipeline.errors import PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.config import PipelineConfig
 
 MODEL_FILE = Path("mediapipe") / "face_detection_full_range_sparse.tflite"
 INPUT_SIZE = 192
@@ -117,3 +121,20 @@ def suppress(detections: list[Detection]) -> list[Detection]:
         if all(overlap(detection.box, k.box) <= OVERLAP for k in kept):
             kept.append(detection)
     return kept
+
+
+def mediapipe_detector(config: PipelineConfig) -> dict[str, Any]:
+    """The detector that finds faces of every skin tone, with the mesh that places its
+    faces' landmarks (HEADSHOTS_FACE_DETECTOR=mediapipe); nothing for HOG alone."""
+    from pipeline.faces.mesh import FaceMesh
+
+    if config.face_detector != "mediapipe":
+        return {}
+    if config.model_dir is None:
+        raise PipelineError(
+            "The MediaPipe face detector needs a model directory.", code="model_missing"
+        )
+    return {
+        "detector": BlazeFaceDetector().load(config.model_dir),
+        "mesh": FaceMesh().load(config.model_dir),
+    }

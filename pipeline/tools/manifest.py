@@ -175,7 +175,9 @@ def enabled_models(config: PipelineConfig) -> set[str]:
     if "realesrgan" in (config.upscaler, config.print_upscaler):
         names.add("realesrgan-x4plus")
     if config.generation_backend == "diffusion":
-        names |= {"sdxl-base", "ip-adapter-faceid-sdxl"}
+        names.add("sdxl-base")
+        if config.identity_method == "faceid":
+            names.add("ip-adapter-faceid-sdxl")
         names |= {f"controlnet-{name}" for name in config.controlnets}
         names |= DLIB_MODELS  # the second opinion on identity
     return names

@@ -234,6 +234,7 @@ def diffusion_pipeline(model_dir, **options):
     config = PipelineConfig(
         face_backend="insightface",
         generation_backend="diffusion",
+        identity_method="faceid",
         licence_profile="research",  # the FaceID adapter and insightface's packs
         segmentation="grabcut",
         model_dir=model_dir,

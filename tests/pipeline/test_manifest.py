@@ -117,11 +117,19 @@ def test_the_commercial_profile_refuses_a_non_commercial_model_and_names_what_to
     # refused before anything is loaded: the empty model folder is never looked at
     with pytest.raises(PipelineError) as diffusion:
         HeadshotPipeline.from_config(
-            PipelineConfig(model_dir=tmp_path, generation_backend="diffusion")
+            PipelineConfig(
+                model_dir=tmp_path, generation_backend="diffusion", identity_method="faceid"
+            )
         )
     assert diffusion.value.code == "licence_refused"
     assert "ip-adapter-faceid-sdxl" in diffusion.value.message
-    assert "HEADSHOTS_GENERATION_BACKEND=studio" in diffusion.value.message
+    assert "HEADSHOTS_IDENTITY_METHOD=lora" in diffusion.value.message
+    # the per-person LoRA method loads SDXL alone: nothing refused
+    lora = PipelineConfig(
+        model_dir=tmp_path, generation_backend="diffusion", identity_method="lora"
+    )
+    assert manifest.licence_problems(lora) == []
+    assert "ip-adapter-faceid-sdxl" not in manifest.enabled_models(lora)
     # the research profile is an explicit choice, and then the same file loads
     research = HeadshotPipeline.from_config(
         PipelineConfig(
