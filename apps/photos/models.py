@@ -83,3 +83,10 @@ class IdentityProfile(TenantOwned):
     consistent = models.BooleanField(default=True)
     # What generation must keep: skin tone (CIELAB, ITA), glasses, facial hair, hair colour.
     attributes = models.JSONField(default=dict, blank=True)
+    # The person's own model (a LoRA trained from these photos, the diffusion backend's
+    # "lora" identity method): biometric-derived, stored encrypted in private storage,
+    # deleted with the photos. The key says what it was made from (photos, training, base
+    # model): a job with the same key reuses it.
+    person_model_file = models.CharField(max_length=255, blank=True)
+    person_model_key = models.CharField(max_length=64, blank=True)
+    person_model_info = models.JSONField(default=dict, blank=True)

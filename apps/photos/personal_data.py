@@ -78,19 +78,32 @@ def exported(
                 "has_face_embedding": photo.embedding is not None,
             }
         )
+    profile = IdentityProfile.objects.filter(organization=organization, employee=employee).first()
+    record["person_model"] = (
+        {
+            "kept": True,
+            "what": "a model of your face trained from your selfies, used only to make your "
+            "headshots; deleted with your selfies",
+            **profile.person_model_info,
+        }
+        if profile is not None and profile.person_model_file
+        else {"kept": False}
+    )
 
 
 def rotate_encryption() -> dict[str, int]:
-    """Selfie files and identity embeddings re-encrypted with the first key."""
+    """Selfie files, identity embeddings and person models re-encrypted with the first key."""
     files = embeddings = 0
     for photo in Photo.objects.only("pk", "normalised", "embedding").iterator():
         files += private_rotate(photo.normalised.name)
         if photo.embedding:
             Photo.objects.filter(pk=photo.pk).update(embedding=rotate(bytes(photo.embedding)))
             embeddings += 1
-    for profile in IdentityProfile.objects.only("pk", "embedding").iterator():
+    for profile in IdentityProfile.objects.only("pk", "embedding", "person_model_file").iterator():
         IdentityProfile.objects.filter(pk=profile.pk).update(
             embedding=rotate(bytes(profile.embedding))
         )
         embeddings += 1
+        if profile.person_model_file:
+            files += private_rotate(profile.person_model_file)
     return {"files": files, "embeddings": embeddings}

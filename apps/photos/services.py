@@ -252,6 +252,43 @@ def identity_profile_save(
     return profile
 
 
+def person_model_load(*, employee: EmployeeProfile, key: str) -> bytes | None:
+    """The person's stored model when it was made from what ``key`` describes."""
+    profile = IdentityProfile.objects.filter(
+        organization_id=employee.organization_id, employee=employee, person_model_key=key
+    ).first()
+    if profile is None or not profile.person_model_file:
+        return None
+    try:
+        return private_read(profile.person_model_file)
+    except FileNotFoundError:
+        logger.warning("the person model of employee %s is gone: training again", employee.pk)
+        return None
+
+
+@transaction.atomic
+def person_model_save(
+    *, employee: EmployeeProfile, key: str, weights: bytes, info: dict[str, object]
+) -> None:
+    """Keep the person's newly trained model (encrypted), replacing an older one. Kept only
+    while the identity profile it belongs to exists: a person who withdrew meanwhile
+    leaves nothing behind."""
+    profile = (
+        IdentityProfile.objects.select_for_update()
+        .filter(organization_id=employee.organization_id, employee=employee)
+        .first()
+    )
+    if profile is None:
+        return
+    folder = f"org-{employee.organization_id}/employee-{employee.pk}/person-model"
+    name = private_save(folder, weights, suffix=".safetensors.enc", encrypted=True)
+    old = profile.person_model_file
+    profile.person_model_file, profile.person_model_key = name, key
+    profile.person_model_info = info
+    profile.save(update_fields=["person_model_file", "person_model_key", "person_model_info"])
+    transaction.on_commit(lambda: private_delete(old))
+
+
 @transaction.atomic
 def employee_biometrics_delete(
     *,
@@ -260,7 +297,8 @@ def employee_biometrics_delete(
     actor: User | None,
     reason: str,
 ) -> int:
-    """Delete every selfie file, photo row and identity embedding of a person. Returns files deleted."""
+    """Delete every selfie file, photo row, identity embedding and person model of a person.
+    Returns the selfie files deleted."""
     if employee.organization_id != organization.pk:
         raise PermissionDenied("This person belongs to another company.")
     names = []
@@ -269,6 +307,15 @@ def employee_biometrics_delete(
     ):
         names.append(photo.normalised.name)
     count = Photo.objects.filter(organization=organization, employee=employee).count()
+    selfies = len(names)
+    # the person's own model, trained from these photos, goes with them
+    names += [
+        name
+        for name in IdentityProfile.objects.filter(
+            organization=organization, employee=employee
+        ).values_list("person_model_file", flat=True)
+        if name
+    ]
     Photo.objects.filter(organization=organization, employee=employee).delete()
     IdentityProfile.objects.filter(organization=organization, employee=employee).delete()
     # Files go only once the rows are gone for good.
@@ -280,7 +327,7 @@ def employee_biometrics_delete(
         target=employee,
         data={"photos": count, "reason": reason},
     )
-    return len(names)
+    return selfies
 
 
 @transaction.atomic

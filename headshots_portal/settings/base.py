@@ -251,6 +251,14 @@ HEADSHOTS: dict[str, Any] = {
     "GENERATION_BACKEND": env_choice(
         "HEADSHOTS_GENERATION_BACKEND", "studio", {"studio", "diffusion"}
     ),
+    # Diffusion only: how the person's identity reaches generation: "faceid" (IP-Adapter
+    # FaceID on insightface's embedding; research licences only) or "lora" (a LoRA trained
+    # per person from their selfies on the GPU worker; SDXL's own licence).
+    "IDENTITY_METHOD": env_choice("HEADSHOTS_IDENTITY_METHOD", "lora", {"faceid", "lora"}),
+    # The LoRA method's training: steps, rank and square size (pixels).
+    "LORA_STEPS": env_int("HEADSHOTS_LORA_STEPS", 800, minimum=1),
+    "LORA_RANK": env_int("HEADSHOTS_LORA_RANK", 16, minimum=1),
+    "LORA_RESOLUTION": env_int("HEADSHOTS_LORA_RESOLUTION", 1024, minimum=64),
     # Diffusion only: ControlNets to load from MODEL_DIR/controlnet/<name>/ ("keypoints":
     # InstantID-style facial keypoints; "pose": OpenPose, weighted by the preset).
     "CONTROLNETS": env_subset("HEADSHOTS_CONTROLNETS", {"keypoints", "pose"}),

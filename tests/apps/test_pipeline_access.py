@@ -37,8 +37,15 @@ def test_diffusion_and_signing_settings_reach_the_pipeline(settings):
         "DIFFUSION_COMPILE": True,
         "C2PA_CERT_CHAIN": "chain",
         "C2PA_PRIVATE_KEY": "key",
+        "IDENTITY_METHOD": "lora",
+        "LORA_STEPS": 500,
+        "LORA_RANK": 8,
+        "LORA_RESOLUTION": 768,
+        "LICENCE_PROFILE": "research",
     }
     config = pipeline_config()
+    assert config.identity_method == "lora" and config.licence_profile == "research"
+    assert (config.lora_steps, config.lora_rank, config.lora_resolution) == (500, 8, 768)
     assert config.controlnets == ("keypoints", "pose") and config.diffusion_batch == 3
     assert config.diffusion_compile is True
     assert (config.c2pa_cert_chain, config.c2pa_private_key) == ("chain", "key")

@@ -36,7 +36,12 @@ from apps.generation.services.jobs import (
     worker_name,
 )
 from apps.photos.models import Photo, PhotoStatus
-from apps.photos.services import embedding_from_bytes, identity_profile_save
+from apps.photos.services import (
+    embedding_from_bytes,
+    identity_profile_save,
+    person_model_load,
+    person_model_save,
+)
 from apps.presets.selectors import preset_version_spec
 from pipeline.errors import PipelineError
 
@@ -165,6 +170,10 @@ def _job_run_claimed(job: GenerationJob) -> GenerationJob:
             attributes=attributes,
         )
 
+    def person_model(enrollment: Enrollment) -> bytes | None:
+        key = pipeline.person_model_key(enrollment)
+        return None if key is None else person_model_load(employee=job.employee, key=key)
+
     try:
         pipeline = get_pipeline()
         photos = Photo.objects.filter(
@@ -188,7 +197,14 @@ def _job_run_claimed(job: GenerationJob) -> GenerationJob:
                 job_id=job_id, percent=percent, stage=stage
             ),
             enrolled=enrolled,
+            person_model=person_model,
         )
+        trained = outcome.result.person_model
+        key = pipeline.person_model_key(outcome.enrollment)
+        if trained is not None and key is not None:
+            person_model_save(
+                employee=job.employee, key=key, weights=trained.weights, info=trained.describe()
+            )
     except JobStopped:
         logger.info("job %s stopped: no longer this worker's to run", job_id)
         job.refresh_from_db()
