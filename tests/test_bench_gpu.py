@@ -45,3 +45,15 @@ def test_without_a_gpu_it_says_so_and_measures_nothing(tmp_path, capsys):
     record = gpu_sdxl.main(["--results", str(tmp_path / "results.json")])
     assert record["status"] == "no GPU" and "baseline_s_per_image" not in record
     assert "no GPU" in capsys.readouterr().out
+
+
+def test_the_lora_benchmark_runs_the_trainers_own_loop_on_tiny_models(tmp_path):
+    pytest.importorskip("peft", reason="peft is not installed (make install-torch adds it)")
+    from bench import gpu_lora
+
+    results = tmp_path / "results.json"
+    record = gpu_lora.main(["--tiny", "--device", "cpu", "--rank", "4", "--results", str(results)])
+    assert record["status"] == "smoke run on tiny models"
+    assert record["baseline_steps_per_s"] > 0 and record["trainer_steps_per_s"] > 0
+    assert record["person_minutes"] > 0
+    assert json.loads(results.read_text())["gpu_lora"] == record

@@ -219,20 +219,53 @@ class LoraTrainer:
     ) -> TrainedLora:
         """Train a fresh LoRA on ``images`` (RGB squares) captioned ``text``; ``progress``
         hears the share done. The base weights are left as they were."""
-        import torch
-        from peft import LoraConfig
-        from peft.utils import get_peft_model_state_dict
-        from safetensors.torch import save
-
         if self._parts is None:
             raise RuntimeError("LoraTrainer.load() must be called first")
         if not images:
             raise PipelineError("No usable selfie to train on.", code="no_selfie")
-        unet = self._parts["pipe"].unet
         started = time.perf_counter()
-        generator = torch.Generator(device="cpu").manual_seed(settings.seed)
         latents = self._latents(images)
-        embeds, pooled, time_ids = self._text(text, settings.resolution)
+        encoded = self._text(text, settings.resolution)
+        weights, losses = self.fit(latents, encoded, settings, progress)
+        return TrainedLora(
+            weights=weights,
+            settings=settings,
+            losses=losses,
+            seconds=time.perf_counter() - started,
+            images=len(images),
+        )
+
+    @classmethod
+    def on_unet(cls, unet: Any, noise_schedule: Any, device: str) -> LoraTrainer:
+        """A trainer on a UNet alone, fed encoded images and text (the GPU benchmark)."""
+        from types import SimpleNamespace
+
+        trainer = cls(device=device)
+        unet.requires_grad_(False)
+        trainer._parts = {"pipe": SimpleNamespace(unet=unet), "noise": noise_schedule}
+        return trainer
+
+    def fit(
+        self,
+        latents: Any,
+        text: tuple[Any, Any, Any],
+        settings: LoraSettings,
+        progress: Callable[[float], None] | None = None,
+    ) -> tuple[bytes, list[float]]:
+        """The training loop on encoded images (``latents``) and the encoded caption
+        (embeddings, pooled embedding, SDXL's time ids): the LoRA's safetensors bytes
+        and the loss at every step."""
+        import torch
+        from diffusers.training_utils import cast_training_params
+        from diffusers.utils import convert_state_dict_to_diffusers
+        from peft import LoraConfig
+        from peft.utils import get_peft_model_state_dict
+        from safetensors.torch import save
+
+        assert self._parts is not None
+        unet = self._parts["pipe"].unet
+        embeds, pooled, time_ids = text
+        generator = torch.Generator(device="cpu").manual_seed(settings.seed)
         unet.add_adapter(
             LoraConfig(
                 r=settings.rank,
@@ -243,8 +276,6 @@ class LoraTrainer:
             adapter_name="person",
         )
         try:
-            from diffusers.training_utils import cast_training_params
-
             # the LoRA learns in float32 whatever the base's precision (bf16 on a GPU)
             cast_training_params(unet, dtype=torch.float32)
             trainable = [p for p in unet.parameters() if p.requires_grad]
@@ -267,8 +298,6 @@ class LoraTrainer:
                 if progress is not None:
                     progress((step + 1) / settings.steps)
             unet.eval()
-            from diffusers.utils import convert_state_dict_to_diffusers
-
             state = convert_state_dict_to_diffusers(
                 get_peft_model_state_dict(unet, adapter_name="person")
             )
@@ -277,13 +306,7 @@ class LoraTrainer:
             )
         finally:
             unet.delete_adapters("person")
-        return TrainedLora(
-            weights=weights,
-            settings=settings,
-            losses=losses,
-            seconds=time.perf_counter() - started,
-            images=len(images),
-        )
+        return weights, losses
 
     def loss_on(
         self,
