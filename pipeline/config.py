@@ -28,8 +28,9 @@ class PipelineConfig:
     generation_backend: str = "studio"
     controlnets: tuple[str, ...] = ()  # diffusion: "keypoints", "pose"
     # diffusion: how the person's identity reaches generation: "faceid" (IP-Adapter FaceID
-    # on insightface's embedding: research licences only) or "lora" (a LoRA trained per
-    # person from their selfies: SDXL's own licence)
+    # on insightface's embedding: research licences only), "lora" (a LoRA trained per
+    # person from their selfies: SDXL's own licence) or "keep-face" (the person's real
+    # face kept, everything round it made by SDXL inpainting)
     identity_method: str = "lora"
     lora_steps: int = 800
     lora_rank: int = 16
@@ -64,7 +65,7 @@ CHOICES = {
     "upscaler": ("upscaler", {"lanczos", "realesrgan"}),
     "print_upscaler": ("print upscaler", {"lanczos", "realesrgan"}),
     "licence_profile": ("licence profile", {"commercial", "research"}),
-    "identity_method": ("identity method", {"faceid", "lora"}),
+    "identity_method": ("identity method", {"faceid", "lora", "keep-face"}),
 }
 
 

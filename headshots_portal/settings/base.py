@@ -253,8 +253,11 @@ HEADSHOTS: dict[str, Any] = {
     ),
     # Diffusion only: how the person's identity reaches generation: "faceid" (IP-Adapter
     # FaceID on insightface's embedding; research licences only) or "lora" (a LoRA trained
-    # per person from their selfies on the GPU worker; SDXL's own licence).
-    "IDENTITY_METHOD": env_choice("HEADSHOTS_IDENTITY_METHOD", "lora", {"faceid", "lora"}),
+    # per person from their selfies on the GPU worker; SDXL's own licence) or "keep-face"
+    # (the person's real face kept, everything round it made by SDXL inpainting).
+    "IDENTITY_METHOD": env_choice(
+        "HEADSHOTS_IDENTITY_METHOD", "lora", {"faceid", "lora", "keep-face"}
+    ),
     # The LoRA method's training: steps, rank and square size (pixels).
     "LORA_STEPS": env_int("HEADSHOTS_LORA_STEPS", 800, minimum=1),
     "LORA_RANK": env_int("HEADSHOTS_LORA_RANK", 16, minimum=1),

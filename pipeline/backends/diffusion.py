@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -19,6 +20,7 @@ from pipeline.backends.base import (
     make_candidate,
 )
 from pipeline.backends.framing import framing_matrix
+from pipeline.backends.keep_face import composite, face_masks, harmonise
 from pipeline.backends.lora import (
     LoraSettings,
     LoraTrainer,
@@ -38,6 +40,17 @@ from pipeline.presets import BrandPreset, OutputSize
 from pipeline.selection import IdentityCheck
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeptFace:
+    """The face-preserving mode's inputs: the framed selfie, how much of each pixel is the
+    kept face (0..1), where the model repaints (255), the eyes in the framed picture."""
+
+    framed: np.ndarray
+    weight: np.ndarray
+    repaint: np.ndarray
+    eyes: tuple[np.ndarray, np.ndarray]
 
 
 class DiffusionBackend:
@@ -79,6 +92,7 @@ class DiffusionBackend:
             prompt = f"a photo of {self.lora_settings.trigger} person, {prompt}"
         trained_s = time.perf_counter() - started
         first = 45 if trained is not None else 10
+        kept = self._kept_face(reference, preset, width, height)
         images = model(
             prompt=prompt,
             negative_prompt=request.prompt.negative,
@@ -95,10 +109,15 @@ class DiffusionBackend:
                 first + round((65 - first) * count / len(seeds)), "generating"
             ),
             lora=person_model,
+            source=None if kept is None else (kept.framed, kept.repaint),
         )
         generated_s = time.perf_counter() - started - trained_s
         candidates: list[Candidate] = []
         for index, (seed, pixels) in enumerate(zip(seeds, images, strict=True)):
+            harmony = None
+            if kept is not None:  # the person's own face laid back, then its colour eased
+                pixels = composite(pixels, kept.framed, kept.weight)
+                pixels, harmony = harmonise(pixels, kept.framed, kept.weight, kept.eyes)
             candidates.append(
                 make_candidate(
                     index=index,
@@ -115,6 +134,7 @@ class DiffusionBackend:
                         "precision": model.precision,
                         "identity_strength": settings.identity_strength,
                         "identity_method": model.identity_method,
+                        **({"face_harmonised_delta_e": harmony} if harmony is not None else {}),
                         "controlnets": {name: weight for name, (_, weight) in control.items()},
                         "generated_size": [width, height],
                         "upscaler": upscaler_name
@@ -136,6 +156,28 @@ class DiffusionBackend:
             identity_check=self._identity_check(request.selfies),
             person_model=trained,
         )
+
+    def _kept_face(
+        self, reference: Selfie, preset: BrandPreset, width: int, height: int
+    ) -> KeptFace | None:
+        """For the face-preserving mode: the best selfie framed as the preset asks, at the
+        generation size, and the masks of its face's core."""
+        if self.model.identity_method != "keep-face":
+            return None
+        import cv2
+
+        size = OutputSize(name="generation", width=width, height=height)
+        matrix = framing_matrix(reference.face, preset, size)
+        framed = cv2.warpAffine(
+            reference.pixels,
+            matrix,
+            (width, height),
+            flags=cv2.INTER_CUBIC,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        left, right = (matrix @ np.array([p[0], p[1], 1.0]) for p in reference.face.eye_centres())
+        weight, repaint = face_masks((left, right), (width, height))
+        return KeptFace(framed=framed, weight=weight, repaint=repaint, eyes=(left, right))
 
     def _train(self, request: GenerationRequest, report: Progress) -> TrainedLora:
         """The person's LoRA from their enrolled selfies (all of them, best first), on the

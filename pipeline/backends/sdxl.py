@@ -39,8 +39,9 @@ CONTROLNET_HINT = (
     "to {folder}, or remove {name!r} from HEADSHOTS_CONTROLNETS."
 )
 CONTROLNETS = ("keypoints", "pose")
-# How the person's identity reaches generation.
-IDENTITY_METHODS = ("faceid", "lora")
+# How the person's identity reaches generation: an embedding ("faceid"), the person's own
+# LoRA ("lora"), or their real face kept and the rest inpainted ("keep-face").
+IDENTITY_METHODS = ("faceid", "lora", "keep-face")
 
 # (diffusers class, extra config) per preset scheduler name.
 SCHEDULER_CLASSES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -114,7 +115,8 @@ class SDXLModel:
         self.precision = ""
 
     def paths(self, model_dir: Path) -> tuple[Path, Path]:
-        return Path(model_dir) / "sdxl", Path(model_dir) / "ip-adapter" / self.adapter_file
+        folder = "sdxl-inpaint" if self.identity_method == "keep-face" else "sdxl"
+        return Path(model_dir) / folder, Path(model_dir) / "ip-adapter" / self.adapter_file
 
     def controlnet_folder(self, model_dir: Path, name: str) -> Path:
         return Path(model_dir) / "controlnet" / name
@@ -147,7 +149,9 @@ class SDXLModel:
             import torch
             from diffusers import (
                 ControlNetModel,
+                StableDiffusionXLControlNetInpaintPipeline,
                 StableDiffusionXLControlNetPipeline,
+                StableDiffusionXLInpaintPipeline,
                 StableDiffusionXLPipeline,
             )
         except ImportError as exc:
@@ -171,16 +175,24 @@ class SDXLModel:
                 )
                 for name in self.controlnets
             ]
-            pipe = StableDiffusionXLControlNetPipeline.from_pretrained(
+            controlled = (
+                StableDiffusionXLControlNetInpaintPipeline
+                if self.identity_method == "keep-face"
+                else StableDiffusionXLControlNetPipeline
+            )
+            pipe = controlled.from_pretrained(
                 str(sdxl),
                 controlnet=models[0] if len(models) == 1 else models,
                 local_files_only=True,
                 dtype=dtype,
             )
         else:
-            pipe = StableDiffusionXLPipeline.from_pretrained(
-                str(sdxl), local_files_only=True, dtype=dtype
+            plain = (
+                StableDiffusionXLInpaintPipeline
+                if self.identity_method == "keep-face"
+                else StableDiffusionXLPipeline
             )
+            pipe = plain.from_pretrained(str(sdxl), local_files_only=True, dtype=dtype)
         if self.identity_method == "faceid":
             pipe.load_ip_adapter(
                 str(adapter.parent),
@@ -251,6 +263,7 @@ class SDXLModel:
         control: dict[str, tuple[np.ndarray, float]] | None = None,
         done: Callable[[int], None] | None = None,
         lora: bytes | None = None,
+        source: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> list[np.ndarray]:
         """One image per seed, conditioned on the person (the "faceid" method: the identity
         embedding, a unit ArcFace vector; "lora": the person's LoRA weights) and on
@@ -259,7 +272,14 @@ class SDXLModel:
 
         if self._pipe is None:
             raise RuntimeError("SDXLModel.load() must be called first")
-        if self.identity_method == "lora":
+        if self.identity_method == "keep-face":
+            if source is None:
+                raise PipelineError(
+                    "The face-preserving mode repaints round the person's framed selfie; none "
+                    "was given.",
+                    code="identity_mismatch",
+                )
+        elif self.identity_method == "lora":
             if lora is None:
                 raise PipelineError(
                     "The LoRA method generates from the person's own trained model; none was given.",
@@ -288,6 +308,14 @@ class SDXLModel:
             extra["image"] = images[0] if len(images) == 1 else images
             extra["controlnet_conditioning_scale"] = scales[0] if len(scales) == 1 else scales
         dtype = self._pipe.unet.dtype
+        if source is not None and self.identity_method == "keep-face":
+            from PIL import Image
+
+            if self.controlnets:  # the inpainting pipeline takes control images by this name
+                extra["control_image"] = extra.pop("image")
+            extra["image"] = Image.fromarray(source[0])
+            extra["mask_image"] = Image.fromarray(source[1])
+            extra["strength"] = 0.99  # the masked part is made anew; a trace of its colours stays
         if identity is not None and self.identity_method == "faceid":
             embedding = torch.from_numpy(identity.astype(np.float32)).reshape(1, 1, 1, -1)
             # Classifier-free guidance: an all-zero identity for the unconditional half.
@@ -297,7 +325,7 @@ class SDXLModel:
             self._pipe.scheduler = self._scheduler(scheduler)
             if self.identity_method == "faceid":
                 self._pipe.set_ip_adapter_scale(identity_strength)
-            else:
+            elif self.identity_method == "lora":
                 from safetensors.torch import load
 
                 assert lora is not None  # checked above

@@ -175,7 +175,7 @@ def enabled_models(config: PipelineConfig) -> set[str]:
     if "realesrgan" in (config.upscaler, config.print_upscaler):
         names.add("realesrgan-x4plus")
     if config.generation_backend == "diffusion":
-        names.add("sdxl-base")
+        names.add("sdxl-inpaint" if config.identity_method == "keep-face" else "sdxl-base")
         if config.identity_method == "faceid":
             names.add("ip-adapter-faceid-sdxl")
         names |= {f"controlnet-{name}" for name in config.controlnets}

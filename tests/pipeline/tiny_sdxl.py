@@ -36,10 +36,13 @@ def _tokenizer(folder: Path) -> None:
     CLIPTokenizer.from_pretrained(str(folder))  # fails here if the files are wrong
 
 
-def build_sdxl(folder: Path) -> Path:
+def build_sdxl(folder: Path, *, inpainting: bool = False) -> Path:
+    """Tiny SDXL in diffusers' layout at ``folder/sdxl`` (or, with ``inpainting``, an
+    inpainting SDXL, its UNet taking the masked image too, at ``folder/sdxl-inpaint``)."""
     from diffusers import (
         AutoencoderKL,
         EulerDiscreteScheduler,
+        StableDiffusionXLInpaintPipeline,
         StableDiffusionXLPipeline,
         UNet2DConditionModel,
     )
@@ -51,7 +54,8 @@ def build_sdxl(folder: Path) -> Path:
     )
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(**TINY_UNET)
+    # an inpainting UNet reads the noisy latents, the mask and the masked image's latents
+    unet = UNet2DConditionModel(**{**TINY_UNET, "in_channels": 9 if inpainting else 4})
     vae = AutoencoderKL(**TINY_VAE)
     text = CLIPTextConfig(
         bos_token_id=0,
@@ -67,7 +71,8 @@ def build_sdxl(folder: Path) -> Path:
     )
     _tokenizer(folder / "tokenizer-source")
     tokenizer = CLIPTokenizer.from_pretrained(str(folder / "tokenizer-source"))
-    pipe = StableDiffusionXLPipeline(
+    kind = StableDiffusionXLInpaintPipeline if inpainting else StableDiffusionXLPipeline
+    pipe = kind(
         unet=unet,
         vae=vae,
         scheduler=EulerDiscreteScheduler(
@@ -82,8 +87,9 @@ def build_sdxl(folder: Path) -> Path:
         tokenizer=tokenizer,
         tokenizer_2=tokenizer,
     )
-    pipe.save_pretrained(str(folder / "sdxl"))
-    return folder / "sdxl"
+    name = "sdxl-inpaint" if inpainting else "sdxl"
+    pipe.save_pretrained(str(folder / name))
+    return folder / name
 
 
 def build_faceid_adapter(path: Path, unet_folder: Path) -> Path:
