@@ -171,6 +171,8 @@ class HeadshotPipeline:
                 second_opinion=None
                 if self.analyzer.name == DlibFaceAnalyzer.name
                 else DlibFaceAnalyzer().load(None),
+                finder=self.analyzer,  # each generated face, for the shared finishing
+                mesh=self.face_mesh(),
             )
         else:
             backend = StudioBackend(

@@ -19,6 +19,7 @@ from pipeline.backends.base import (
     Selfie,
     make_candidate,
 )
+from pipeline.backends.finish import finish_generated
 from pipeline.backends.framing import framing_matrix
 from pipeline.backends.keep_face import composite, face_masks, harmonise
 from pipeline.backends.lora import (
@@ -35,6 +36,7 @@ from pipeline.config import PipelineConfig
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import FaceAnalyzer
+from pipeline.faces.mesh import FaceMesh
 from pipeline.imaging import fit_output
 from pipeline.presets import BrandPreset, OutputSize
 from pipeline.selection import IdentityCheck
@@ -62,8 +64,14 @@ class DiffusionBackend:
         credentials: ContentCredentials | None = None,
         second_opinion: FaceAnalyzer | None = None,
         lora_settings: LoraSettings | None = None,
+        finder: FaceAnalyzer | None = None,
+        mesh: FaceMesh | None = None,
     ) -> None:
         self.model = model
+        # the face of each generated image, for the finishing the studio's headshots get
+        # (None: generated images are left as they come)
+        self.finder = finder
+        self.mesh = mesh
         self.lora_settings = lora_settings or LoraSettings()
         self.name = model.name
         self.upscaler = upscaler
@@ -118,11 +126,12 @@ class DiffusionBackend:
             if kept is not None:  # the person's own face laid back, then its colour eased
                 pixels = composite(pixels, kept.framed, kept.weight)
                 pixels, harmony = harmonise(pixels, kept.framed, kept.weight, kept.eyes)
+            finished, finish = self._finish(self._to_output(pixels, out), preset)
             candidates.append(
                 make_candidate(
                     index=index,
                     seed=seed,
-                    pixels=self._to_output(pixels, out),
+                    pixels=finished,
                     source_key=reference.key,
                     generator=model,
                     request=request,
@@ -134,6 +143,7 @@ class DiffusionBackend:
                         "precision": model.precision,
                         "identity_strength": settings.identity_strength,
                         "identity_method": model.identity_method,
+                        "finish": finish,
                         **({"face_harmonised_delta_e": harmony} if harmony is not None else {}),
                         "controlnets": {name: weight for name, (_, weight) in control.items()},
                         "generated_size": [width, height],
@@ -226,6 +236,16 @@ class DiffusionBackend:
             control["pose"] = (pose, settings.spatial_control)
         return control
 
+    def _finish(
+        self, pixels: np.ndarray, preset: BrandPreset
+    ) -> tuple[np.ndarray, dict[str, object] | None]:
+        """The studio's finishing (colour, retouch within the preset's cap, detail) on a
+        generated headshot, its face found by the portal's face model."""
+        if self.finder is None:
+            return pixels, None
+        faces = self.finder.detect(pixels)
+        return finish_generated(pixels, faces[0] if faces else None, preset, self.mesh)
+
     def _to_output(self, pixels: np.ndarray, out: OutputSize) -> np.ndarray:
         """A generated image at the preset's largest output size (Real-ESRGAN x4 then an
         area resize when configured and needed, Lanczos otherwise)."""
@@ -277,6 +297,8 @@ def diffusion_backend(
     upscaler: RealESRGANUpscaler | None,
     credentials: ContentCredentials | None,
     second_opinion: FaceAnalyzer | None,
+    finder: FaceAnalyzer | None = None,
+    mesh: FaceMesh | None = None,
 ) -> DiffusionBackend:
     """The backend with its SDXL model loaded from the configured model directory."""
     if config.model_dir is None:
@@ -294,4 +316,6 @@ def diffusion_backend(
         credentials=credentials,
         second_opinion=second_opinion,
         lora_settings=settings_from(config),
+        finder=finder,
+        mesh=mesh,
     )

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.backends.finish import grade, retouch_and_detail, skin_regions
 from pipeline.backends.framing import (
     framing_matrix,
     target_geometry,
 )
 from pipeline.backends.grabcut import grabcut_mask
 from pipeline.backends.matting import clips_the_head, refine, unmix
-from pipeline.backends.retouch import five_point_regions, retouch
 from pipeline.backends.segmentation import SelfieSegmenter
 from pipeline.backends.soundness import (
     VISIBLE_TOUCH,
@@ -39,14 +39,13 @@ from pipeline.backends.studio_looks import (
     Look,
     backdrop_canvas,
     dither,
-    kelvin_to_rgb,
     light_gain,
     light_setups,
     preset_backdrop,
 )
 from pipeline.color import white_balanced
 from pipeline.faces import Face
-from pipeline.faces.mesh import FaceMesh, FaceRegions, regions
+from pipeline.faces.mesh import FaceMesh
 from pipeline.presets import BrandPreset, OutputSize
 from pipeline.provenance import COMPOSITE_SYNTHETIC
 
@@ -81,10 +80,6 @@ class Prepared:
 
 # A candidate's crop varies by this share either way (never two exactly alike).
 CROP_JITTER = 0.03
-# Strength of the unsharp mask that restores fine detail after framing and resampling.
-DETAIL_AMOUNT = 0.5
-# The mesh's confidence below which its skin is not trusted (a turned or covered face).
-MESH_MIN_SCORE = 0.5
 
 
 class StudioRenderer:
@@ -176,8 +171,8 @@ class StudioRenderer:
                 person, measure_skin(balanced, face), np.asarray(skin_target, dtype=np.float32)
             )
         # 4. grade the person only (the backdrop keeps the preset's colours); 5. retouch
-        places, retouch_method = self._face_regions(framed, face, matrix, geometry)
-        person = self._retouch(self._grade(person), places, iod)
+        places, retouch_method = skin_regions(framed, face.transformed(matrix), self.mesh, geometry)
+        person = retouch_and_detail(grade(person, self.preset), places, iod, self.preset)
         return Prepared(
             person=person,
             alpha=alpha,
@@ -285,44 +280,6 @@ class StudioRenderer:
                 self.preset, width, height, presets_dir=self.presets_dir
             )
         return self._backdrops[key]
-
-    # -- 4. light and colour --------------------------------------------------------------------
-    def _grade(self, person: np.ndarray) -> np.ndarray:
-        target = kelvin_to_rgb(self.preset.lighting.color_temperature_k)
-        neutral = kelvin_to_rgb(5500)
-        # Half strength: a hint of warmth or coolness, never a colour cast on skin.
-        gains = 1.0 + 0.5 * (target / neutral - 1.0)
-        return person * (gains / gains.mean())[None, None, :]
-
-    # -- 5. retouch ----------------------------------------------------------------------------
-    def _face_regions(
-        self,
-        framed: np.ndarray,
-        face: Face,
-        matrix: np.ndarray,
-        geometry: tuple[float, float, float],
-    ) -> tuple[FaceRegions, str]:
-        """Where the skin is on the canvas, and what found it."""
-        if self.mesh is not None:
-            on_canvas = face.transformed(matrix)
-            points = self.mesh(framed, on_canvas)
-            if points.score >= MESH_MIN_SCORE:
-                return regions(points, framed.shape), self.mesh.name
-        return five_point_regions(framed, geometry), "five-point"
-
-    def _retouch(self, person: np.ndarray, places: FaceRegions, iod: float) -> np.ndarray:
-        import cv2
-
-        strength = min(self.preset.retouch.strength, self.preset.retouch.cap)
-        retouched = retouch(person, places, iod=iod, strength=strength).pixels
-        # 6. detail: an unsharp mask at the scale of eyelashes and hair strands (never on
-        # the skin just retouched), against the softness of framing and resampling.
-        blurred = cv2.GaussianBlur(retouched, (0, 0), sigmaX=max(0.8, iod / 70))
-        gain = DETAIL_AMOUNT * (1.0 - np.clip(places.skin, 0.0, 1.0)) if strength > 0 else None
-        detail = cv2.subtract(retouched, blurred)
-        if gain is None:
-            return cv2.scaleAdd(detail, DETAIL_AMOUNT, retouched)
-        return cv2.add(retouched, cv2.multiply(detail, cv2.merge([gain, gain, gain])))
 
 
 def canvas_margin(preset: BrandPreset) -> float:

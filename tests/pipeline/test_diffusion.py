@@ -240,6 +240,7 @@ def diffusion_pipeline(model_dir, **options):
         model_dir=model_dir,
         min_usable_photos=1,
         diffusion_native_side=64,
+        retouch_landmarks="five-point",  # the face mesh is not in the tiny models' folder
         **options,
     )
     return HeadshotPipeline.from_config(config)
@@ -276,6 +277,9 @@ def test_the_pipeline_generates_with_diffusion_when_configured(
     assert first.info["generated_size"] == [64, 64] and first.info["upscaler"] == "lanczos"
     assert first.info["controlnets"] == {"keypoints": 0.9, "pose": 0.5}
     assert first.info["scheduler"] == "euler" and first.info["precision"] == "float32"
+    # finished as the studio's headshots are: colour always, retouch where a face is found
+    assert first.info["finish"]["graded_to_k"] == preset.lighting.color_temperature_k
+    assert first.info["finish"]["retouch"] in {"five-point", "no face found"}
     assert [stage for _, stage in stages][-1] == "checking identity"
     assert [percent for percent, _ in stages] == sorted(percent for percent, _ in stages)
     xmp = Image.open(BytesIO(first.encoded)).info["xmp"]

@@ -116,6 +116,7 @@ def test_the_backend_trains_then_generates_under_the_commercial_profile(
         identity_method="lora",
         segmentation="grabcut",
         face_detector="hog",
+        retouch_landmarks="five-point",  # the face mesh is not in the tiny models' folder
         model_dir=model_dir,
         min_usable_photos=1,
         diffusion_native_side=64,

@@ -110,3 +110,21 @@ def test_no_strength_no_change(mesh, portrait):
     assert np.array_equal(
         retouch(image, regions(points, pixels.shape), iod=points.iod, strength=0.0).pixels, image
     )
+
+
+def test_a_generated_headshot_is_finished_as_the_studios_are(portrait, mesh):
+    """The finishing the diffusion backend shares with the studio: colour graded to the
+    preset, the skin retouched within its cap in the mesh's skin, eyes left as they were."""
+    from pipeline.backends.finish import finish_generated
+    from pipeline.presets import load_shipped
+
+    pixels, face = portrait
+    preset = load_shipped()["corporate-executive"]
+    finished, info = finish_generated(pixels, face, preset, mesh)
+    assert info == {"graded_to_k": preset.lighting.color_temperature_k, "retouch": mesh.name}
+    places = regions(mesh(pixels, face), pixels.shape)
+    iod = mesh(pixels, face).iod
+    energy = band_energy(pixels.astype(np.float32), finished.astype(np.float32), places, iod=iod)
+    assert energy.fine < 0.9  # fine skin texture softened
+    unfinished, plain = finish_generated(pixels, None, preset, mesh)
+    assert plain["retouch"] == "no face found" and unfinished.shape == pixels.shape
