@@ -47,6 +47,8 @@ class PipelineConfig:
     licence_profile: str = "commercial"
     min_usable_photos: int = 4
     identity_threshold: float | None = None  # None: the face model's own calibrated threshold
+    # the identity gate's threshold for one method ("studio", "faceid", "lora", "keep-face")
+    identity_thresholds: dict[str, float] = field(default_factory=dict)
     max_bytes: int = 25 * 1024 * 1024
     max_pixels: int = 50_000_000
     # Studio only: candidates per job (at most 12 looks); the preset's variations if more.
@@ -88,6 +90,25 @@ def check_names(config: PipelineConfig) -> None:
         if value not in names:
             raise PipelineError(
                 f"Unknown {what} {value!r}; choose one of {', '.join(sorted(names))}.",
+                code="backend_unknown",
+            )
+
+
+IDENTITY_METHODS = ("studio", "faceid", "lora", "keep-face")
+
+
+def check_identity_thresholds(config: PipelineConfig) -> None:
+    """Per-method thresholds name known methods and are similarities between 0 and 1."""
+    for method, threshold in config.identity_thresholds.items():
+        if method not in IDENTITY_METHODS:
+            raise PipelineError(
+                f"An identity threshold is set for {method!r}, which is no method; choose "
+                f"from {', '.join(IDENTITY_METHODS)}.",
+                code="backend_unknown",
+            )
+        if not isinstance(threshold, int | float) or not 0.0 < threshold < 1.0:
+            raise PipelineError(
+                f"The identity threshold for {method} must lie between 0 and 1 ({threshold}).",
                 code="backend_unknown",
             )
 

@@ -39,7 +39,12 @@ from pipeline.backends.segmentation import SelfieSegmenter
 from pipeline.backends.studio import StudioBackend, preview_jpeg
 from pipeline.backends.upscale import RealESRGANUpscaler, print_version
 from pipeline.checks import PhotoChecker, attributes
-from pipeline.config import PipelineConfig, check_licences, check_names
+from pipeline.config import (
+    PipelineConfig,
+    check_identity_thresholds,
+    check_licences,
+    check_names,
+)
 from pipeline.content_credentials import ContentCredentials
 from pipeline.errors import PipelineError
 from pipeline.faces import DlibFaceAnalyzer, Face, FaceAnalyzer
@@ -109,6 +114,7 @@ class HeadshotPipeline:
         """Load the configured backends explicitly; an unknown name is an error, never a
         fallback, and so is a model the licence profile does not allow."""
         check_names(config)
+        check_identity_thresholds(config)
         check_licences(config)
         analyzer: FaceAnalyzer
         if config.face_backend == "insightface":
@@ -329,7 +335,9 @@ class HeadshotPipeline:
         started = time.perf_counter()
         selector = CandidateSelector(
             self.analyzer,
-            identity_threshold=self.identity_threshold,
+            identity_threshold=self.config.identity_thresholds.get(
+                result.identity_method, self.identity_threshold
+            ),
             min_sharpness=self.config.thresholds.sharpness_fail,
             check=result.identity_check,
         )

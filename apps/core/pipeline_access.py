@@ -62,6 +62,7 @@ def pipeline_config() -> PipelineConfig:
         licence_profile=conf["LICENCE_PROFILE"],
         min_usable_photos=conf["MIN_USABLE_PHOTOS"],
         identity_threshold=conf["IDENTITY_THRESHOLD"],
+        identity_thresholds=dict(conf["IDENTITY_THRESHOLDS"]),
         max_bytes=conf["MAX_UPLOAD_BYTES"],
         max_pixels=conf["MAX_UPLOAD_PIXELS"],
         studio_candidates=conf["STUDIO_CANDIDATES"],

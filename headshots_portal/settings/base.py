@@ -235,6 +235,9 @@ HEADSHOTS: dict[str, Any] = {
     "UPLOAD_DECODE_MEMORY_MB": env_int("HEADSHOTS_UPLOAD_DECODE_MEMORY_MB", 400, minimum=64),
     # Empty: the face model's own calibrated same-person threshold.
     "IDENTITY_THRESHOLD": env_optional_float("HEADSHOTS_IDENTITY_THRESHOLD"),
+    # The identity gate's threshold for one method, e.g. {"keep-face": 0.95, "lora": 0.93}
+    # (methods: studio, faceid, lora, keep-face); the others keep the one above.
+    "IDENTITY_THRESHOLDS": env_json_object("HEADSHOTS_IDENTITY_THRESHOLDS"),
     "FACE_BACKEND": env_choice("HEADSHOTS_FACE_BACKEND", "dlib", {"dlib", "insightface"}),
     # "commercial" refuses model files whose licence forbids commercial use; "research"
     # allows them for non-commercial research, and every HR page says so.

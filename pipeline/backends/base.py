@@ -66,6 +66,9 @@ class GenerationResult:
     # A face model other than the one that conditioned generation, with the person's
     # reference from it, for an independent identity gate (diffusion only).
     identity_check: IdentityCheck | None = None
+    # How the person's identity reached the images ("studio", "faceid", "lora",
+    # "keep-face"): the identity gate's threshold may differ by method.
+    identity_method: str = ""
     # A person's model trained for this job (the LoRA method), for its keeper to store
     # encrypted and pass back next time; None when none was trained.
     person_model: Any = None

@@ -156,6 +156,7 @@ class DiffusionBackend:
         report(70, "checking identity")
         return GenerationResult(
             backend=model.name,
+            identity_method=model.identity_method,
             candidates=candidates,
             timings={
                 **({"train_s": round(trained_s, 3)} if trained is not None else {}),

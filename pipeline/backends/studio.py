@@ -111,6 +111,7 @@ class StudioBackend:
             report(30 + round(40 * (index + 1) / len(looks)), "rendering")
         return GenerationResult(
             backend=renderer.name,
+            identity_method="studio",
             candidates=candidates,
             timings={"generate_s": round(time.perf_counter() - started, 3)},
             digital_source_type=renderer.digital_source_type,

@@ -42,8 +42,10 @@ def test_diffusion_and_signing_settings_reach_the_pipeline(settings):
         "LORA_RANK": 8,
         "LORA_RESOLUTION": 768,
         "LICENCE_PROFILE": "research",
+        "IDENTITY_THRESHOLDS": {"keep-face": 0.95},
     }
     config = pipeline_config()
+    assert config.identity_thresholds == {"keep-face": 0.95}
     assert config.identity_method == "lora" and config.licence_profile == "research"
     assert (config.lora_steps, config.lora_rank, config.lora_resolution) == (500, 8, 768)
     assert config.controlnets == ("keypoints", "pose") and config.diffusion_batch == 3

@@ -177,3 +177,34 @@ def test_four_copies_of_one_selfie_never_give_look_alike_candidates(installed_mo
     prints = {c.key: thumbprint(c.pixels) for c in result.candidates if c.key in accepted}
     for a, b in itertools.combinations(prints, 2):
         assert look_distance(prints[a], prints[b]) >= 0.04, (a, b)
+
+
+def test_the_identity_gate_takes_the_threshold_set_for_the_method(
+    tmp_path, installed_models, selfies
+):
+    """A threshold set for the studio refuses what the model's own threshold accepts; a
+    threshold for another method changes nothing here; an unknown method is refused."""
+
+    def gate(**thresholds):
+        config = PipelineConfig(
+            model_dir=installed_models,
+            min_usable_photos=1,
+            studio_candidates=2,
+            identity_thresholds=thresholds,
+        )
+        pipeline = HeadshotPipeline.from_config(config)
+        result, enrollment = generate_from_one_photo(
+            pipeline, selfies["selfie-01.png"], load_shipped()["corporate-executive"]
+        )
+        assert result.identity_method == "studio"
+        return pipeline.select(
+            result, preset=load_shipped()["corporate-executive"], enrollment=enrollment
+        )
+
+    assert any(s.accepted for s in gate())
+    assert any(s.accepted for s in gate(**{"keep-face": 0.999}))
+    strict = gate(studio=0.9999)
+    assert not any(s.accepted for s in strict)
+    assert "under the threshold 1.000" in strict[0].reason
+    with pytest.raises(PipelineError, match="no method"):
+        HeadshotPipeline.from_config(PipelineConfig(identity_thresholds={"magic": 0.5}))
