@@ -118,18 +118,12 @@ def base_fingerprint(sdxl_folder: Path) -> str:
 
 
 def caption(settings: LoraSettings, attributes: dict[str, object]) -> str:
-    """What every training image says: the person's token and what was measured of them
-    (so the prompt at generation can vary the rest: attire, light, backdrop)."""
-    words = [f"a photo of {settings.trigger} person"]
-    if attributes.get("skin_tone"):
-        words.append(f"{attributes['skin_tone']} skin")
-    if attributes.get("hair_color"):
-        words.append(f"{attributes['hair_color']} hair")
-    if attributes.get("glasses"):
-        words.append("wearing glasses")
-    if attributes.get("facial_hair"):
-        words.append("facial hair")
-    return ", ".join(words)
+    """What every training image says: the person's bound word and what was measured of
+    them, in the words the generation prompt uses (so the prompt can vary the rest:
+    attire, light, backdrop)."""
+    from pipeline.prompts import describe
+
+    return f"a photo of {settings.trigger} person" + describe(attributes).removeprefix("the person")
 
 
 def training_images(

@@ -53,7 +53,10 @@ def trained(model_dir, photos):
 def test_training_squares_frame_the_face_and_captions_say_what_was_measured(photos):
     assert [p.shape for p in photos] == [(64, 64, 3)] * 3
     text = caption(TINY, {"skin_tone": "brown", "hair_color": "black", "glasses": True})
-    assert text == "a photo of ohwx person, brown skin, black hair, wearing glasses"
+    assert text == (
+        "a photo of ohwx person, with their own brown skin tone, black hair, wearing their glasses"
+    )
+    assert caption(TINY, {}) == "a photo of ohwx person"
 
 
 def test_training_lowers_the_loss_and_leaves_the_base_as_it_was(no_network, trained, photos):
