@@ -190,11 +190,11 @@ def candidate_measures(
 def candidate_problem(measures: dict[str, float]) -> str:
     """Why a candidate with these measures must not be offered ("" when it may be)."""
     if measures["head_outside"] > 0:
-        return "the photo's edge cuts through the head"
+        return "the photo's edge cuts through your head"
     if measures["edge_cut"] > VISIBLE_CUT:
-        return "the photo's edge cuts through the person in this framing"
+        return "in this framing the photo's edge would cut through you"
     if measures["fragments"] > VISIBLE_FRAGMENT:
-        return "a piece of somebody else shows beside the person"
+        return "a piece of somebody else shows beside you"
     if measures["halo"] > HALO_SHARE:
-        return "a light fringe shows round the hair"
+        return "a light fringe shows round your hair"
     return ""

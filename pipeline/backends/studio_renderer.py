@@ -158,11 +158,11 @@ class StudioRenderer:
         alpha = unmix(framed, refine(framed, coarse, reach=0.15 * iod), sigma=max(2.0, iod * 0.1))
         alpha = np.clip(alpha * valid, 0.0, 1.0)
         if head_outside(valid.shape, (left, right), valid) > 0:
-            problem = "the photo's edge cuts through the head"
+            problem = "the photo's edge cuts through your head"
         elif touch > VISIBLE_TOUCH:
-            problem = "somebody beside the person touches their outline"
+            problem = "somebody next to you in the photo touches your outline"
         elif clips_the_head(alpha, (left, right)):
-            problem = "the cut-out clips the top of the head"
+            problem = "the cut-out clips the top of your head"
         else:
             problem = ""
         person = _decontaminate(framed.astype(np.float32), alpha, out)

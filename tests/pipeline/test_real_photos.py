@@ -104,7 +104,7 @@ def test_a_framing_the_photo_cannot_fill_is_not_offered(checker, corpus, rendere
     assert not prepared.problem
     wide = renderer.render(prepared, seed=1, look=Look(framing="chest-up"))
     close = renderer.render(prepared, seed=1, look=Look(framing="close-up"))
-    assert wide.problem == "the photo's edge cuts through the person in this framing"
+    assert wide.problem == "in this framing the photo's edge would cut through you"
     assert wide.measures["edge_cut"] > 0.25
     assert not close.problem and close.measures["edge_cut"] < 0.25
     # a portrait down to the knees fills every framing
@@ -144,7 +144,7 @@ def test_only_the_person_is_cut_out_never_a_neighbour(finder, group, segmenter, 
         assert (kept[y, x] > 0.5) == (index == subject), index
     assert touch > VISIBLE_TOUCH
     prepared = renderer.prepare(group, faces[subject], seed=1)
-    assert prepared.problem == "somebody beside the person touches their outline"
+    assert prepared.problem == "somebody next to you in the photo touches your outline"
 
 
 def test_a_person_alone_loses_nothing_to_the_cut(checker, corpus, renderer, monkeypatch):
@@ -183,7 +183,7 @@ def test_no_light_glow_is_left_round_the_hair(checker, corpus, renderer, monkeyp
     unchecked = renderer.prepare(selfie.pixels, selfie.face, seed=1)
     glowing = [renderer.render(unchecked, seed=1, look=look) for look in looks]
     assert max(r.measures["halo"] for r in glowing) > HALO_SHARE
-    assert "a light fringe shows round the hair" in {r.problem for r in glowing}
+    assert "a light fringe shows round your hair" in {r.problem for r in glowing}
 
 
 def test_something_in_front_of_the_face_is_flagged(checker, corpus):

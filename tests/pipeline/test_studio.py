@@ -213,12 +213,12 @@ def test_a_matte_that_clips_the_head_is_never_offered(analyzer, astronaut_rgb, p
     preset = load_shipped()["legal-professional"]
     face = analyzer.detect(astronaut_rgb)[0]
     clipped = StudioRenderer(preset, segmenter=None)(astronaut_rgb, face, seed=5)
-    assert clipped.segmentation == "grabcut" and "clips the top of the head" in clipped.problem
+    assert clipped.segmentation == "grabcut" and "clips the top of your head" in clipped.problem
     identity, enrolled = portrait_enrolled
     ranking = CandidateSelector(analyzer, identity_threshold=analyzer.same_person_threshold)(
         {"c01": clipped.pixels}, identity, preset, enrolled, problems={"c01": clipped.problem}
     )
-    assert not ranking[0].accepted and "clips the top of the head" in ranking[0].reason
+    assert not ranking[0].accepted and "clips the top of your head" in ranking[0].reason
 
 
 def test_the_model_matte_keeps_the_whole_head_and_has_soft_hair_edges(
