@@ -34,3 +34,9 @@ def display_text(value: str, *, limit: int) -> str:
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip() + "…"
+
+
+def plain_number(value: str | None) -> bool:
+    """Whether ``value`` is a whole number in plain digits 0-9: ``str.isdigit`` also takes
+    "²" or "٣", which ``int`` may refuse or read as another number."""
+    return value is not None and value.isascii() and value.isdigit()

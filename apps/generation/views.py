@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.text import plain_number
 from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus, PrintState
 from apps.generation.selectors import (
     approval_queue,
@@ -123,7 +124,7 @@ def _decide(request: CompanyRequest) -> HttpResponse:
     org = request.organization
     action = request.POST.get("action", "")
     if action == "approve_selected":
-        ids = [int(v) for v in request.POST.getlist("selected") if v.isdigit()]
+        ids = [int(v) for v in request.POST.getlist("selected") if plain_number(v)]
         if not ids:
             messages.error(request, "Tick the headshots to approve first.")
             return redirect("approval-queue", org.slug)

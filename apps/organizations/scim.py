@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from apps.core.errors import ApplicationError
 from apps.core.parsers import SafeJSONParser
-from apps.core.text import text_problem
+from apps.core.text import plain_number, text_problem
 from apps.organizations.models import MANAGER_ROLES, EmployeeProfile, EmployeeStatus
 from apps.organizations.provisioning import (
     PersonData,
@@ -150,7 +150,7 @@ class ScimView(CompanyApiView):
     def employee(self, pk: str) -> EmployeeProfile:
         employee = (
             EmployeeProfile.objects.filter(organization=self.organization, pk=int(pk)).first()
-            if pk.isdigit() and 0 < int(pk) <= MAX_ID
+            if plain_number(pk) and 0 < int(pk) <= MAX_ID
             else None
         )
         if employee is None:
@@ -325,7 +325,7 @@ def _patch_value(value: Any) -> str:
 def _positive(value: str | None, default: int, *, allow_zero: bool = False) -> int:
     if value in (None, ""):
         return default
-    if not value.isdigit() or len(value) > 9:
+    if not plain_number(value) or len(value) > 9:
         raise ScimError(400, "startIndex and count are whole numbers.", "invalidValue")
     number = int(value)
     return max(number, 0 if allow_zero else 1)

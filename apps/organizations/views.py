@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
+from apps.core.text import plain_number
 from apps.organizations.invitations import (
     invitation_invite,
     invitation_resend,
@@ -137,7 +138,7 @@ def invitations_page(request: CompanyRequest) -> HttpResponse:
 
 
 def _int(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 18 else 0
+    return int(value) if value and plain_number(value) and len(value) < 18 else 0
 
 
 @company_page(roles=MANAGER_ROLES)

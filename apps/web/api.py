@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.errors import ApplicationError
+from apps.core.text import plain_number
 from apps.organizations.models import ApiToken, Membership, Organization
 from apps.organizations.tokens import token_scopes
 
@@ -95,7 +96,7 @@ def id_param(request: Request, name: str) -> int | None:
     value = request.query_params.get(name)
     if value in (None, ""):
         return None
-    if not value.isdigit() or not 0 < int(value) <= MAX_ID:
+    if not plain_number(value) or not 0 < int(value) <= MAX_ID:
         raise ValidationFailed(f"{name} must be an id (a positive whole number).")
     return int(value)
 

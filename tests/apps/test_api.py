@@ -334,3 +334,17 @@ def _file(data: bytes):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile("photo.jpg", data)
+
+
+def test_an_id_in_other_digits_than_0_to_9_is_a_bad_request_not_an_error(acme):
+    """ "²" and "٣" count as digits to Python's isdigit; int() refuses the first and reads
+    the second as 3. Ids take the plain digits only."""
+    from apps.core.text import plain_number
+
+    for value in ("²", "٣", "1²", "-1", "0x1", " 1"):
+        response = api(acme.hr).get(url(acme.org, "jobs/"), {"employee": value})
+        assert response.status_code == 400, value
+        assert "must be an id" in response.json()["detail"]
+        assert not plain_number(value)
+    assert api(acme.hr).get(url(acme.org, "jobs/"), {"employee": "7"}).status_code == 200
+    assert plain_number("12") and not plain_number("") and not plain_number(None)
