@@ -2,6 +2,7 @@
 identity conditioning, without and with the optimisations the diffusion backend uses.
 
 python -m bench.gpu_sdxl [--steps 30] [--size 1024] [--batch N] [--repeat 3] [--compile]
+python -m bench.gpu_sdxl --inpaint                # the face-preserving mode's inpainting UNet
 python -m bench.gpu_sdxl --tiny --device cpu      # the same code on tiny models (a smoke run)
 
 The UNet and the VAE are built from SDXL's public configurations with random weights:
@@ -30,14 +31,20 @@ from bench.sdxl_models import SDXL_UNET, SDXL_VAE, TINY_UNET, TINY_VAE, faceid_a
 TEXT_TOKENS = 77
 
 
-def build(tiny: bool, device: str, dtype: Any, *, classic_attention: bool) -> tuple[Any, Any]:
+def build(
+    tiny: bool, device: str, dtype: Any, *, classic_attention: bool, inpaint: bool = False
+) -> tuple[Any, Any]:
+    """The UNet (with IP-Adapter FaceID, or an inpainting UNet reading the mask and the
+    masked image too) and the VAE, random weights of the real shapes."""
     import torch
     from diffusers import AutoencoderKL, UNet2DConditionModel
     from diffusers.models.attention_processor import AttnProcessor
 
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(**(TINY_UNET if tiny else SDXL_UNET))
-    unet._load_ip_adapter_weights([faceid_adapter_state(unet, seed=1)], low_cpu_mem_usage=False)
+    config = TINY_UNET if tiny else SDXL_UNET
+    unet = UNet2DConditionModel(**{**config, "in_channels": 9 if inpaint else 4})
+    if not inpaint:
+        unet._load_ip_adapter_weights([faceid_adapter_state(unet, seed=1)], low_cpu_mem_usage=False)
     if classic_attention:
         # Keep the IP-Adapter processors on the cross-attention layers; self-attention
         # goes back to the pre-SDPA implementation.
@@ -59,8 +66,14 @@ def inputs(
     config = unet.config
     doubled = 2 * batch  # classifier-free guidance: conditional and unconditional halves
     text_embeds = config.projection_class_embeddings_input_dim - 6 * config.addition_time_embed_dim
-    identity = unet.encoder_hid_proj.image_projection_layers[0].ff.net[0].proj.in_features
+    extra: dict[str, Any] = {}
+    if config.in_channels == 9:  # inpainting: the mask and the masked image's latents
+        extra["masked"] = torch.randn(doubled, 5, latent, latent, device=device, dtype=dtype)
+    else:
+        identity = unet.encoder_hid_proj.image_projection_layers[0].ff.net[0].proj.in_features
+        extra["image_embeds"] = [torch.randn(doubled, 1, 1, identity, device=device, dtype=dtype)]
     return {
+        "masked": extra.get("masked"),
         "sample": torch.randn(doubled, 4, latent, latent, device=device, dtype=dtype),
         "encoder_hidden_states": torch.randn(
             doubled, TEXT_TOKENS, config.cross_attention_dim, device=device, dtype=dtype
@@ -70,7 +83,7 @@ def inputs(
             "time_ids": torch.tensor(
                 [[size, size, 0, 0, size, size]] * doubled, device=device, dtype=dtype
             ),
-            "image_embeds": [torch.randn(doubled, 1, 1, identity, device=device, dtype=dtype)],
+            **({"image_embeds": extra["image_embeds"]} if "image_embeds" in extra else {}),
         },
     }
 
@@ -86,10 +99,11 @@ def seconds_per_image(
     repeat: int,
     optimised: bool,
     compile_unet: bool,
+    inpaint: bool = False,
 ) -> float:
     import torch
 
-    unet, vae = build(tiny, device, dtype, classic_attention=not optimised)
+    unet, vae = build(tiny, device, dtype, classic_attention=not optimised, inpaint=inpaint)
     if optimised and device == "cuda":
         unet.to(memory_format=torch.channels_last)
         vae.to(memory_format=torch.channels_last)
@@ -98,12 +112,15 @@ def seconds_per_image(
     vae_scale = 2 ** (len(vae.config.block_out_channels) - 1)
     kwargs = inputs(unet, batch, size, vae_scale, device, dtype)
 
+    masked = kwargs["masked"]
+
     def one_batch() -> None:
         sample = kwargs["sample"]
         for step in range(steps):
             timestep = torch.full((sample.shape[0],), 999 - step * (1000 // steps), device=device)
+            model_input = sample if masked is None else torch.cat([sample, masked], dim=1)
             noise = unet(
-                sample,
+                model_input,
                 timestep,
                 encoder_hidden_states=kwargs["encoder_hidden_states"],
                 added_cond_kwargs=kwargs["added_cond_kwargs"],
@@ -147,14 +164,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="tiny models: checks the script, measures nothing useful",
     )
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
+    parser.add_argument(
+        "--inpaint", action="store_true", help="the face-preserving mode's inpainting UNet"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     import torch
 
     from pipeline.backends.sdxl import batch_size_for
 
+    conditioning = "inpainting round the kept face" if args.inpaint else "FaceID"
     if args.device == "cuda" and not torch.cuda.is_available():
-        record: dict[str, Any] = {"status": "no GPU", "what": "SDXL 1024 px, 30 steps, FaceID"}
+        record: dict[str, Any] = {
+            "status": "no GPU",
+            "what": f"SDXL 1024 px, 30 steps, {conditioning}",
+        }
         print("no GPU: this benchmark needs CUDA; nothing was measured")
     else:
         size = 64 if args.tiny else args.size
@@ -174,6 +198,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "size": size,
             "steps": steps,
             "repeat": args.repeat,
+            "inpaint": args.inpaint,
         }
         baseline = seconds_per_image(
             dtype=half, batch=1, optimised=False, compile_unet=False, **common
@@ -185,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         )
         record = {
             "status": "measured" if not args.tiny else "smoke run on tiny models",
-            "what": f"SDXL {size} px, {steps} steps, FaceID, CFG, VAE decode",
+            "what": f"SDXL {size} px, {steps} steps, {conditioning}, CFG, VAE decode",
             "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu",
             "baseline_s_per_image": round(baseline, 4),
             "optimised_s_per_image": round(optimised, 4),
@@ -198,7 +223,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             f"{optimised:.3f} s ({str(fast)[6:]}, batch {batch}{', compiled' if args.compile else ''}), "
             f"x{baseline / optimised:.2f}"
         )
-    save("gpu_sdxl", record, args.results)
+    save("gpu_sdxl_inpaint" if args.inpaint else "gpu_sdxl", record, args.results)
     return record
 
 

@@ -57,3 +57,17 @@ def test_the_lora_benchmark_runs_the_trainers_own_loop_on_tiny_models(tmp_path):
     assert record["baseline_steps_per_s"] > 0 and record["trainer_steps_per_s"] > 0
     assert record["person_minutes"] > 0
     assert json.loads(results.read_text())["gpu_lora"] == record
+
+
+def test_one_script_runs_every_gpu_measure_on_tiny_models(tmp_path):
+    pytest.importorskip("peft", reason="peft is not installed (make install-torch adds it)")
+    from bench import gpu
+
+    results = tmp_path / "results.json"
+    summary = gpu.main(["--tiny", "--device", "cpu", "--repeat", "1", "--results", str(results)])
+    for name in ("sdxl_faceid", "sdxl_keep_face", "lora_training"):
+        assert summary[name]["status"] == "smoke run on tiny models", name
+    assert "inpainting" in summary["sdxl_keep_face"]["what"]
+    assert summary["sdxl_keep_face"]["optimised_s_per_image"] > 0
+    saved = json.loads(results.read_text())
+    assert saved["gpu"] == summary and {"gpu_sdxl", "gpu_sdxl_inpaint", "gpu_lora"} <= set(saved)
