@@ -27,17 +27,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--tiny", action="store_true", help="tiny models: checks the script")
     parser.add_argument("--device", choices=["cuda", "cpu"], default="cuda")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--lora-steps", type=int, default=30, help="training steps timed")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     common = ["--device", args.device, "--results", str(args.results)]
     if args.tiny:
         common.append("--tiny")
+    # the newest measures first: what is written survives a run cut short
     runs = {
-        "sdxl_faceid": lambda: gpu_sdxl.main([*common, "--repeat", str(args.repeat)]),
+        "lora_training": lambda: gpu_lora.main([*common, "--steps", str(args.lora_steps)]),
         "sdxl_keep_face": lambda: gpu_sdxl.main(
             [*common, "--repeat", str(args.repeat), "--inpaint"]
         ),
-        "lora_training": lambda: gpu_lora.main(common),
+        "sdxl_faceid": lambda: gpu_sdxl.main([*common, "--repeat", str(args.repeat)]),
     }
     summary: dict[str, Any] = {}
     started = time.perf_counter()

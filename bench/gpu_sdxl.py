@@ -42,7 +42,8 @@ def build(
 
     torch.manual_seed(0)
     config = TINY_UNET if tiny else SDXL_UNET
-    unet = UNet2DConditionModel(**{**config, "in_channels": 9 if inpaint else 4})
+    with torch.device(device):  # random weights drawn where they run: seconds, not minutes
+        unet = UNet2DConditionModel(**{**config, "in_channels": 9 if inpaint else 4})
     if not inpaint:
         unet._load_ip_adapter_weights([faceid_adapter_state(unet, seed=1)], low_cpu_mem_usage=False)
     if classic_attention:
@@ -53,7 +54,8 @@ def build(
             for name, processor in unet.attn_processors.items()
         }
         unet.set_attn_processor(processors)
-    vae = AutoencoderKL(**(TINY_VAE if tiny else SDXL_VAE))
+    with torch.device(device):
+        vae = AutoencoderKL(**(TINY_VAE if tiny else SDXL_VAE))
     return unet.to(device, dtype).eval(), vae.to(device, dtype).eval()
 
 

@@ -366,18 +366,21 @@ class LoraTrainer:
         assert self._parts is not None
         unet, noise_schedule = self._parts["pipe"].unet, self._parts["noise"]
         count = latents.shape[0]
-        noise = torch.randn(latents.shape, generator=generator).to(latents.device)
+        noise = torch.randn(latents.shape, generator=generator).to(latents.device, latents.dtype)
         steps = torch.randint(
             0, noise_schedule.config.num_train_timesteps, (count,), generator=generator
         ).to(latents.device)
-        noisy = noise_schedule.add_noise(latents, noise, steps)
+        # everything the UNet reads in its own precision (bf16 on a GPU worker): the
+        # schedule's arithmetic would otherwise hand it float32
+        dtype = unet.dtype
+        noisy = noise_schedule.add_noise(latents, noise, steps).to(dtype)
         predicted = unet(
             noisy,
             steps,
-            encoder_hidden_states=embeds.expand(count, -1, -1),
+            encoder_hidden_states=embeds.expand(count, -1, -1).to(dtype),
             added_cond_kwargs={
-                "text_embeds": pooled.expand(count, -1),
-                "time_ids": time_ids.expand(count, -1),
+                "text_embeds": pooled.expand(count, -1).to(dtype),
+                "time_ids": time_ids.expand(count, -1).to(dtype),
             },
         ).sample
         if noise_schedule.config.prediction_type == "v_prediction":

@@ -173,3 +173,27 @@ def test_a_stored_model_is_reused_only_for_what_it_was_made_from(model_dir):
     assert person_model_key(PipelineConfig(), ["1"]) is None  # the studio trains nothing
     faceid = PipelineConfig(generation_backend="diffusion", identity_method="faceid")
     assert person_model_key(faceid, ["1"]) is None
+
+
+def test_a_bf16_base_trains_with_the_lora_in_float32(no_network):
+    """The GPU worker holds SDXL in bf16 and trains on it: every input reaches the UNet
+    in its own precision (the first GPU run stopped here on a float32 time embedding)."""
+    import torch
+    from diffusers import DDPMScheduler, UNet2DConditionModel
+
+    from bench.sdxl_models import TINY_UNET
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(**TINY_UNET).to(torch.bfloat16)
+    config = unet.config
+    pooled = config.projection_class_embeddings_input_dim - 6 * config.addition_time_embed_dim
+    text = (
+        torch.randn(1, 77, config.cross_attention_dim),
+        torch.randn(1, pooled),
+        torch.tensor([[64.0, 64.0, 0.0, 0.0, 64.0, 64.0]]),
+    )
+    latents = torch.randn(2, 4, 32, 32, dtype=torch.bfloat16)
+    trainer = LoraTrainer.on_unet(unet, DDPMScheduler(), "cpu")
+    weights, losses = trainer.fit(latents, text, LoraSettings(rank=4, alpha=4, steps=3))
+    assert weights and len(losses) == 3 and all(np.isfinite(losses))
+    assert all(p.dtype == torch.bfloat16 for p in unet.parameters())  # the base as it was
