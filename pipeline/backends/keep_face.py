@@ -18,6 +18,8 @@ import math
 
 import numpy as np
 
+from pipeline.faces.geometry import head_axes
+
 # The face's core round the point between the eyes, in eye distances: 0.45 down the
 # face's centre, 0.95 to each side, up to the brows' top (0.75 above its centre) and
 # down to the chin (1.35 below).
@@ -34,11 +36,8 @@ HARMONY_MAX_DELTA_E = 6.0
 
 def core_outline(eyes: tuple[np.ndarray, np.ndarray], points: int = 64) -> np.ndarray:
     """Points (N x 2) round the face's core, in the image the eyes are in."""
-    left, right = (np.asarray(e, dtype=np.float64) for e in eyes)
-    iod = max(float(np.hypot(*(right - left))), 1e-6)
-    across = (right - left) / iod
-    down = np.array([-across[1], across[0]])
-    centre = (left + right) / 2.0 + CORE_DROP * iod * down
+    between, across, down, iod = head_axes(eyes)
+    centre = between + CORE_DROP * iod * down
     angles = np.linspace(0.0, 2.0 * math.pi, points, endpoint=False)
     x = np.cos(angles) * CORE_HALF_WIDTH
     y = np.sin(angles) * np.where(np.sin(angles) < 0, CORE_UP, CORE_DOWN)
@@ -53,8 +52,7 @@ def face_masks(
     import cv2
 
     width, height = size
-    left, right = eyes
-    iod = max(float(np.hypot(*(np.asarray(right) - np.asarray(left)))), 1e-6)
+    iod = head_axes(eyes)[3]
     hard = np.zeros((height, width), np.uint8)
     cv2.fillPoly(hard, [np.round(core_outline(eyes)).astype(np.int32)], 1)
     feather = max(1.0, FEATHER * iod)
@@ -106,8 +104,7 @@ def _grown_outline(eyes: tuple[np.ndarray, np.ndarray], by: float) -> np.ndarray
     """The core's outline pushed ``by`` eye distances outwards from its centre."""
     outline = core_outline(eyes)
     centre = outline.mean(axis=0)
-    left, right = eyes
-    iod = max(float(np.hypot(*(np.asarray(right) - np.asarray(left)))), 1e-6)
+    iod = head_axes(eyes)[3]
     direction = outline - centre
     lengths = np.linalg.norm(direction, axis=1, keepdims=True)
     return outline + direction / np.maximum(lengths, 1e-6) * by * iod

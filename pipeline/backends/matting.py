@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from pipeline.faces.geometry import head_axes
+
 # Points that are inside any head, hair or not, in eye distances from the point between
 # the eyes (x to the right, y up): the temples at forehead height, the upper forehead, the
 # crown's middle. The eyes sit about 45% down a head three eye distances high, so the
@@ -104,14 +106,10 @@ def refine(pixels: np.ndarray, coarse: np.ndarray, *, reach: float | None = None
 def clips_the_head(alpha: np.ndarray, eyes: tuple[np.ndarray, np.ndarray]) -> bool:
     """Whether the matte cuts through the head: every point of INSIDE_THE_HEAD that lies
     in the frame must be person (a small neighbourhood's mean alpha at least 0.5)."""
-    left, right = eyes
-    distance = float(np.hypot(*(right - left)))
+    centre, across, down, distance = head_axes(eyes)
     if distance < 2:
         return True
-    centre = (left + right) / 2.0
-    # The head's own axis: "up" is perpendicular to the line between the eyes.
-    across = (right - left) / distance
-    up = np.array([across[1], -across[0]])
+    up = -down  # the head's own axis, perpendicular to the line between the eyes
     height, width = alpha.shape
     reach = max(1, int(round(distance * 0.06)))
     for dx, dy in INSIDE_THE_HEAD:

@@ -48,12 +48,11 @@ def one_person(mask: np.ndarray, eyes: tuple[np.ndarray, np.ndarray]) -> tuple[n
     removed touched what was kept: somebody pressed against them, cut along a line."""
     import cv2
 
-    _, _, _, iod = head_axes(eyes)
+    centre, _, _, iod = head_axes(eyes)
     solid = (mask > 0.5).astype(np.uint8)
     count, labels = cv2.connectedComponents(solid)
     kept = mask.astype(np.float32)
     if count > 2:
-        centre = head_axes(eyes)[0]
         # the part that holds the face: the most person in a disc round the point between the eyes
         disc = np.zeros(mask.shape[:2], np.uint8)
         cv2.circle(

@@ -142,13 +142,18 @@ def _render_look(
     turns = [(index + turn) % len(prepared) for turn in range(len(prepared))]
     # selfies that cannot give any look (a head cut by the photo's edge) are not tried
     usable = [t for t in turns if not prepared[t].problem]
+    first: Rendered | None = None
     for framing in tighter_framings(look.framing):
         framed = replace(look, framing=framing)
         for which in usable:
             rendered = renderer.render(prepared[which], seed=seed, look=framed)
             if not rendered.problem:
                 return rendered, which
-    return renderer.render(prepared[turns[0]], seed=seed, look=look), turns[0]
+            if first is None and which == turns[0] and framing == look.framing:
+                first = rendered  # the first try, kept rather than rendered again
+    if first is None:
+        first = renderer.render(prepared[turns[0]], seed=seed, look=look)
+    return first, turns[0]
 
 
 PREVIEW_WIDTH = 360
