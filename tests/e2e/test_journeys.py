@@ -187,3 +187,21 @@ def test_the_api_docs_page_works_offline_under_the_portals_own_policy(
     assert "Headshots portal API" in page.inner_text(".swagger-ui .info .title")
     shot(page, "api-docs")
     assert refused == [] and elsewhere == []
+
+
+def test_hr_sees_the_research_licence_notice_above_every_page(browser_page, live_server, settings):
+    """Under the research licence profile the notice sits at the top of HR's pages, in
+    plain words, readable on a desktop and on a phone."""
+    settings.HEADSHOTS = {**settings.HEADSHOTS, "LICENCE_PROFILE": "research"}
+    page = browser_page
+    c = company("Acme", "acme.example")
+    sign_in(page, live_server.url, c.hr.username)
+    page.goto(f"{live_server.url}/o/{c.org.slug}/hr/")
+    notice = page.get_by_role("note")
+    expect(notice).to_contain_text("Research use only.")
+    expect(notice).to_contain_text("must not be used for business purposes")
+    assert notice.bounding_box()["y"] < page.get_by_role("heading").first.bounding_box()["y"]
+    shot(page, "hr-research-notice")
+    page.set_viewport_size({"width": 390, "height": 844})
+    expect(notice).to_be_visible()
+    shot(page, "hr-research-notice-phone")
