@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline.checks import CheckThresholds
 from pipeline.errors import PipelineError
+from pipeline.presets import IDENTITY_METHODS as PRESET_IDENTITY_METHODS
 
 FACE_BACKENDS = {"dlib", "insightface"}
 GENERATION_BACKENDS = {"studio", "diffusion"}
@@ -26,12 +27,15 @@ class PipelineConfig:
     landmarks68: bool = False
     insightface_pack: str = "buffalo_l"
     generation_backend: str = "studio"
-    controlnets: tuple[str, ...] = ()  # diffusion: "keypoints", "pose"
-    # diffusion: how the person's identity reaches generation: "faceid" (IP-Adapter FaceID
-    # on insightface's embedding: research licences only), "lora" (a LoRA trained per
-    # person from their selfies: SDXL's own licence) or "keep-face" (the person's real
-    # face kept, everything round it made by SDXL inpainting)
+    controlnets: tuple[str, ...] = ()  # diffusion: "pose", "depth", "edge"
+    # diffusion: how the person's identity reaches generation by default: "lora" (a LoRA
+    # trained per person from their selfies: SDXL's own licence), "keep-face" (the
+    # person's real face kept, everything round it made by SDXL inpainting), "plus-face"
+    # (IP-Adapter Plus Face on the face's CLIP features: Apache 2.0), or on insightface's
+    # embedding (research licences only): "faceid", "faceid-plus-v2", "instantid"
     identity_method: str = "lora"
+    # diffusion: further methods presets may choose (each loads its own SDXL when used)
+    identity_methods: tuple[str, ...] = ()
     lora_steps: int = 800
     lora_rank: int = 16
     lora_learning_rate: float = 1e-4
@@ -59,6 +63,9 @@ class PipelineConfig:
     c2pa_private_key: str = field(default="", repr=False)
 
 
+# "studio" (no generative model) and the diffusion backend's methods (pipeline.presets).
+IDENTITY_METHODS = ("studio", *PRESET_IDENTITY_METHODS)
+
 # Every backend choice with the names it takes (besides the face and generation backends).
 CHOICES = {
     "segmentation": ("segmentation", {"mediapipe", "grabcut"}),
@@ -67,7 +74,7 @@ CHOICES = {
     "upscaler": ("upscaler", {"lanczos", "realesrgan"}),
     "print_upscaler": ("print upscaler", {"lanczos", "realesrgan"}),
     "licence_profile": ("licence profile", {"commercial", "research"}),
-    "identity_method": ("identity method", {"faceid", "lora", "keep-face"}),
+    "identity_method": ("identity method", set(IDENTITY_METHODS[1:])),
 }
 
 
@@ -85,6 +92,13 @@ def check_names(config: PipelineConfig) -> None:
             f"version; set HEADSHOTS_GENERATION_BACKEND to one of {sorted(GENERATION_BACKENDS)}.",
             code="backend_unknown",
         )
+    for method in config.identity_methods:
+        if method not in CHOICES["identity_method"][1]:
+            raise PipelineError(
+                f"Unknown identity method {method!r}; choose from "
+                f"{', '.join(IDENTITY_METHODS[1:])}.",
+                code="backend_unknown",
+            )
     for attribute, (what, names) in CHOICES.items():
         value = getattr(config, attribute)
         if value not in names:
@@ -92,9 +106,6 @@ def check_names(config: PipelineConfig) -> None:
                 f"Unknown {what} {value!r}; choose one of {', '.join(sorted(names))}.",
                 code="backend_unknown",
             )
-
-
-IDENTITY_METHODS = ("studio", "faceid", "lora", "keep-face")
 
 
 def check_identity_thresholds(config: PipelineConfig) -> None:

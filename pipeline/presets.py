@@ -128,6 +128,10 @@ class Prompt(_Strict):
 
 Scheduler = Literal["euler", "euler_ancestral", "dpmpp_2m", "dpmpp_2m_karras", "ddim", "unipc"]
 SCHEDULERS: tuple[str, ...] = get_args(Scheduler)
+# How the person's likeness reaches generation (pipeline.backends.sdxl): their own LoRA,
+# their real face kept, or a zero-shot adapter.
+IdentityMethod = Literal["lora", "keep-face", "plus-face", "faceid", "faceid-plus-v2", "instantid"]
+IDENTITY_METHODS: tuple[str, ...] = get_args(IdentityMethod)
 
 
 class Generation(_Strict):
@@ -143,6 +147,11 @@ class Generation(_Strict):
         ge=0.0,
         le=1.5,
         description="weight of the pose ControlNet (head pose and framing from the best selfie); 0 is off",
+    )
+    identity_method: IdentityMethod | None = Field(
+        None,
+        description="how the person's likeness reaches generation; empty: the installation's "
+        "default (one of the methods it offers)",
     )
 
 

@@ -51,6 +51,7 @@ def pipeline_config() -> PipelineConfig:
         generation_backend=conf["GENERATION_BACKEND"],
         controlnets=tuple(conf["CONTROLNETS"]),
         identity_method=conf["IDENTITY_METHOD"],
+        identity_methods=tuple(conf["IDENTITY_METHODS"]),
         lora_steps=conf["LORA_STEPS"],
         lora_rank=conf["LORA_RANK"],
         lora_resolution=conf["LORA_RESOLUTION"],

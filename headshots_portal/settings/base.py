@@ -19,6 +19,10 @@ from headshots_portal.env import (
 )
 from headshots_portal.settings.queue import dramatiq_settings
 
+# The diffusion backend's identity methods (pipeline.presets.IDENTITY_METHODS; a test
+# keeps the two lists equal).
+IDENTITY_METHODS = ("lora", "keep-face", "plus-face", "faceid", "faceid-plus-v2", "instantid")
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("HEADSHOTS_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)  # the SQLite file and local media live here by default
@@ -254,20 +258,21 @@ HEADSHOTS: dict[str, Any] = {
     "GENERATION_BACKEND": env_choice(
         "HEADSHOTS_GENERATION_BACKEND", "studio", {"studio", "diffusion"}
     ),
-    # Diffusion only: how the person's identity reaches generation: "faceid" (IP-Adapter
-    # FaceID on insightface's embedding; research licences only) or "lora" (a LoRA trained
-    # per person from their selfies on the GPU worker; SDXL's own licence) or "keep-face"
-    # (the person's real face kept, everything round it made by SDXL inpainting).
-    "IDENTITY_METHOD": env_choice(
-        "HEADSHOTS_IDENTITY_METHOD", "lora", {"faceid", "lora", "keep-face"}
-    ),
+    # Diffusion only: how the person's identity reaches generation by default: "lora" (a
+    # LoRA trained per person from their selfies on the GPU worker; SDXL's own licence),
+    # "keep-face" (the person's real face kept, everything round it made by SDXL
+    # inpainting), "plus-face" (IP-Adapter Plus Face; Apache 2.0), or on insightface's
+    # embedding (research licences only): "faceid", "faceid-plus-v2", "instantid".
+    "IDENTITY_METHOD": env_choice("HEADSHOTS_IDENTITY_METHOD", "lora", set(IDENTITY_METHODS)),
+    # Diffusion only: further identity methods a style may choose (comma-separated).
+    "IDENTITY_METHODS": env_subset("HEADSHOTS_IDENTITY_METHODS", set(IDENTITY_METHODS)),
     # The LoRA method's training: steps, rank and square size (pixels).
     "LORA_STEPS": env_int("HEADSHOTS_LORA_STEPS", 800, minimum=1),
     "LORA_RANK": env_int("HEADSHOTS_LORA_RANK", 16, minimum=1),
     "LORA_RESOLUTION": env_int("HEADSHOTS_LORA_RESOLUTION", 1024, minimum=64),
-    # Diffusion only: ControlNets to load from MODEL_DIR/controlnet/<name>/ ("keypoints":
-    # InstantID-style facial keypoints; "pose": OpenPose, weighted by the preset).
-    "CONTROLNETS": env_subset("HEADSHOTS_CONTROLNETS", {"keypoints", "pose"}),
+    # Diffusion only: ControlNets to load from MODEL_DIR/controlnet/<name>/ ("pose":
+    # OpenPose; "depth": a depth map; "edge": Canny edges; each weighted by the preset).
+    "CONTROLNETS": env_subset("HEADSHOTS_CONTROLNETS", {"pose", "depth", "edge"}),
     # Studio only: candidates per job, each a different look (at most 12).
     "STUDIO_CANDIDATES": env_int("HEADSHOTS_STUDIO_CANDIDATES", 10, minimum=2),
     # Diffusion only: images per batch; 0 chooses from free GPU memory.

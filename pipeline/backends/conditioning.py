@@ -23,7 +23,7 @@ import numpy as np
 from pipeline.faces import Face
 
 # The ArcFace alignment template (112 x 112): where five keypoints sit on an average face.
-_TEMPLATE = np.array(
+TEMPLATE = np.array(
     [
         [38.2946, 51.6963],
         [73.5318, 51.5014],
@@ -58,12 +58,12 @@ def five_points(face: Face) -> np.ndarray:
         points = np.asarray(face.landmarks, dtype=np.float64)
         return points if points[0, 0] <= points[1, 0] else points[[1, 0, 2, 4, 3]]
     left, right = face.eye_centres()
-    template_left, template_right = _TEMPLATE[0], _TEMPLATE[1]
+    template_left, template_right = TEMPLATE[0], TEMPLATE[1]
     # The similarity transform that takes the template's eyes onto the measured eyes.
     source = complex(*(template_right - template_left))
     target = complex(*(right - left))
     rotation_scale = target / source
-    placed = [rotation_scale * complex(*(p - template_left)) + complex(*left) for p in _TEMPLATE]
+    placed = [rotation_scale * complex(*(p - template_left)) + complex(*left) for p in TEMPLATE]
     result = np.array([(z.real, z.imag) for z in placed])
     if face.landmarks68 is not None:
         mouth = np.asarray(face.landmarks68, dtype=np.float64)[[48, 54]]

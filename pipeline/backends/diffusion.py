@@ -1,12 +1,19 @@
 """The diffusion backend: the preset's variations from SDXL (``sdxl.SDXLModel``),
-conditioned on the enrolled identity and, where configured, on the best selfie's facial
-keypoints and pose, generated at the model's native size and brought to the preset's
-largest output (Real-ESRGAN when configured, Lanczos otherwise)."""
+conditioned on the person by the preset's identity method (or the installation's
+default) and, where configured, on the best selfie's pose, generated at the model's
+native size and brought to the preset's largest output (Real-ESRGAN when configured,
+Lanczos otherwise).
+
+A worker offers the default identity method and any others its operator lists; each
+method's model is loaded the first time a preset asks for it and kept."""
 
 from __future__ import annotations
 
+import functools
 import logging
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,8 +26,10 @@ from pipeline.backends.base import (
     Selfie,
     make_candidate,
 )
+from pipeline.backends.conditioning import five_points
 from pipeline.backends.finish import finish_generated
 from pipeline.backends.framing import framing_matrix
+from pipeline.backends.identity_adapters import aligned_face
 from pipeline.backends.keep_face import composite, face_masks, harmonise
 from pipeline.backends.lora import (
     LoraSettings,
@@ -60,6 +69,7 @@ class DiffusionBackend:
         self,
         model: SDXLModel,
         *,
+        offered: dict[str, Callable[[], SDXLModel]] | None = None,
         upscaler: RealESRGANUpscaler | None = None,
         credentials: ContentCredentials | None = None,
         second_opinion: FaceAnalyzer | None = None,
@@ -68,6 +78,10 @@ class DiffusionBackend:
         mesh: FaceMesh | None = None,
     ) -> None:
         self.model = model
+        # the other identity methods this worker offers presets, loaded on first use
+        self._offered = dict(offered or {})
+        self._loaded: dict[str, SDXLModel] = {model.identity_method: model}
+        self._loading = threading.Lock()
         # the face of each generated image, for the finishing the studio's headshots get
         # (None: generated images are left as they come)
         self.finder = finder
@@ -80,13 +94,32 @@ class DiffusionBackend:
         # that conditioning cannot flatter (None when the portal's own model is dlib's).
         self.second_opinion = second_opinion
 
+    def model_for(self, preset: BrandPreset) -> SDXLModel:
+        """The model of the preset's identity method (the worker's default when the preset
+        names none), loaded the first time it is asked for."""
+        method = preset.generation.identity_method or self.model.identity_method
+        with self._loading:
+            if method not in self._loaded:
+                if method not in self._offered:
+                    offered = sorted({*self._loaded, *self._offered})
+                    raise PipelineError(
+                        f"The style {preset.name!r} asks for the identity method {method!r}, "
+                        f"which this installation does not offer (it offers "
+                        f"{', '.join(offered)}). Choose one of those in the style, or ask the "
+                        "administrator to add it to HEADSHOTS_IDENTITY_METHODS.",
+                        code="backend_unknown",
+                    )
+                self._loaded[method] = self._offered[method]()
+            return self._loaded[method]
+
     def __call__(self, request: GenerationRequest, report: Progress) -> GenerationResult:
-        model, preset = self.model, request.preset
+        preset = request.preset
+        model = self.model_for(preset)
         settings = preset.generation
         reference = request.selfies[0]
         out = preset.primary_output
         width, height = generation_size(out.width, out.height, model.native_side)
-        control = self._control_images(reference, preset, width, height)
+        control = self._control_images(model, reference, preset, width, height)
         upscaler_name = self.upscaler.name if self.upscaler is not None else "lanczos"
         seeds = [request.base_seed + index for index in range(settings.variations)]
         started = time.perf_counter()
@@ -95,16 +128,20 @@ class DiffusionBackend:
             # the person's own model: reused from an earlier round, or trained now
             person_model = request.person_model
             if person_model is None:
-                trained = self._train(request, report)
+                trained = self._train(model, request, report)
                 person_model = trained.weights
             prompt = f"a photo of {self.lora_settings.trigger} person, {prompt}"
         trained_s = time.perf_counter() - started
         first = 45 if trained is not None else 10
-        kept = self._kept_face(reference, preset, width, height)
+        kept = self._kept_face(model, reference, preset, width, height)
+        face = None
+        if model.adapter is not None and model.adapter.image_encoder:
+            face = aligned_face(reference.pixels, five_points(reference.face))
         images = model(
             prompt=prompt,
             negative_prompt=request.prompt.negative,
-            identity=request.enrollment.embedding,
+            identity=self._embedding(model, request),
+            face=face,
             seeds=seeds,
             width=width,
             height=height,
@@ -168,12 +205,29 @@ class DiffusionBackend:
             person_model=trained,
         )
 
+    def _embedding(self, model: SDXLModel, request: GenerationRequest) -> np.ndarray | None:
+        """The ArcFace embedding as the method was trained on it: the enrolled identity
+        (normalised) for FaceID, the raw embeddings' mean for InstantID."""
+        if model.adapter is None or not model.adapter.embedding:
+            return None
+        if model.adapter.embedding == "normalised":
+            return request.enrollment.embedding
+        raw = getattr(self.finder, "raw_embedding", None)
+        if raw is None:
+            raise PipelineError(
+                "InstantID reads insightface's ArcFace embedding: set HEADSHOTS_FACE_BACKEND="
+                "insightface (with HEADSHOTS_INSIGHTFACE_PACK=antelopev2, the pack it was "
+                "trained with).",
+                code="identity_mismatch",
+            )
+        return np.mean([raw(s.pixels, s.face) for s in request.selfies], axis=0)
+
     def _kept_face(
-        self, reference: Selfie, preset: BrandPreset, width: int, height: int
+        self, model: SDXLModel, reference: Selfie, preset: BrandPreset, width: int, height: int
     ) -> KeptFace | None:
         """For the face-preserving mode: the best selfie framed as the preset asks, at the
         generation size, and the masks of its face's core."""
-        if self.model.identity_method != "keep-face":
+        if model.identity_method != "keep-face":
             return None
         import cv2
 
@@ -190,7 +244,7 @@ class DiffusionBackend:
         weight, repaint = face_masks((left, right), (width, height))
         return KeptFace(framed=framed, weight=weight, repaint=repaint, eyes=(left, right))
 
-    def _train(self, request: GenerationRequest, report: Progress) -> TrainedLora:
+    def _train(self, model: SDXLModel, request: GenerationRequest, report: Progress) -> TrainedLora:
         """The person's LoRA from their enrolled selfies (all of them, best first), on the
         SDXL already in memory; progress from 10% to 45% of the job."""
         settings = self.lora_settings
@@ -198,8 +252,8 @@ class DiffusionBackend:
             [(s.pixels, s.face.eye_centres(), s.face.height) for s in request.selfies], settings
         )
         text = caption(settings, request.attributes)
-        with self.model.lock:  # the pipeline's adapters are changed while it trains
-            trainer = LoraTrainer.sharing(self.model.pipe, str(self.model.device))
+        with model.lock:  # the pipeline's adapters are changed while it trains
+            trainer = LoraTrainer.sharing(model.pipe, str(model.device))
             return trainer.train(
                 images,
                 text,
@@ -210,14 +264,14 @@ class DiffusionBackend:
             )
 
     def _control_images(
-        self, reference: Selfie, preset: BrandPreset, width: int, height: int
+        self, model: SDXLModel, reference: Selfie, preset: BrandPreset, width: int, height: int
     ) -> dict[str, tuple[np.ndarray, float]]:
-        """A control image and its weight for every configured ControlNet, drawn from the
-        best selfie where the preset's framing puts the face."""
+        """A control image and its weight for every ControlNet the model has, drawn from
+        the best selfie where the preset's framing puts the face."""
         from pipeline.backends.conditioning import keypoint_image, pose_image
 
         settings = preset.generation
-        controlnets = self.model.controlnets
+        controlnets = model.control_names
         if settings.spatial_control > 0 and "pose" not in controlnets:
             raise PipelineError(
                 f"The preset {preset.slug!r} asks for spatial control (weight "
@@ -229,7 +283,7 @@ class DiffusionBackend:
         size = OutputSize(name="generation", width=width, height=height)
         matrix = framing_matrix(reference.face, preset, size)
         control: dict[str, tuple[np.ndarray, float]] = {}
-        if "keypoints" in controlnets:
+        if "keypoints" in controlnets:  # InstantID's IdentityNet
             keypoints = keypoint_image(reference.face, matrix, width, height)
             control["keypoints"] = (keypoints, settings.identity_strength)
         if "pose" in controlnets:
@@ -304,15 +358,26 @@ def diffusion_backend(
     """The backend with its SDXL model loaded from the configured model directory."""
     if config.model_dir is None:
         raise PipelineError("The diffusion backend needs a model directory.", code="model_missing")
-    model = SDXLModel(
-        identity_method=config.identity_method,
-        controlnets=config.controlnets,
-        batch_size=config.diffusion_batch,
-        native_side=config.diffusion_native_side,
-        compile_unet=config.diffusion_compile,
-    ).load(config.model_dir)
+    model_dir = config.model_dir
+
+    def model(method: str) -> SDXLModel:
+        return SDXLModel(
+            identity_method=method,
+            controlnets=config.controlnets,
+            batch_size=config.diffusion_batch,
+            native_side=config.diffusion_native_side,
+            compile_unet=config.diffusion_compile,
+        )
+
+    def load(method: str) -> SDXLModel:
+        return model(method).load(model_dir)
+
+    others = [m for m in config.identity_methods if m != config.identity_method]
+    for method in others:  # every offered method's files, named now rather than mid-job
+        model(method).check_files(model_dir)
     return DiffusionBackend(
-        model,
+        model(config.identity_method).load(model_dir),
+        offered={method: functools.partial(load, method) for method in others},
         upscaler=upscaler,
         credentials=credentials,
         second_opinion=second_opinion,

@@ -1,14 +1,15 @@
-"""The diffusion backend: an SDXL-class pipeline with the person's identity from either
-IP-Adapter FaceID conditioning ("faceid") or the person's own LoRA ("lora", trained by
-``pipeline.backends.lora``), and optional ControlNets.
+"""The diffusion backend: an SDXL-class pipeline with the person's identity from the
+person's own LoRA ("lora", trained by ``pipeline.backends.lora``), their real face kept
+("keep-face"), or one of the zero-shot adapters as published ("plus-face", "faceid",
+"faceid-plus-v2", "instantid": ``pipeline.backends.identity_adapters``), and optional
+ControlNets.
 
 Weights come from the configured model directory, in diffusers' folder layout:
 
-- ``MODEL_DIR/sdxl/``: model_index.json and its components;
-- ``MODEL_DIR/ip-adapter/<file>``: IP-Adapter FaceID for SDXL (the "faceid" method only);
-- ``MODEL_DIR/controlnet/keypoints/``: an InstantID-style facial keypoint ControlNet
-  (when configured);
-- ``MODEL_DIR/controlnet/pose/``: an OpenPose SDXL ControlNet (when configured).
+- ``MODEL_DIR/sdxl/``: model_index.json and its components (``sdxl-inpaint/`` for
+  "keep-face");
+- ``MODEL_DIR/ip-adapter/`` and ``MODEL_DIR/instantid/``: the adapters' files;
+- ``MODEL_DIR/controlnet/<name>/``: an SDXL ControlNet per configured name.
 
 Nothing is fetched from a hub: loading uses local files only. torch and diffusers are
 imported only here.
@@ -24,6 +25,16 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.backends.identity_adapters import (
+    METHODS,
+    FaceTokens,
+    check_person,
+    conditioning,
+    embedding_size,
+    load_adapter,
+    load_identitynet,
+    load_image_encoder,
+)
 from pipeline.errors import ModelMissing, PipelineError
 from pipeline.provenance import TRAINED_ALGORITHMIC_MEDIA
 
@@ -33,15 +44,15 @@ INSTALL_HINT = (
     "Copy a diffusers-format SDXL model folder (model_index.json, unet/, vae/, text_encoder/, "
     "text_encoder_2/, tokenizer/, tokenizer_2/, scheduler/) to {sdxl}"
 )
-ADAPTER_HINT = ", and the IP-Adapter FaceID SDXL weights to {adapter}"
+ADAPTER_HINT = ", and the {method} method's files ({source}) to {folder}"
 CONTROLNET_HINT = (
     "Copy a diffusers-format SDXL ControlNet (config.json and diffusion_pytorch_model.safetensors) "
     "to {folder}, or remove {name!r} from HEADSHOTS_CONTROLNETS."
 )
-CONTROLNETS = ("keypoints", "pose")
-# How the person's identity reaches generation: an embedding ("faceid"), the person's own
-# LoRA ("lora"), or their real face kept and the rest inpainted ("keep-face").
-IDENTITY_METHODS = ("faceid", "lora", "keep-face")
+CONTROLNETS = ("pose", "depth", "edge")
+# How the person's identity reaches generation: the person's own LoRA ("lora"), their
+# real face kept and the rest inpainted ("keep-face"), or a zero-shot adapter.
+IDENTITY_METHODS = ("lora", "keep-face", *METHODS)
 
 # (diffusers class, extra config) per preset scheduler name.
 SCHEDULER_CLASSES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -82,13 +93,19 @@ class SDXLModel:
         self,
         *,
         identity_method: str = "faceid",
-        adapter_file: str = "ip-adapter-faceid_sdxl.bin",
         controlnets: tuple[str, ...] = (),
         device: str | None = None,
         compile_unet: bool = False,
         batch_size: int = 0,
         native_side: int = 1024,
     ) -> None:
+        if "keypoints" in controlnets:
+            raise PipelineError(
+                "The facial keypoint ControlNet is InstantID's IdentityNet, which reads the face "
+                "tokens rather than the text: set HEADSHOTS_IDENTITY_METHOD=instantid and remove "
+                "'keypoints' from HEADSHOTS_CONTROLNETS.",
+                code="backend_unknown",
+            )
         unknown = sorted(set(controlnets) - set(CONTROLNETS))
         if unknown:
             raise PipelineError(
@@ -102,8 +119,13 @@ class SDXLModel:
             )
         self.identity_method = identity_method
         self.name = f"diffusion-sdxl-{identity_method}"
-        self.adapter_file = adapter_file
+        self.adapter = METHODS.get(identity_method)
         self.controlnets = tuple(controlnets)
+        # the control images a call takes: InstantID's keypoints first, then the configured
+        self.control_names = (
+            ("keypoints",) if self.adapter and self.adapter.identitynet else ()
+        ) + self.controlnets
+        self._face_tokens: FaceTokens | None = None
         self.device = device
         self.compile_unet = compile_unet
         self.batch_size = batch_size  # 0: chosen from free GPU memory
@@ -114,18 +136,17 @@ class SDXLModel:
         self.identity_dim: int | None = None
         self.precision = ""
 
-    def paths(self, model_dir: Path) -> tuple[Path, Path]:
-        folder = "sdxl-inpaint" if self.identity_method == "keep-face" else "sdxl"
-        return Path(model_dir) / folder, Path(model_dir) / "ip-adapter" / self.adapter_file
+    def base_folder(self, model_dir: Path) -> Path:
+        return Path(model_dir) / ("sdxl-inpaint" if self.identity_method == "keep-face" else "sdxl")
 
     def controlnet_folder(self, model_dir: Path, name: str) -> Path:
         return Path(model_dir) / "controlnet" / name
 
-    def load(self, model_dir: str | Path) -> SDXLModel:
-        sdxl, adapter = self.paths(Path(model_dir))
-        needed = [sdxl / "model_index.json"] + (
-            [adapter] if self.identity_method == "faceid" else []
-        )
+    def check_files(self, model_dir: str | Path) -> None:
+        """Refuse, naming each missing file and how to install it, before anything loads."""
+        model_dir = Path(model_dir)
+        sdxl, adapter = self.base_folder(model_dir), self.adapter
+        needed = [sdxl / "model_index.json"] + (adapter.files(model_dir) if adapter else [])
         missing = [str(p) for p in needed if not p.is_file()]
         if missing:
             raise ModelMissing(
@@ -133,7 +154,13 @@ class SDXLModel:
                 + ", ".join(missing)
                 + ". "
                 + INSTALL_HINT.format(sdxl=sdxl)
-                + (ADAPTER_HINT.format(adapter=adapter) if self.identity_method == "faceid" else "")
+                + (
+                    ADAPTER_HINT.format(
+                        method=adapter.name, source=adapter.source, folder=model_dir
+                    )
+                    if adapter
+                    else ""
+                )
                 + "; check what their licences allow.",
                 code="model_missing",
             )
@@ -145,6 +172,11 @@ class SDXLModel:
                     + CONTROLNET_HINT.format(folder=folder, name=name),
                     code="model_missing",
                 )
+
+    def load(self, model_dir: str | Path) -> SDXLModel:
+        model_dir = Path(model_dir)
+        self.check_files(model_dir)
+        sdxl, adapter = self.base_folder(model_dir), self.adapter
         try:
             import torch
             from diffusers import (
@@ -166,15 +198,16 @@ class SDXLModel:
         else:
             dtype = torch.float32
         self.precision = str(dtype).removeprefix("torch.")
-        if self.controlnets:
-            models = [
-                ControlNetModel.from_pretrained(
-                    str(self.controlnet_folder(Path(model_dir), name)),
-                    local_files_only=True,
-                    dtype=dtype,
-                )
-                for name in self.controlnets
-            ]
+        models = [
+            ControlNetModel.from_pretrained(
+                str(self.controlnet_folder(model_dir, name)), local_files_only=True, dtype=dtype
+            )
+            for name in self.controlnets
+        ]
+        if adapter and adapter.identitynet:
+            models.insert(0, load_identitynet(model_dir, dtype))
+            self._face_tokens = FaceTokens(models[0])
+        if models:
             controlled = (
                 StableDiffusionXLControlNetInpaintPipeline
                 if self.identity_method == "keep-face"
@@ -193,13 +226,10 @@ class SDXLModel:
                 else StableDiffusionXLPipeline
             )
             pipe = plain.from_pretrained(str(sdxl), local_files_only=True, dtype=dtype)
-        if self.identity_method == "faceid":
-            pipe.load_ip_adapter(
-                str(adapter.parent),
-                subfolder="",
-                weight_name=adapter.name,
-                image_encoder_folder=None,
-            )
+        if adapter:
+            if adapter.image_encoder:
+                load_image_encoder(pipe, model_dir, dtype)
+            load_adapter(pipe, adapter, model_dir)
         pipe.set_progress_bar_config(disable=True)
         pipe.to(device)
         if device == "cuda":
@@ -207,9 +237,8 @@ class SDXLModel:
             pipe.unet.to(memory_format=torch.channels_last)
             if self.compile_unet:
                 pipe.unet = torch.compile(pipe.unet, mode="max-autotune", fullgraph=True)
-        if self.identity_method == "faceid":
-            projection = pipe.unet.encoder_hid_proj.image_projection_layers[0]
-            self.identity_dim = int(projection.ff.net[0].proj.in_features)
+        if adapter and adapter.embedding:
+            self.identity_dim = embedding_size(pipe)
         self._base_scheduler = pipe.scheduler
         self.device, self._pipe = device, pipe
         return self
@@ -264,66 +293,56 @@ class SDXLModel:
         done: Callable[[int], None] | None = None,
         lora: bytes | None = None,
         source: tuple[np.ndarray, np.ndarray] | None = None,
+        face: np.ndarray | None = None,
     ) -> list[np.ndarray]:
-        """One image per seed, conditioned on the person (the "faceid" method: the identity
-        embedding, a unit ArcFace vector; "lora": the person's LoRA weights) and on
-        ``control``: a control image and its weight per configured ControlNet."""
-        import torch
+        """One image per seed, conditioned on the person and on ``control``: a control
+        image and its weight per name in ``control_names``.
 
+        The person comes as the method reads them: ``identity``, the ArcFace embedding
+        (normalised, or raw for "instantid"); ``face``, their aligned face crop (the
+        adapters that read it with CLIP); ``lora``, their LoRA weights; ``source``, the
+        framed selfie and where to repaint ("keep-face")."""
         if self._pipe is None:
             raise RuntimeError("SDXLModel.load() must be called first")
-        if self.identity_method == "keep-face":
-            if source is None:
-                raise PipelineError(
-                    "The face-preserving mode repaints round the person's framed selfie; none "
-                    "was given.",
-                    code="identity_mismatch",
-                )
-        elif self.identity_method == "lora":
-            if lora is None:
-                raise PipelineError(
-                    "The LoRA method generates from the person's own trained model; none was given.",
-                    code="identity_mismatch",
-                )
-        elif identity is None or identity.shape != (self.identity_dim,):
-            raise PipelineError(
-                f"Identity conditioning needs a {self.identity_dim}-d ArcFace embedding; this one has "
-                f"{0 if identity is None else identity.shape[0]} dimensions. Use the insightface "
-                "face backend with this generator.",
-                code="identity_mismatch",
-            )
+        check_person(
+            self.identity_method, self.identity_dim, identity=identity, lora=lora, source=source
+        )
         control = control or {}
-        if set(control) != set(self.controlnets):
+        if set(control) != set(self.control_names):
             raise PipelineError(
-                f"Control images given for {sorted(control)}, but the configured ControlNets are "
-                f"{list(self.controlnets)}.",
+                f"Control images given for {sorted(control)}, but the ControlNets loaded are "
+                f"{list(self.control_names)}.",
                 code="control_mismatch",
             )
         extra: dict[str, Any] = {}
-        if self.controlnets:
+        if self.control_names:
             from PIL import Image
 
-            images = [Image.fromarray(control[name][0]) for name in self.controlnets]
-            scales = [float(control[name][1]) for name in self.controlnets]
+            images = [Image.fromarray(control[name][0]) for name in self.control_names]
+            scales = [float(control[name][1]) for name in self.control_names]
             extra["image"] = images[0] if len(images) == 1 else images
             extra["controlnet_conditioning_scale"] = scales[0] if len(scales) == 1 else scales
-        dtype = self._pipe.unet.dtype
         if source is not None and self.identity_method == "keep-face":
             from PIL import Image
 
-            if self.controlnets:  # the inpainting pipeline takes control images by this name
+            if self.control_names:  # the inpainting pipeline takes control images by this name
                 extra["control_image"] = extra.pop("image")
             extra["image"] = Image.fromarray(source[0])
             extra["mask_image"] = Image.fromarray(source[1])
             extra["strength"] = 0.99  # the masked part is made anew; a trace of its colours stays
-        if identity is not None and self.identity_method == "faceid":
-            embedding = torch.from_numpy(identity.astype(np.float32)).reshape(1, 1, 1, -1)
-            # Classifier-free guidance: an all-zero identity for the unconditional half.
-            embeds = torch.cat([torch.zeros_like(embedding), embedding]).to(self.device, dtype)
-            extra["ip_adapter_image_embeds"] = [embeds]
+        per_batch = None
         with self._lock:  # one pipeline object per process: its scheduler state is shared
             self._pipe.scheduler = self._scheduler(scheduler)
-            if self.identity_method == "faceid":
+            if self.adapter is not None:
+                # the unconditional half gets an all-zero identity and a black face
+                per_batch = conditioning(
+                    self._pipe,
+                    self.adapter,
+                    embedding=identity,
+                    face=face,
+                    guided=guidance > 1.0,
+                    face_tokens=self._face_tokens,
+                )
                 self._pipe.set_ip_adapter_scale(identity_strength)
             elif self.identity_method == "lora":
                 from safetensors.torch import load
@@ -333,7 +352,15 @@ class SDXLModel:
                 self._pipe.set_adapters(["person"], adapter_weights=[identity_strength])
             try:
                 return self._generate(
-                    prompt, negative_prompt, seeds, width, height, steps, guidance, extra, done
+                    prompt,
+                    negative_prompt,
+                    seeds,
+                    (width, height),
+                    steps,
+                    guidance,
+                    extra,
+                    done,
+                    per_batch,
                 )
             finally:
                 if self.identity_method == "lora":
@@ -344,16 +371,17 @@ class SDXLModel:
         prompt: str,
         negative_prompt: str,
         seeds: list[int],
-        width: int,
-        height: int,
+        size: tuple[int, int],
         steps: int,
         guidance: float,
         extra: dict[str, Any],
         done: Callable[[int], None] | None,
+        per_batch: Callable[[int], dict[str, Any]] | None,
     ) -> list[np.ndarray]:
         """The batches, under the caller's lock; an out-of-memory error halves the batch."""
         import torch
 
+        width, height = size
         batch = self._batch_size(width, height)
         images_out: list[np.ndarray] = []
         pending = list(seeds)
@@ -373,6 +401,7 @@ class SDXLModel:
                     ],
                     output_type="np",
                     **extra,
+                    **(per_batch(len(chunk)) if per_batch else {}),
                 )
             except torch.OutOfMemoryError:
                 if batch == 1:

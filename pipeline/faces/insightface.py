@@ -116,6 +116,11 @@ class InsightFaceAnalyzer:
         return faces
 
     def embed(self, pixels: np.ndarray, face: Face) -> np.ndarray:
+        return normalise(self.raw_embedding(pixels, face))
+
+    def raw_embedding(self, pixels: np.ndarray, face: Face) -> np.ndarray:
+        """ArcFace's output before normalisation (its length grows with how clearly the
+        face shows): what InstantID was trained on."""
         from insightface.utils import face_align
 
         self._require_loaded()
@@ -124,4 +129,4 @@ class InsightFaceAnalyzer:
         aligned = face_align.norm_crop(
             bgr, landmark=face.landmarks.astype(np.float32), image_size=size
         )
-        return normalise(np.asarray(self._recognizer.get_feat(aligned), dtype=np.float64).ravel())
+        return np.asarray(self._recognizer.get_feat(aligned), dtype=np.float64).ravel()

@@ -157,6 +157,15 @@ DLIB_MODELS = {
 }
 
 
+# The model files each zero-shot identity method loads besides SDXL.
+METHOD_MODELS = {
+    "plus-face": {"ip-adapter-plus-face-sdxl", "clip-vit-h-image-encoder"},
+    "faceid": {"ip-adapter-faceid-sdxl"},
+    "faceid-plus-v2": {"ip-adapter-faceid-plusv2-sdxl", "clip-vit-h-image-encoder"},
+    "instantid": {"instantid-ip-adapter", "instantid-identitynet"},
+}
+
+
 def enabled_models(config: PipelineConfig) -> set[str]:
     """The names of the model files this configuration loads."""
     names = set()
@@ -175,9 +184,9 @@ def enabled_models(config: PipelineConfig) -> set[str]:
     if "realesrgan" in (config.upscaler, config.print_upscaler):
         names.add("realesrgan-x4plus")
     if config.generation_backend == "diffusion":
-        names.add("sdxl-inpaint" if config.identity_method == "keep-face" else "sdxl-base")
-        if config.identity_method == "faceid":
-            names.add("ip-adapter-faceid-sdxl")
+        for method in {config.identity_method, *config.identity_methods}:
+            names |= METHOD_MODELS.get(method, set())
+            names.add("sdxl-inpaint" if method == "keep-face" else "sdxl-base")
         names |= {f"controlnet-{name}" for name in config.controlnets}
         names |= DLIB_MODELS  # the second opinion on identity
     return names

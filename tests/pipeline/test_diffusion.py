@@ -23,8 +23,8 @@ from pipeline.backends.sdxl import (  # noqa: E402
 )
 from pipeline.presets import SCHEDULERS  # noqa: E402
 from tests.pipeline.tiny_sdxl import (  # noqa: E402
+    build_adapters,
     build_controlnet,
-    build_faceid_adapter,
     build_sdxl,
 )
 
@@ -33,8 +33,7 @@ from tests.pipeline.tiny_sdxl import (  # noqa: E402
 def model_dir(tmp_path_factory):
     folder = tmp_path_factory.mktemp("diffusion-models")
     sdxl = build_sdxl(folder)
-    build_faceid_adapter(folder / "ip-adapter" / "ip-adapter-faceid_sdxl.bin", sdxl)
-    build_controlnet(folder / "controlnet" / "keypoints", sdxl, seed=3)
+    build_adapters(folder, sdxl)  # every zero-shot method's files, InstantID's IdentityNet too
     build_controlnet(folder / "controlnet" / "pose", sdxl, seed=4)
     return folder
 
@@ -46,7 +45,10 @@ def backend(no_network, model_dir):
 
 @pytest.fixture
 def controlled(no_network, model_dir):
-    return SDXLModel(controlnets=("keypoints", "pose"), batch_size=2).load(model_dir)
+    # InstantID: IdentityNet on the keypoints, and the pose ControlNet configured
+    return SDXLModel(identity_method="instantid", controlnets=("pose",), batch_size=2).load(
+        model_dir
+    )
 
 
 def identity(seed: int) -> np.ndarray:
@@ -105,7 +107,9 @@ def test_every_preset_scheduler_is_known_and_changes_the_sampling(backend):
     assert scheduler.config.use_karras_sigmas
 
 
-def test_the_keypoint_image_steers_the_result_and_a_zero_weight_pose_does_not(controlled):
+def test_the_keypoint_image_steers_the_result_and_a_zero_weight_pose_does_not(
+    no_network, controlled
+):
     base = run(
         controlled, identity(0), 7, control={"keypoints": (BLACK, 1.0), "pose": (BLACK, 0.0)}
     )
@@ -123,7 +127,7 @@ def test_the_keypoint_image_steers_the_result_and_a_zero_weight_pose_does_not(co
 
 
 def test_control_images_must_match_the_configured_controlnets(controlled):
-    with pytest.raises(PipelineError, match="configured ControlNets"):
+    with pytest.raises(PipelineError, match="ControlNets loaded are"):
         run(controlled, identity(0), 7, control={"keypoints": (BLACK, 1.0)})
 
 
@@ -196,7 +200,7 @@ def test_a_configured_controlnet_that_is_missing_is_named(model_dir, tmp_path):
     assert str(tmp_path / "controlnet" / "pose" / "config.json") in caught.value.message
     assert "HEADSHOTS_CONTROLNETS" in caught.value.message
     with pytest.raises(PipelineError, match="Unknown ControlNet"):
-        SDXLModel(controlnets=("depth",))
+        SDXLModel(controlnets=("canny",))
 
 
 @pytest.fixture
@@ -234,8 +238,7 @@ def diffusion_pipeline(model_dir, **options):
     config = PipelineConfig(
         face_backend="insightface",
         generation_backend="diffusion",
-        identity_method="faceid",
-        licence_profile="research",  # the FaceID adapter and insightface's packs
+        licence_profile="research",  # the FaceID adapters and insightface's packs
         segmentation="grabcut",
         model_dir=model_dir,
         min_usable_photos=1,
@@ -249,8 +252,9 @@ def diffusion_pipeline(model_dir, **options):
 def test_the_pipeline_generates_with_diffusion_when_configured(
     no_network, model_dir, insightface_pack, astronaut_rgb
 ):
-    """End to end on tiny models: insightface (512-d identity), SDXL with FaceID, the
-    keypoint and pose ControlNets, generation at the native size, then upscaling."""
+    """End to end on tiny models: insightface (512-d identity), SDXL with InstantID (its
+    adapter, and IdentityNet on the keypoints), the pose ControlNet, generation at the
+    native size, then upscaling."""
     from io import BytesIO
 
     from PIL import Image
@@ -259,7 +263,7 @@ def test_the_pipeline_generates_with_diffusion_when_configured(
     from pipeline.provenance import TRAINED_ALGORITHMIC_MEDIA, read_digital_source_type
 
     preset = tiny_preset(spatial_control=0.5, identity_strength=0.9)
-    pipeline = diffusion_pipeline(model_dir, controlnets=("keypoints", "pose"))
+    pipeline = diffusion_pipeline(model_dir, identity_method="instantid", controlnets=("pose",))
     stages = []
     result, enrollment = generate_from_one_photo(
         pipeline,
@@ -270,7 +274,7 @@ def test_the_pipeline_generates_with_diffusion_when_configured(
         attributes={"skin_tone": "light"},
         progress=lambda percent, stage: stages.append((percent, stage)),
     )
-    assert result.backend == "diffusion-sdxl-faceid"
+    assert result.backend == "diffusion-sdxl-instantid"
     assert [c.seed for c in result.candidates] == [11, 12]
     first = result.candidates[0]
     assert first.pixels.shape == (128, 128, 3) and "light skin tone" in first.prompt
@@ -300,7 +304,46 @@ def test_a_preset_asking_for_spatial_control_needs_the_pose_controlnet(
 ):
     from pipeline.imaging import encode
 
-    pipeline = diffusion_pipeline(model_dir, controlnets=("keypoints",))
+    pipeline = diffusion_pipeline(model_dir, identity_method="faceid")
     with pytest.raises(PipelineError, match="pose ControlNet") as caught:
         generate_from_one_photo(pipeline, encode(astronaut_rgb), tiny_preset(spatial_control=0.6))
     assert caught.value.code == "model_missing"
+
+
+def test_a_preset_chooses_among_the_identity_methods_the_installation_offers(
+    no_network, model_dir, insightface_pack, astronaut_rgb
+):
+    """The worker's default is FaceID; it also offers Plus Face, loaded when a style asks."""
+    from pipeline.imaging import encode
+
+    pipeline = diffusion_pipeline(
+        model_dir, identity_method="faceid", identity_methods=("plus-face",)
+    )
+    default, _ = generate_from_one_photo(pipeline, encode(astronaut_rgb), tiny_preset())
+    chosen, _ = generate_from_one_photo(
+        pipeline, encode(astronaut_rgb), tiny_preset(identity_method="plus-face")
+    )
+    assert default.backend == "diffusion-sdxl-faceid" and default.identity_method == "faceid"
+    assert chosen.backend == "diffusion-sdxl-plus-face"
+    assert chosen.candidates[0].info["identity_method"] == "plus-face"
+    with pytest.raises(PipelineError, match="does not offer.*faceid, plus-face") as caught:
+        generate_from_one_photo(
+            pipeline, encode(astronaut_rgb), tiny_preset(identity_method="instantid")
+        )
+    assert "HEADSHOTS_IDENTITY_METHODS" in caught.value.message
+
+
+def test_an_offered_method_whose_files_are_missing_is_named_at_start(
+    model_dir, insightface_pack, tmp_path
+):
+    import shutil
+
+    shutil.copytree(model_dir / "insightface", tmp_path / "insightface")
+    shutil.copytree(model_dir / "sdxl", tmp_path / "sdxl")
+    shutil.copytree(model_dir / "ip-adapter", tmp_path / "ip-adapter")
+    pipeline = diffusion_pipeline(
+        tmp_path, identity_method="faceid", identity_methods=("instantid",)
+    )
+    with pytest.raises(ModelMissing) as caught:
+        pipeline.backend()  # what a worker builds at boot, before its first job
+    assert str(tmp_path / "instantid" / "ip-adapter.bin") in caught.value.message

@@ -15,13 +15,14 @@ def test_manifest_lists_every_file_the_face_backends_load():
     from pipeline.faces.insightface import InsightFaceAnalyzer
 
     listed = {Path(m.location.partition(":")[2]).name for m in manifest.load()}
+    from pipeline.backends.identity_adapters import METHODS
     from pipeline.backends.sdxl import SDXLModel
 
     insightface = InsightFaceAnalyzer()
-    sdxl, adapter = SDXLModel().paths(Path("models"))
+    sdxl = SDXLModel().base_folder(Path("models"))
     loaded = {
         (sdxl / "model_index.json").name,
-        adapter.name,
+        *(path.name for method in METHODS.values() for path in method.files(Path("models"))),
         *DlibFaceAnalyzer.files.values(),
         DlibFaceAnalyzer.landmarks68_file,
         insightface.detection_file,
@@ -93,7 +94,7 @@ def test_configured_controlnets_are_enabled_and_their_absence_is_named(settings,
     with pytest.raises(CommandError) as caught:
         call_command("models", "list", "--json", stdout=out)
     rows = {row["name"]: row for row in json.loads(out.getvalue())}
-    assert rows["controlnet-pose"]["enabled"] and not rows["controlnet-keypoints"]["enabled"]
+    assert rows["controlnet-pose"]["enabled"] and not rows["controlnet-depth"]["enabled"]
     assert rows["dlib-resnet-face-recognition-v1"]["enabled"]  # the second identity opinion
     assert (
         f"controlnet-pose is missing at {tmp_path / 'controlnet' / 'pose' / 'config.json'}"

@@ -1,5 +1,6 @@
 """Tiny SDXL components with real diffusers / transformers classes and a fixed seed,
-saved in diffusers' folder layout, plus a tiny IP-Adapter FaceID state dict."""
+saved in diffusers' folder layout, and the identity adapters' checkpoints with their
+published key names and file layouts, scaled down."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from pathlib import Path
 
 import torch
 
-from bench.sdxl_models import TINY_UNET, TINY_VAE, faceid_adapter_state
+from bench.sdxl_models import (
+    TINY_UNET,
+    TINY_VAE,
+    faceid_adapter_state,
+    faceid_plus_adapter_state,
+    instantid_adapter_state,
+    plus_face_adapter_state,
+)
+
+CLIP_DIM = 32  # the tiny image encoder's hidden size (CLIP ViT-H's is 1280)
 
 
 def _tokenizer(folder: Path) -> None:
@@ -92,14 +102,67 @@ def build_sdxl(folder: Path, *, inpainting: bool = False) -> Path:
     return folder / name
 
 
-def build_faceid_adapter(path: Path, unet_folder: Path) -> Path:
-    """An IP-Adapter FaceID checkpoint shaped for the tiny UNet (random, seeded)."""
+def _unet(sdxl: Path):
     from diffusers import UNet2DConditionModel
 
-    unet = UNet2DConditionModel.from_pretrained(str(unet_folder), subfolder="unet")
+    return UNet2DConditionModel.from_pretrained(str(sdxl), subfolder="unet")
+
+
+def build_faceid_adapter(path: Path, unet_folder: Path, *, lora: bool = True) -> Path:
+    """An IP-Adapter FaceID checkpoint (with its LoRA, as published, unless ``lora`` is
+    False) shaped for the tiny UNet (random, seeded)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(faceid_adapter_state(unet, seed=1), path)
+    torch.save(faceid_adapter_state(_unet(unet_folder), seed=1, lora_rank=8 if lora else 0), path)
     return path
+
+
+def build_image_encoder(folder: Path) -> Path:
+    """A tiny CLIP vision tower with projection, in transformers' layout (CLIP ViT-H's
+    place: ip-adapter/image_encoder/)."""
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(7)
+    config = CLIPVisionConfig(
+        hidden_size=CLIP_DIM,
+        intermediate_size=37,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        image_size=32,
+        patch_size=8,
+        projection_dim=16,
+    )
+    CLIPVisionModelWithProjection(config).save_pretrained(str(folder))
+    return folder
+
+
+def build_adapters(folder: Path, sdxl: Path) -> Path:
+    """Every zero-shot method's files under ``folder`` in the published layout: the CLIP
+    image encoder, IP-Adapter Plus Face (safetensors, keys prefixed ``image_proj.`` and
+    ``ip_adapter.``), FaceID and FaceID Plus v2 (torch pickles with their LoRA), and
+    InstantID's adapter and IdentityNet."""
+    from safetensors.torch import save_file
+
+    unet = _unet(sdxl)
+    adapters = folder / "ip-adapter"
+    build_image_encoder(adapters / "image_encoder")
+    plus_face = plus_face_adapter_state(unet, seed=2, clip_dim=CLIP_DIM)
+    save_file(
+        {
+            f"{section}.{key}": value
+            for section, part in plus_face.items()
+            for key, value in part.items()
+        },
+        str(adapters / "ip-adapter-plus-face_sdxl_vit-h.safetensors"),
+    )
+    build_faceid_adapter(adapters / "ip-adapter-faceid_sdxl.bin", sdxl)
+    torch.save(
+        faceid_plus_adapter_state(unet, seed=3, clip_dim=CLIP_DIM),
+        adapters / "ip-adapter-faceid-plusv2_sdxl.bin",
+    )
+    (folder / "instantid").mkdir(parents=True, exist_ok=True)
+    torch.save(instantid_adapter_state(unet, seed=4), folder / "instantid" / "ip-adapter.bin")
+    build_controlnet(folder / "instantid" / "ControlNetModel", sdxl, seed=5)
+    return folder
 
 
 def build_controlnet(folder: Path, sdxl: Path, *, seed: int) -> Path:
