@@ -148,6 +148,18 @@ class Generation(_Strict):
         le=1.5,
         description="weight of the pose ControlNet (head pose and framing from the best selfie); 0 is off",
     )
+    depth_control: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.5,
+        description="weight of the depth ControlNet (the head and shoulders' relief); 0 is off",
+    )
+    edge_control: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.5,
+        description="weight of the edge ControlNet (the best selfie's face and hair lines); 0 is off",
+    )
     identity_method: IdentityMethod | None = Field(
         None,
         description="how the person's likeness reaches generation; empty: the installation's "

@@ -9,7 +9,13 @@ landmarks and placed where the preset's framing puts the face.
   from the 68-point jaw line when that model is enabled, else from the face box; neck
   and shoulders are placed from the head's size, since a selfie rarely shows them whole.
 
-Both are drawn in output pixels through the same affine map the studio renderer uses
+- ``depth_image``: a relief of a headshot for depth ControlNets (near is bright): the
+  head as a half ellipsoid from crown to chin, the neck, and the shoulders as a wide,
+  lower mound, all sized from the eyes.
+- ``edge_image``: Canny edges of the best selfie itself (face, hairline, glasses), kept
+  inside the head's outline so the selfie's own background leaves no trace.
+
+All are drawn in output pixels through the same affine map the studio renderer uses
 (``framing.framing_matrix``), so the generated face lands on the preset's eye line at
 its head size.
 """
@@ -159,3 +165,57 @@ def pose_image(face: Face, matrix: np.ndarray, width: int, height: int) -> np.nd
             canvas, (int(round(point[0])), int(round(point[1]))), radius, POSE_COLOURS[index], -1
         )
     return canvas
+
+
+def _mound(
+    shape: tuple[int, int], centre: np.ndarray, axes: tuple[np.ndarray, np.ndarray]
+) -> np.ndarray:
+    """A half ellipsoid's height (0..1) over the picture: ``axes`` are its two semi-axes
+    as vectors in pixels."""
+    height, width = shape
+    yy, xx = np.mgrid[0:height, 0:width].astype(np.float64)
+    offset = np.stack([xx - centre[0], yy - centre[1]], axis=-1)
+    r2 = sum((offset @ axis / float(axis @ axis)) ** 2 for axis in axes)
+    return np.asarray(np.sqrt(np.clip(1.0 - r2, 0.0, 1.0)))
+
+
+def depth_image(face: Face, matrix: np.ndarray, width: int, height: int) -> np.ndarray:
+    from pipeline.faces.geometry import HEAD_ABOVE_EYES, HEAD_BELOW_EYES, HEAD_HALF_WIDTH, head_axes
+
+    left, right = transform(five_points(face)[:2], matrix)
+    centre, across, down, iod = head_axes((left, right))
+    # the head: centred between crown and chin, ear to ear; near (0.6 to 1.0)
+    middle = centre + down * iod * (HEAD_BELOW_EYES - HEAD_ABOVE_EYES) / 2
+    vertical = down * iod * (HEAD_BELOW_EYES + HEAD_ABOVE_EYES) / 2
+    head = _mound((height, width), middle, (across * iod * HEAD_HALF_WIDTH, vertical))
+    depth = np.where(head > 0, 0.6 + 0.4 * head, 0.0)
+    # the neck below the chin, then the shoulders (as the pose drawing places them)
+    chin = centre + down * iod * HEAD_BELOW_EYES
+    neck = _mound((height, width), chin + down * iod * 0.6, (across * iod * 0.75, down * iod))
+    shoulders = _mound(
+        (height, width), chin + down * iod * 2.6, (across * iod * 3.4, down * iod * 1.6)
+    )
+    depth = np.maximum(depth, np.where(neck > 0, 0.45 + 0.15 * neck, 0.0))
+    depth = np.maximum(depth, np.where(shoulders > 0, 0.2 + 0.3 * shoulders, 0.0))
+    grey = np.round(depth * 255.0).astype(np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
+
+
+def edge_image(
+    pixels: np.ndarray, face: Face, matrix: np.ndarray, width: int, height: int
+) -> np.ndarray:
+    import cv2
+
+    from pipeline.faces.geometry import head_outline
+
+    framed = cv2.warpAffine(
+        pixels, matrix, (width, height), flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REPLICATE
+    )
+    grey = cv2.GaussianBlur(cv2.cvtColor(framed, cv2.COLOR_RGB2GRAY), (3, 3), 0)
+    edges = cv2.Canny(grey, 100, 200)  # the thresholds Canny ControlNets were trained with
+    left, right = transform(five_points(face)[:2], matrix)
+    inside = np.zeros((height, width), dtype=np.uint8)
+    outline = head_outline((left, right), margin=0.25)
+    cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 255)
+    edges[inside == 0] = 0
+    return np.repeat(edges[:, :, None], 3, axis=2)

@@ -268,27 +268,47 @@ class DiffusionBackend:
     ) -> dict[str, tuple[np.ndarray, float]]:
         """A control image and its weight for every ControlNet the model has, drawn from
         the best selfie where the preset's framing puts the face."""
-        from pipeline.backends.conditioning import keypoint_image, pose_image
+        from pipeline.backends.conditioning import (
+            depth_image,
+            edge_image,
+            keypoint_image,
+            pose_image,
+        )
 
         settings = preset.generation
         controlnets = model.control_names
-        if settings.spatial_control > 0 and "pose" not in controlnets:
-            raise PipelineError(
-                f"The preset {preset.slug!r} asks for spatial control (weight "
-                f"{settings.spatial_control}), which needs the pose ControlNet: install it in "
-                "MODEL_DIR/controlnet/pose/ and add 'pose' to HEADSHOTS_CONTROLNETS, or set the "
-                "preset's generation.spatial_control to 0.",
-                code="model_missing",
-            )
+        weights = {
+            "pose": settings.spatial_control,
+            "depth": settings.depth_control,
+            "edge": settings.edge_control,
+        }
+        for name, weight in weights.items():
+            if weight > 0 and name not in controlnets:
+                raise PipelineError(
+                    f"The preset {preset.slug!r} asks for the {name} ControlNet (weight {weight}), "
+                    f"which is not installed: put it in MODEL_DIR/controlnet/{name}/ and add "
+                    f"'{name}' to HEADSHOTS_CONTROLNETS, or set the preset's weight to 0.",
+                    code="model_missing",
+                )
         size = OutputSize(name="generation", width=width, height=height)
         matrix = framing_matrix(reference.face, preset, size)
-        control: dict[str, tuple[np.ndarray, float]] = {}
-        if "keypoints" in controlnets:  # InstantID's IdentityNet
-            keypoints = keypoint_image(reference.face, matrix, width, height)
-            control["keypoints"] = (keypoints, settings.identity_strength)
-        if "pose" in controlnets:
-            pose = pose_image(reference.face, matrix, width, height)
-            control["pose"] = (pose, settings.spatial_control)
+        face = reference.face
+        drawings = {
+            # InstantID's IdentityNet, weighted as the identity is
+            "keypoints": lambda: (
+                keypoint_image(face, matrix, width, height),
+                settings.identity_strength,
+            ),
+            "pose": lambda: (pose_image(face, matrix, width, height), weights["pose"]),
+            "depth": lambda: (depth_image(face, matrix, width, height), weights["depth"]),
+            "edge": lambda: (
+                edge_image(reference.pixels, face, matrix, width, height),
+                weights["edge"],
+            ),
+        }
+        control: dict[str, tuple[np.ndarray, float]] = {
+            name: drawings[name]() for name in controlnets
+        }
         return control
 
     def _finish(

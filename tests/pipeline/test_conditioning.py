@@ -12,6 +12,8 @@ from pipeline.backends.conditioning import (
     NOSE,
     POSE_COLOURS,
     R_SHOULDER,
+    depth_image,
+    edge_image,
     five_points,
     keypoint_image,
     pose_image,
@@ -93,3 +95,53 @@ def test_a_tilted_selfie_gives_level_keypoints(face, preset, astronaut_rgb):
     matrix = framing_matrix(tilted, preset, SIZE)
     eyes = transform(five_points(tilted)[:2], matrix)
     assert abs(eyes[0][1] - eyes[1][1]) < 0.5
+
+
+def test_the_depth_relief_is_nearest_at_the_face_and_black_round_the_person(face, preset):
+    matrix = framing_matrix(face, preset, SIZE)
+    depth = depth_image(face, matrix, SIZE.width, SIZE.height)[:, :, 0].astype(int)
+    eyes = transform(five_points(face)[:2], matrix)
+    centre = eyes.mean(axis=0)
+    iod = float(np.hypot(*(eyes[1] - eyes[0])))
+    x, y = (int(round(v)) for v in centre)
+    face_depth = depth[y, x]
+    assert face_depth > 200  # near
+    # the shoulders are further than the face, nearer than the backdrop
+    shoulder = depth[min(SIZE.height - 1, int(y + 4.2 * iod)), int(x + 2.2 * iod)]
+    assert 40 < shoulder < face_depth
+    # the backdrop beside the head, and above it, is black
+    assert depth[y, max(0, int(x - 3.0 * iod))] == 0
+    assert depth[0, :].max() == 0
+    # the relief is smooth inside the head (its only step is the head's own edge)
+    half = int(0.6 * iod)
+    head = depth[y - half : y + half, x - half : x + half]
+    assert np.abs(np.diff(head, axis=1)).max() <= 6
+
+
+def test_the_edges_are_the_selfies_own_inside_the_head_and_none_outside(
+    face, preset, astronaut_rgb
+):
+    import cv2
+
+    matrix = framing_matrix(face, preset, SIZE)
+    edges = edge_image(astronaut_rgb, face, matrix, SIZE.width, SIZE.height)[:, :, 0]
+    eyes = transform(five_points(face)[:2], matrix)
+    iod = float(np.hypot(*(eyes[1] - eyes[0])))
+    x, y = (int(round(v)) for v in eyes.mean(axis=0))
+    # the eyes, brows and mouth give edges; the backdrop (the flag, the suit's far side) none
+    assert edges[y - int(iod) : y + int(1.5 * iod), x - int(iod) : x + int(iod)].mean() > 5
+    assert edges[:, : max(1, int(x - 2.0 * iod))].max() == 0
+    assert edges[min(SIZE.height - 1, int(y + 2.6 * iod)) :, :].max() == 0
+    # they are the selfie's own: the same Canny on the framed selfie, where kept
+    framed = cv2.warpAffine(
+        astronaut_rgb,
+        matrix,
+        (SIZE.width, SIZE.height),
+        flags=cv2.INTER_AREA,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
+    canny = cv2.Canny(
+        cv2.GaussianBlur(cv2.cvtColor(framed, cv2.COLOR_RGB2GRAY), (3, 3), 0), 100, 200
+    )
+    kept = edges > 0
+    assert kept.any() and np.array_equal(canny[kept], edges[kept])

@@ -35,6 +35,8 @@ def model_dir(tmp_path_factory):
     sdxl = build_sdxl(folder)
     build_adapters(folder, sdxl)  # every zero-shot method's files, InstantID's IdentityNet too
     build_controlnet(folder / "controlnet" / "pose", sdxl, seed=4)
+    build_controlnet(folder / "controlnet" / "depth", sdxl, seed=6)
+    build_controlnet(folder / "controlnet" / "edge", sdxl, seed=8)
     return folder
 
 
@@ -347,3 +349,25 @@ def test_an_offered_method_whose_files_are_missing_is_named_at_start(
     with pytest.raises(ModelMissing) as caught:
         pipeline.backend()  # what a worker builds at boot, before its first job
     assert str(tmp_path / "instantid" / "ip-adapter.bin") in caught.value.message
+
+
+def test_depth_and_edge_controlnets_get_their_drawings_at_the_presets_weights(
+    no_network, model_dir, insightface_pack, astronaut_rgb
+):
+    from pipeline.imaging import encode
+
+    pipeline = diffusion_pipeline(
+        model_dir, identity_method="faceid", controlnets=("depth", "edge")
+    )
+    steered, _ = generate_from_one_photo(
+        pipeline, encode(astronaut_rgb), tiny_preset(depth_control=0.5, edge_control=0.7)
+    )
+    assert steered.candidates[0].info["controlnets"] == {"depth": 0.5, "edge": 0.7}
+    idle, _ = generate_from_one_photo(
+        pipeline, encode(astronaut_rgb), tiny_preset(depth_control=0.0, edge_control=0.0)
+    )
+    assert differs(steered.candidates[0].pixels, idle.candidates[0].pixels) > 0.5
+    # a style asking for a ControlNet the worker lacks is told which, and how to add it
+    plain = diffusion_pipeline(model_dir, identity_method="faceid")
+    with pytest.raises(PipelineError, match="edge ControlNet.*HEADSHOTS_CONTROLNETS"):
+        generate_from_one_photo(plain, encode(astronaut_rgb), tiny_preset(edge_control=0.4))
