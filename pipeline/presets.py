@@ -134,10 +134,34 @@ IdentityMethod = Literal["lora", "keep-face", "plus-face", "faceid", "faceid-plu
 IDENTITY_METHODS: tuple[str, ...] = get_args(IdentityMethod)
 
 
+class Style(_Strict):
+    """Another look within the preset for generation (a different suit, backdrop or light);
+    what it leaves out stays as the preset says."""
+
+    name: str = Field(min_length=2, max_length=60, description="shown to people with the headshot")
+    # plain words: braces would be read as the prompt's slots
+    attire: str | None = Field(None, min_length=2, max_length=200, pattern=r"^[^{}]*$")
+    backdrop: str | None = Field(
+        None, min_length=2, max_length=200, pattern=r"^[^{}]*$", description="in words"
+    )
+    lighting: str | None = Field(
+        None, min_length=2, max_length=200, pattern=r"^[^{}]*$", description="in words"
+    )
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Style:
+        if not (self.attire or self.backdrop or self.lighting):
+            raise ValueError(
+                f"the style {self.name!r} changes nothing: give its attire, backdrop or lighting"
+            )
+        return self
+
+
 class Generation(_Strict):
     steps: int = Field(ge=1, le=150)
     guidance: float = Field(ge=0.0, le=30.0)
-    variations: int = Field(ge=1, le=16)
+    # GPU workers make up to 100 per job; the studio renders its own looks (at most 12)
+    variations: int = Field(ge=1, le=100)
     scheduler: Scheduler = Field("dpmpp_2m_karras", description="the diffusion sampler")
     identity_strength: float = Field(
         0.7, ge=0.0, le=1.5, description="weight of the identity conditioning"
@@ -165,6 +189,16 @@ class Generation(_Strict):
         description="how the person's likeness reaches generation; empty: the installation's "
         "default (one of the methods it offers)",
     )
+    # the variations are shared out in turn between the preset's own look and these
+    styles: list[Style] = Field(default_factory=list, max_length=8)
+
+    @field_validator("styles")
+    @classmethod
+    def _unique_styles(cls, styles: list[Style]) -> list[Style]:
+        names = [style.name.casefold() for style in styles]
+        if len(set(names)) != len(names):
+            raise ValueError("style names must be unique")
+        return styles
 
 
 class OutputSize(_Strict):
@@ -187,6 +221,20 @@ class BrandPreset(_Strict):
     prompt: Prompt
     generation: Generation
     outputs: list[OutputSize] = Field(min_length=1, max_length=10)
+
+    def styled(self, style: Style) -> BrandPreset:
+        """This preset in one of its generation styles."""
+        return self.model_copy(
+            update={
+                "attire": style.attire or self.attire,
+                "backdrop": self.backdrop.model_copy(
+                    update={"description": style.backdrop or self.backdrop.description}
+                ),
+                "lighting": self.lighting.model_copy(
+                    update={"description": style.lighting or self.lighting.description}
+                ),
+            }
+        )
 
     @field_validator("outputs")
     @classmethod

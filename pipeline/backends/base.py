@@ -107,9 +107,11 @@ def make_candidate(
     info: dict[str, object],
     credentials: ContentCredentials | None = None,
     problem: str = "",
+    prompt: Prompt | None = None,
 ) -> Candidate:
     """A generated image with its provenance: encoded with the XMP that says what made it
-    and, when a signing key is configured, a signed C2PA manifest saying the same."""
+    and, when a signing key is configured, a signed C2PA manifest saying the same.
+    ``prompt``: what generated it, when not the request's own (one of the preset's styles)."""
     preset, preset_version = request.preset, request.preset_version
     xmp = xmp_packet(
         digital_source_type=generator.digital_source_type,
@@ -136,7 +138,7 @@ def make_candidate(
         pixels=pixels,
         encoded=encoded,
         info=info,
-        prompt=request.prompt.positive,
-        negative_prompt=request.prompt.negative,
+        prompt=(prompt or request.prompt).positive,
+        negative_prompt=(prompt or request.prompt).negative,
         problem=problem,
     )

@@ -23,10 +23,16 @@ its head size.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from pipeline.errors import PipelineError
 from pipeline.faces import Face
+
+if TYPE_CHECKING:
+    from pipeline.backends.base import Selfie
+    from pipeline.presets import BrandPreset
 
 # The ArcFace alignment template (112 x 112): where five keypoints sit on an average face.
 TEMPLATE = np.array(
@@ -219,3 +225,47 @@ def edge_image(
     cv2.fillPoly(inside, [np.round(outline).astype(np.int32)], 255)
     edges[inside == 0] = 0
     return np.repeat(edges[:, :, None], 3, axis=2)
+
+
+def control_images(
+    controlnets: tuple[str, ...], reference: Selfie, preset: BrandPreset, size: tuple[int, int]
+) -> dict[str, tuple[np.ndarray, float]]:
+    """A control image and its weight for every ControlNet the model has, drawn from
+    the best selfie where the preset's framing puts the face."""
+    from pipeline.backends.framing import framing_matrix
+    from pipeline.presets import OutputSize
+
+    settings = preset.generation
+    width, height = size
+    weights = {
+        "pose": settings.spatial_control,
+        "depth": settings.depth_control,
+        "edge": settings.edge_control,
+    }
+    for name, weight in weights.items():
+        if weight > 0 and name not in controlnets:
+            raise PipelineError(
+                f"The preset {preset.slug!r} asks for the {name} ControlNet (weight {weight}), "
+                f"which is not installed: put it in MODEL_DIR/controlnet/{name}/ and add "
+                f"'{name}' to HEADSHOTS_CONTROLNETS, or set the preset's weight to 0.",
+                code="model_missing",
+            )
+    matrix = framing_matrix(
+        reference.face, preset, OutputSize(name="generation", width=width, height=height)
+    )
+    face = reference.face
+    drawings = {
+        # InstantID's IdentityNet, weighted as the identity is
+        "keypoints": lambda: (
+            keypoint_image(face, matrix, width, height),
+            settings.identity_strength,
+        ),
+        "pose": lambda: (pose_image(face, matrix, width, height), weights["pose"]),
+        "depth": lambda: (depth_image(face, matrix, width, height), weights["depth"]),
+        "edge": lambda: (
+            edge_image(reference.pixels, face, matrix, width, height),
+            weights["edge"],
+        ),
+    }
+    control: dict[str, tuple[np.ndarray, float]] = {name: drawings[name]() for name in controlnets}
+    return control

@@ -26,7 +26,7 @@ from pipeline.backends.base import (
     Selfie,
     make_candidate,
 )
-from pipeline.backends.conditioning import five_points
+from pipeline.backends.conditioning import control_images, five_points
 from pipeline.backends.finish import finish_generated
 from pipeline.backends.framing import framing_matrix
 from pipeline.backends.identity_adapters import aligned_face
@@ -48,6 +48,7 @@ from pipeline.faces import FaceAnalyzer
 from pipeline.faces.mesh import FaceMesh
 from pipeline.imaging import fit_output
 from pipeline.presets import BrandPreset, OutputSize
+from pipeline.prompts import build_prompt
 from pipeline.selection import IdentityCheck
 
 logger = logging.getLogger(__name__)
@@ -119,46 +120,66 @@ class DiffusionBackend:
         reference = request.selfies[0]
         out = preset.primary_output
         width, height = generation_size(out.width, out.height, model.native_side)
-        control = self._control_images(model, reference, preset, width, height)
+        control = control_images(model.control_names, reference, preset, (width, height))
         upscaler_name = self.upscaler.name if self.upscaler is not None else "lanczos"
         seeds = [request.base_seed + index for index in range(settings.variations)]
         started = time.perf_counter()
-        prompt, person_model, trained = request.prompt.positive, None, None
+        person_model, trained = None, None
         if model.identity_method == "lora":
             # the person's own model: reused from an earlier round, or trained now
             person_model = request.person_model
             if person_model is None:
                 trained = self._train(model, request, report)
                 person_model = trained.weights
-            prompt = f"a photo of {self.lora_settings.trigger} person, {prompt}"
         trained_s = time.perf_counter() - started
         first = 45 if trained is not None else 10
         kept = self._kept_face(model, reference, preset, width, height)
         face = None
         if model.adapter is not None and model.adapter.image_encoder:
             face = aligned_face(reference.pixels, five_points(reference.face))
-        images = model(
-            prompt=prompt,
-            negative_prompt=request.prompt.negative,
-            identity=self._embedding(model, request),
-            face=face,
-            seeds=seeds,
-            width=width,
-            height=height,
-            steps=settings.steps,
-            guidance=settings.guidance,
-            scheduler=settings.scheduler,
-            identity_strength=settings.identity_strength,
-            control=control,
-            done=lambda count: report(
-                first + round((65 - first) * count / len(seeds)), "generating"
-            ),
-            lora=person_model,
-            source=None if kept is None else (kept.framed, kept.repaint),
-        )
+        identity = self._embedding(model, request)
+        # the variations shared out in turn between the preset's own look and its styles
+        looks = [("", request.prompt)] + [
+            (style.name, build_prompt(preset.styled(style), request.attributes))
+            for style in settings.styles
+        ]
+        images: list[np.ndarray] = [np.empty(0)] * len(seeds)
+        made = 0
+
+        def progress(before: int, count: int) -> None:
+            report(first + round((65 - first) * (before + count) / len(seeds)), "generating")
+
+        for turn, (_, prompt) in enumerate(looks):
+            indices = list(range(turn, len(seeds), len(looks)))
+            if not indices:
+                continue
+            positive = prompt.positive
+            if model.identity_method == "lora":
+                positive = f"a photo of {self.lora_settings.trigger} person, {positive}"
+            group = model(
+                prompt=positive,
+                negative_prompt=prompt.negative,
+                identity=identity,
+                face=face,
+                seeds=[seeds[i] for i in indices],
+                width=width,
+                height=height,
+                steps=settings.steps,
+                guidance=settings.guidance,
+                scheduler=settings.scheduler,
+                identity_strength=settings.identity_strength,
+                control=control,
+                done=functools.partial(progress, made),
+                lora=person_model,
+                source=None if kept is None else (kept.framed, kept.repaint),
+            )
+            for i, image in zip(indices, group, strict=True):
+                images[i] = image
+            made += len(indices)
         generated_s = time.perf_counter() - started - trained_s
         candidates: list[Candidate] = []
         for index, (seed, pixels) in enumerate(zip(seeds, images, strict=True)):
+            style, prompt = looks[index % len(looks)]
             harmony = None
             if kept is not None:  # the person's own face laid back, then its colour eased
                 pixels = composite(pixels, kept.framed, kept.weight)
@@ -173,7 +194,9 @@ class DiffusionBackend:
                     generator=model,
                     request=request,
                     credentials=self.credentials,
+                    prompt=prompt,
                     info={
+                        **({"style": style} if style else {}),
                         "steps": settings.steps,
                         "guidance": settings.guidance,
                         "scheduler": settings.scheduler,
@@ -262,54 +285,6 @@ class DiffusionBackend:
                     10 + round(35 * share), "training the person's model"
                 ),
             )
-
-    def _control_images(
-        self, model: SDXLModel, reference: Selfie, preset: BrandPreset, width: int, height: int
-    ) -> dict[str, tuple[np.ndarray, float]]:
-        """A control image and its weight for every ControlNet the model has, drawn from
-        the best selfie where the preset's framing puts the face."""
-        from pipeline.backends.conditioning import (
-            depth_image,
-            edge_image,
-            keypoint_image,
-            pose_image,
-        )
-
-        settings = preset.generation
-        controlnets = model.control_names
-        weights = {
-            "pose": settings.spatial_control,
-            "depth": settings.depth_control,
-            "edge": settings.edge_control,
-        }
-        for name, weight in weights.items():
-            if weight > 0 and name not in controlnets:
-                raise PipelineError(
-                    f"The preset {preset.slug!r} asks for the {name} ControlNet (weight {weight}), "
-                    f"which is not installed: put it in MODEL_DIR/controlnet/{name}/ and add "
-                    f"'{name}' to HEADSHOTS_CONTROLNETS, or set the preset's weight to 0.",
-                    code="model_missing",
-                )
-        size = OutputSize(name="generation", width=width, height=height)
-        matrix = framing_matrix(reference.face, preset, size)
-        face = reference.face
-        drawings = {
-            # InstantID's IdentityNet, weighted as the identity is
-            "keypoints": lambda: (
-                keypoint_image(face, matrix, width, height),
-                settings.identity_strength,
-            ),
-            "pose": lambda: (pose_image(face, matrix, width, height), weights["pose"]),
-            "depth": lambda: (depth_image(face, matrix, width, height), weights["depth"]),
-            "edge": lambda: (
-                edge_image(reference.pixels, face, matrix, width, height),
-                weights["edge"],
-            ),
-        }
-        control: dict[str, tuple[np.ndarray, float]] = {
-            name: drawings[name]() for name in controlnets
-        }
-        return control
 
     def _finish(
         self, pixels: np.ndarray, preset: BrandPreset

@@ -226,7 +226,7 @@ def tiny_preset(**generation):
     from pipeline.presets import BrandPreset, load_shipped
 
     data = load_shipped()["corporate-executive"].model_dump(mode="json")
-    data["generation"].update(steps=2, variations=2, scheduler="euler", **generation)
+    data["generation"].update({"steps": 2, "variations": 2, "scheduler": "euler", **generation})
     data["outputs"] = [
         {"name": "print", "width": 128, "height": 128, "format": "jpeg"},
         {"name": "tiny", "width": 64, "height": 64, "format": "jpeg"},
@@ -371,3 +371,38 @@ def test_depth_and_edge_controlnets_get_their_drawings_at_the_presets_weights(
     plain = diffusion_pipeline(model_dir, identity_method="faceid")
     with pytest.raises(PipelineError, match="edge ControlNet.*HEADSHOTS_CONTROLNETS"):
         generate_from_one_photo(plain, encode(astronaut_rgb), tiny_preset(edge_control=0.4))
+
+
+def test_the_variations_are_shared_between_the_presets_look_and_its_styles(
+    no_network, model_dir, insightface_pack, astronaut_rgb
+):
+    from pipeline.imaging import encode
+
+    styles = [
+        {"name": "Navy suit", "attire": "a navy suit and white shirt"},
+        {"name": "City", "backdrop": "a softly blurred city street", "lighting": "window light"},
+    ]
+    pipeline = diffusion_pipeline(model_dir, identity_method="faceid")
+    result, _ = generate_from_one_photo(
+        pipeline, encode(astronaut_rgb), tiny_preset(variations=5, styles=styles), base_seed=40
+    )
+    candidates = result.candidates
+    assert [c.seed for c in candidates] == [40, 41, 42, 43, 44]
+    assert [c.info.get("style", "") for c in candidates] == [
+        "",
+        "Navy suit",
+        "City",
+        "",
+        "Navy suit",
+    ]
+    assert "navy suit and white shirt" in candidates[1].prompt
+    assert "navy suit" not in candidates[0].prompt and "city street" in candidates[2].prompt
+    assert "window light" in candidates[2].prompt
+    # each image comes from its own seed and prompt: the same seed alone gives the same image
+    alone, _ = generate_from_one_photo(
+        pipeline,
+        encode(astronaut_rgb),
+        tiny_preset(variations=1, styles=[]),
+        base_seed=43,
+    )
+    assert differs(alone.candidates[0].pixels, candidates[3].pixels) == 0

@@ -43,6 +43,19 @@ def corporate() -> dict:
         (lambda d: d["lighting"].update(color_temperature_k=1200), "lighting.color_temperature_k"),
         (lambda d: d.update(outputs=[]), "outputs"),
         (lambda d: d.update(surprise=True), "surprise"),
+        (lambda d: d["generation"].update(variations=101), "generation.variations"),
+        (lambda d: d["generation"].update(styles=[{"name": "Same"}]), "generation.styles.0"),
+        (
+            lambda d: d["generation"].update(
+                styles=[{"name": "Navy", "attire": "navy"}, {"name": "navy", "attire": "blue"}]
+            ),
+            "generation.styles",
+        ),
+        (
+            lambda d: d["generation"].update(styles=[{"name": "Odd", "attire": "a {person}"}]),
+            "generation.styles.0.attire",
+        ),
+        (lambda d: d["generation"].update(identity_method="magic"), "generation.identity_method"),
     ],
 )
 def test_explains_each_error_by_field(corporate, edit, field):
@@ -122,3 +135,18 @@ def test_a_backdrop_image_lives_inside_the_presets_folder(corporate, image):
     with pytest.raises(PresetInvalid) as caught:
         BrandPreset.from_mapping(corporate)
     assert any(p.startswith("backdrop:") for p in caught.value.problems), caught.value.problems
+
+
+def test_a_preset_may_ask_for_a_hundred_variations_in_several_styles(corporate):
+    corporate["generation"].update(
+        variations=100,
+        identity_method="plus-face",
+        styles=[
+            {"name": "Navy suit", "attire": "a navy suit"},
+            {"name": "City", "backdrop": "a city"},
+        ],
+    )
+    preset = BrandPreset.from_mapping(corporate)
+    styled = preset.styled(preset.generation.styles[1])
+    assert styled.backdrop.description == "a city" and styled.attire == preset.attire
+    assert styled.backdrop.colors == preset.backdrop.colors
