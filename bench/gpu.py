@@ -1,6 +1,7 @@
-"""Every GPU measure in one run, for a machine lent for a few minutes: SDXL generation
-with FaceID (baseline beside the backend's settings), the face-preserving mode's
-inpainting, and per-person LoRA training, each on models of the real sizes with random
+"""Every GPU measure in one run, for a machine lent for a few minutes: each zero-shot
+identity method's generation beside FaceID's, SDXL generation with FaceID (baseline
+beside the backend's settings), the face-preserving mode's inpainting, and per-person
+LoRA training, each on models of the real sizes with random
 weights. Writes each one's record and a summary ("gpu") into bench/results.json and
 prints the summary. Aimed at under 8 minutes on one data-centre GPU.
 
@@ -16,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import gpu_lora, gpu_sdxl
+from bench import gpu_adapters, gpu_lora, gpu_sdxl
 from bench.run import RESULTS, save
 
 
@@ -35,6 +36,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         common.append("--tiny")
     # the newest measures first: what is written survives a run cut short
     runs = {
+        "identity_methods": lambda: gpu_adapters.main([*common, "--repeat", "1"]),
         "lora_training": lambda: gpu_lora.main([*common, "--steps", str(args.lora_steps)]),
         "sdxl_keep_face": lambda: gpu_sdxl.main(
             [*common, "--repeat", str(args.repeat), "--inpaint"]

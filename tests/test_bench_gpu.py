@@ -65,9 +65,22 @@ def test_one_script_runs_every_gpu_measure_on_tiny_models(tmp_path):
 
     results = tmp_path / "results.json"
     summary = gpu.main(["--tiny", "--device", "cpu", "--repeat", "1", "--results", str(results)])
-    for name in ("sdxl_faceid", "sdxl_keep_face", "lora_training"):
+    for name in ("identity_methods", "sdxl_faceid", "sdxl_keep_face", "lora_training"):
         assert summary[name]["status"] == "smoke run on tiny models", name
     assert "inpainting" in summary["sdxl_keep_face"]["what"]
     assert summary["sdxl_keep_face"]["optimised_s_per_image"] > 0
     saved = json.loads(results.read_text())
-    assert saved["gpu"] == summary and {"gpu_sdxl", "gpu_sdxl_inpaint", "gpu_lora"} <= set(saved)
+    assert saved["gpu"] == summary
+    assert {"gpu_adapters", "gpu_sdxl", "gpu_sdxl_inpaint", "gpu_lora"} <= set(saved)
+
+
+def test_each_identity_method_is_timed_beside_faceid_on_tiny_models(tmp_path):
+    pytest.importorskip("peft", reason="peft is not installed (make install-torch adds it)")
+    from bench import gpu_adapters
+
+    record = gpu_adapters.main(
+        ["--tiny", "--device", "cpu", "--repeat", "1", "--results", str(tmp_path / "r.json")]
+    )
+    assert set(record["s_per_image"]) == set(gpu_adapters.METHODS)
+    assert all(value > 0 for value in record["s_per_image"].values())
+    assert record["against_faceid"]["faceid"] == 1.0 and record["clip_vit_h_s_per_job"] > 0
