@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -15,14 +16,32 @@ from pipeline.presets import BrandPreset as PresetSpec
 from pipeline.presets import PresetInvalid, load_shipped
 
 
+def offered_identity_methods() -> list[str]:
+    """The identity methods this installation's GPU workers offer styles."""
+    conf = settings.HEADSHOTS
+    return sorted({conf["IDENTITY_METHOD"], *conf["IDENTITY_METHODS"]})
+
+
 def preset_spec_validated(spec: dict[str, Any]) -> dict[str, Any]:
     """The preset as stored, or ValidationFailed listing every problem."""
     try:
-        return PresetSpec.from_mapping(spec).model_dump(mode="json")
+        clean = PresetSpec.from_mapping(spec).model_dump(mode="json")
     except PresetInvalid as exc:
         raise ValidationFailed(
             "The preset is not valid: " + "; ".join(exc.problems), extra={"problems": exc.problems}
         ) from exc
+    method = clean["generation"].get("identity_method")
+    if method and settings.HEADSHOTS["GENERATION_BACKEND"] == "diffusion":
+        offered = offered_identity_methods()
+        if method not in offered:
+            problem = (
+                f"generation.identity_method: this installation does not offer {method!r}; "
+                f"choose one of {', '.join(offered)}, or leave it empty for the default"
+            )
+            raise ValidationFailed(
+                "The preset is not valid: " + problem, extra={"problems": [problem]}
+            )
+    return clean
 
 
 @transaction.atomic

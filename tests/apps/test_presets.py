@@ -98,3 +98,24 @@ def test_the_editor_and_the_style_picker_say_what_the_studio_uses(acme, client, 
         reverse("preset-edit", args=[acme.org.slug, "corporate-executive"])
     ).content.decode()
     assert "apply only where headshots are generated with diffusion" not in page
+
+
+def test_a_style_may_name_only_an_identity_method_the_workers_offer(acme, settings):
+    settings.HEADSHOTS = {
+        **settings.HEADSHOTS,
+        "GENERATION_BACKEND": "diffusion",
+        "IDENTITY_METHOD": "lora",
+        "IDENTITY_METHODS": ("plus-face",),
+    }
+    generation = {**spec()["generation"], "identity_method": "instantid"}
+    with pytest.raises(ValidationFailed) as caught:
+        brand_preset_create(
+            organization=acme.org, actor=acme.hr, spec=spec(slug="ours", generation=generation)
+        )
+    (problem,) = caught.value.extra["problems"]
+    assert "does not offer 'instantid'" in problem and "lora, plus-face" in problem
+    generation["identity_method"] = "plus-face"
+    version = brand_preset_create(
+        organization=acme.org, actor=acme.hr, spec=spec(slug="ours", generation=generation)
+    )
+    assert version.spec["generation"]["identity_method"] == "plus-face"
