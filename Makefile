@@ -54,11 +54,16 @@ test-integration:
 		echo "== PostgreSQL is not answering at $(TEST_DATABASE_ADMIN_URL): the integration tests are skipped"; \
 	fi
 
+# The portal on 127.0.0.1:$(PORT) (PORT=8021 make serve), with its worker; it prints the
+# address and one-time sign-in links for the trial company's HR administrator and employee.
+PORT ?= 8000
 serve: install samples models migrate
-	@if [ -n "$$REDIS_URL$$RABBITMQ_URL" ]; then \
+	@export HEADSHOTS_PUBLIC_URL="$${HEADSHOTS_PUBLIC_URL:-http://127.0.0.1:$(PORT)}"; \
+	$(BIN)/python manage.py trial || exit 1; \
+	if [ -n "$$REDIS_URL$$RABBITMQ_URL" ]; then \
 		$(BIN)/python manage.py rundramatiq --processes 1 --threads 2 & \
 	fi; \
-	$(BIN)/python manage.py runserver --noreload 127.0.0.1:8000
+	$(BIN)/python manage.py runserver --noreload 127.0.0.1:$(PORT)
 
 # The portal as production runs it (settings.production: set DJANGO_SECRET_KEY,
 # DJANGO_ALLOWED_HOSTS, HEADSHOTS_ENCRYPTION_KEYS, HEADSHOTS_CACHE_URL, DATABASE_URL).

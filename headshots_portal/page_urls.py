@@ -7,6 +7,7 @@ from django.urls import path
 from apps.audit import views as audit
 from apps.core import converters
 from apps.generation import views as generation
+from apps.organizations import account_views
 from apps.organizations import views as organizations
 from apps.people import views as people
 from apps.photos import views as photos
@@ -30,6 +31,7 @@ urlpatterns = [
     path("me/headshots/<id:pk>/pick/", generation.pick, name="pick"),
     path("me/export/", publishing.my_export, name="my-export"),
     path("me/data/", photos.my_data, name="my-data"),
+    path("me/mail/", account_views.mail_settings, name="mail-settings"),
     # approvers and HR
     path("approvals/", generation.approvals, name="approval-queue"),
     path("hr/", people.hr_dashboard, name="hr-dashboard"),

@@ -4,8 +4,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from apps.core.media import media_view
 from apps.core.views import health, metrics, workers_health
-from apps.organizations import signin
-from apps.organizations.views import index, invitation_landing, join_landing
+from apps.organizations import account_views, signin
+from apps.organizations.views import index, join_landing
 
 urlpatterns = [
     path("", index, name="index"),
@@ -16,7 +16,8 @@ urlpatterns = [
     path("sso/<slug:org>/callback/", signin.sso_callback, name="sso-callback"),
     path("sso/<slug:org>/saml/acs/", signin.saml_acs, name="saml-acs"),
     path("sso/<slug:org>/saml/metadata/", signin.saml_metadata, name="saml-metadata"),
-    path("invite/<str:token>/", invitation_landing, name="invitation"),
+    path("accounts/link/<str:token>/", account_views.signin_link, name="signin-link"),
+    path("invite/<str:token>/", account_views.invitation_landing, name="invitation"),
     path("join/<str:token>/", join_landing, name="join"),
     path("o/<slug:org>/", include("headshots_portal.page_urls")),
     path("media/<str:token>", media_view, name="media"),

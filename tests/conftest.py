@@ -233,3 +233,54 @@ def _live_server_one_request_at_a_time():
     LiveServerThread.server_class = Serialised
     yield
     LiveServerThread.server_class = original
+
+
+class Inbox:
+    """What a real SMTP server received: parsed messages, newest last."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        from email import message_from_bytes, policy
+
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        message.recipients = list(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m.recipients]
+
+    @staticmethod
+    def parts(message) -> tuple[str, str]:
+        """(plain text, HTML) of a message."""
+        text = message.get_body(preferencelist=("plain",))
+        html = message.get_body(preferencelist=("html",))
+        return (
+            text.get_content() if text is not None else "",
+            html.get_content() if html is not None else "",
+        )
+
+
+@pytest.fixture
+def smtp_inbox(settings):
+    """A real SMTP server on loopback (aiosmtpd), and the portal's mail sent to it."""
+    pytest.importorskip("aiosmtpd", reason="aiosmtpd is not installed (make install adds it)")
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_USE_TLS = False
+    try:
+        yield inbox
+    finally:
+        controller.stop()

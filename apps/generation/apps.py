@@ -29,6 +29,13 @@ class GenerationConfig(AppConfig):
 
         scheduler.register("generation_jobs_sweep", timedelta(minutes=1), sweep)
 
+        def approval_mails() -> None:
+            from apps.core.queue import enqueue
+
+            enqueue("approval_mails")
+
+        scheduler.register("approval_mails", timedelta(minutes=15), approval_mails)
+
         from apps.core import hooks
         from apps.generation import personal_data
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from apps.generation.notifications import approval_mails_send
 from apps.generation.services import (
     JobBusy,
     generation_job_run,
@@ -50,3 +51,8 @@ def headshot_print_make_task(headshot_id: int) -> None:
 )
 def generation_jobs_sweep_task() -> None:
     generation_jobs_sweep()
+
+
+@dramatiq.actor(actor_name="approval_mails", queue_name="cpu", max_retries=3)
+def approval_mails_task() -> None:
+    approval_mails_send()

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
@@ -28,6 +27,7 @@ from apps.organizations.models import (
     Organization,
     Role,
 )
+from apps.organizations.notifications import company_mail, single_sign_on
 from apps.organizations.provisioning import PersonData
 from apps.organizations.selectors import require_role
 from apps.organizations.services import invitation_create
@@ -48,16 +48,19 @@ def invitation_send(*, invitation: Invitation, token: str, reminder: bool = Fals
         if reminder
         else f"{organization.name} invites you to make your professional headshot"
     )
-    body = (
-        f"Hello {invitation.employee.full_name},\n\n"
-        f"{organization.name} gives everyone an on-brand professional headshot, made from a "
-        "few selfies and approved by HR.\n\n"
-        f"Start here (the link works until {invitation.expires_at:%d %B %Y}):\n"
-        f"{_link('invitation', token)}\n\n"
-        "You will sign in with your company account. Nothing is processed before you have "
-        "read how your photos are used and agreed.\n"
+    company_mail(
+        organization=organization,
+        to=[invitation.email],
+        subject=subject,
+        template="invitation",
+        context={
+            "name": invitation.employee.full_name,
+            "url": _link("invitation", token),
+            "expires": invitation.expires_at,
+            "reminder": reminder,
+            "single_sign_on": single_sign_on(organization),
+        },
     )
-    send_mail(subject, body, None, [invitation.email])
     field_name = "reminded_at" if reminder else "sent_at"
     Invitation.objects.filter(pk=invitation.pk).update(**{field_name: timezone.now()})
 

@@ -43,6 +43,10 @@ class Membership(TenantOwned):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(max_length=16, choices=Role.choices)
+    # the optional mail this person turned off (apps.organizations.notifications.OPTIONAL)
+    mail_off = models.JSONField(default=list, blank=True)
+    # approvers: when the last "waiting for your approval" mail went out
+    approvals_mailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -145,18 +145,35 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: User) -> EmployeeProfile:
+def invitation_open(*, token: str, lock: bool = False) -> Invitation:
+    """The invitation a link carries, while it can still be accepted."""
     token_hash = hashlib.sha256(token.encode()).hexdigest()
-    invitation = Invitation.objects.select_for_update().filter(token_hash=token_hash).first()
+    found = Invitation.objects.select_related("organization", "employee")
+    if lock:
+        found = found.select_for_update()
+    invitation = found.filter(token_hash=token_hash).first()
     if invitation is None or invitation.revoked_at is not None:
         raise NotFound("This invitation link is not valid. Ask your HR team for a new one.")
     if invitation.accepted_at is not None:
         raise StateConflict("This invitation has already been used. Sign in instead.")
     if invitation.expires_at < timezone.now():
         raise StateConflict("This invitation has expired. Ask your HR team to send a new one.")
+    return invitation
+
+
+def invitation_accept(*, token: str, user: User) -> EmployeeProfile:
+    invitation = invitation_open(token=token, lock=True)
     user_email = (getattr(user, "email", "") or "").lower()
-    if user_email != invitation.email:
-        raise PermissionDenied("This invitation was sent to another email address.")
+    if not user_email:
+        # an account without an address (a platform administrator made on the command
+        # line): the link came to this mailbox, so the address is theirs
+        user.email = invitation.email
+        user.save(update_fields=["email"])
+    elif user_email != invitation.email:
+        raise PermissionDenied(
+            f"This invitation was sent to {invitation.email}, and you are signed in as "
+            f"{user_email}. Sign out, then open the link again."
+        )
     organization = invitation.organization
     Membership.objects.get_or_create(
         organization=organization, user=user, defaults={"role": invitation.role}

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from apps.core.cache import CacheUnavailable
 from apps.core.errors import ApplicationError
 from apps.core.ratelimit import rate_limit
+from apps.organizations.account_views import signin_links_mail
 from apps.organizations.lockout import BACKEND, address_of, failure_record, is_locked
 from apps.organizations.models import IdentityProvider
 from apps.organizations.sso import oidc_client, provider_for_email, sso_sign_in
@@ -45,10 +46,22 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         email = request.POST.get("email", "").strip()
         provider = provider_for_email(email)
         if provider is None:
-            messages.error(
-                request,
-                "No single sign-on is set up for this address. Check it, or ask your HR team.",
-            )
+            try:
+                mailed = bool(email) and _link_mailed(request, email)
+            except ApplicationError as exc:  # too many links asked for
+                messages.error(request, exc.message)
+            else:
+                if mailed:
+                    messages.success(
+                        request,
+                        f"We have sent a sign-in link to {email}. It works once, for 30 minutes.",
+                    )
+                else:
+                    messages.error(
+                        request,
+                        "No single sign-on is set up for this address, and nobody with it "
+                        "uses the portal without one. Check the address, or ask your HR team.",
+                    )
             return redirect(f"{reverse('login')}?next={_next(request)}")
         request.session["sso_next"] = _next(request)
         request.session["sso_hint"] = email
@@ -68,6 +81,29 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         "registration/login.html",
         {"next": _next(request), "password_for_all": settings.HEADSHOTS_LOCAL_SIGNIN == "everyone"},
     )
+
+
+def _link_mailed(request: HttpRequest, email: str) -> bool:
+    """A sign-in link mailed to a member of a company without single sign-on, a few an
+    hour at most per address and per client."""
+    try:
+        rate_limit(
+            scope="signin-link-ip",
+            key=address_of(request),
+            limit=RESETS_PER_CLIENT_PER_HOUR,
+            window_s=3600,
+            message="Too many sign-in links asked for from here. Try again in an hour.",
+        )
+        rate_limit(
+            scope="signin-link",
+            key=email.lower()[:254],
+            limit=RESETS_PER_ADDRESS_PER_HOUR,
+            window_s=3600,
+            message="Too many sign-in links for this address. Try again in an hour.",
+        )
+    except CacheUnavailable:
+        return False
+    return signin_links_mail(email)
 
 
 def _password(request: HttpRequest) -> HttpResponse:

@@ -25,7 +25,6 @@ from apps.organizations.models import MANAGER_ROLES, EmployeeProfile, Invitation
 from apps.organizations.provisioning import PersonData
 from apps.organizations.roster import ROSTER_COLUMNS, ROSTER_MAX_BYTES, roster_check, roster_import
 from apps.organizations.selectors import organizations_for_user
-from apps.organizations.services import invitation_accept
 from apps.web.pages import CompanyRequest, SignedInRequest, company_page
 
 
@@ -177,12 +176,6 @@ def roster_page(request: CompanyRequest) -> HttpResponse:
         if not report.problems and report.valid:
             request.session[key] = base64.b64encode(content).decode("ascii")
     return render(request, "portal/roster.html", {"report": report, "columns": ROSTER_COLUMNS})
-
-
-@login_required
-def invitation_landing(request: SignedInRequest, token: str) -> HttpResponse:
-    """The link in an invitation e-mail, once the person has signed in."""
-    return _join(request, lambda: invitation_accept(token=token, user=request.user))
 
 
 @login_required

@@ -6,16 +6,19 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError, NotFound, StateConflict, ValidationFailed
+from apps.core.mail import portal_url
 from apps.core.queue import enqueue
 from apps.core.storage import private_delete, private_read, private_save, sha256_hex
 from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.brand import brand_of
 from apps.organizations.models import APPROVER_ROLES, EmployeeStatus, Organization
+from apps.organizations.notifications import member_mail
 from apps.organizations.selectors import require_role
 from apps.photos.selectors import consent_standing
 from apps.publishing.cards import CardPerson, render_card_pdf
@@ -352,6 +355,34 @@ def published_notify(publication: Publication, external_id: str) -> None:
             "external_id": external_id,
         },
     )
+    what = PUBLISHED_WORDS.get(publication.target)
+    if what is not None:  # the export file is HR's: the person hears of the directory itself
+        organization = publication.organization
+
+        def send() -> None:
+            try:
+                member_mail(
+                    organization=organization,
+                    user=employee.user,
+                    kind="published",
+                    subject="Your headshot is published",
+                    template="published",
+                    context={
+                        "name": employee.full_name,
+                        "what": what,
+                        "url": portal_url(reverse("employee-home", args=[organization.slug])),
+                    },
+                )
+            except Exception:  # the mail server: logged, the publication stands
+                logger.exception("the published mail could not be sent")
+
+        transaction.on_commit(send)
+
+
+PUBLISHED_WORDS: dict[str, str] = {
+    PublicationTarget.BUSINESS_CARD: "your business card is ready to download",
+    PublicationTarget.DIRECTORY_LDAP: "your photo is in the company directory",
+}
 
 
 def publishing_rotate_encryption() -> dict[str, int]:

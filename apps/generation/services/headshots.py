@@ -20,6 +20,7 @@ from apps.generation.models import (
     HeadshotStatus,
     JobStatus,
 )
+from apps.generation.notifications import decision_mail_later
 from apps.generation.services.prints import headshot_print_request
 from apps.organizations.models import (
     APPROVER_ROLES,
@@ -101,6 +102,7 @@ def headshot_approve(*, organization: Organization, actor: User, headshot: Heads
             "approved_by": getattr(actor, "email", ""),
         },
     )
+    decision_mail_later(headshot)
     return headshot
 
 
@@ -135,6 +137,7 @@ def headshot_reject(
         target=headshot,
         data={"reason": headshot.rejection_reason},
     )
+    decision_mail_later(headshot)
     return headshot
 
 

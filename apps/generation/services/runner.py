@@ -25,6 +25,7 @@ from apps.generation.models import (
     Headshot,
     JobStatus,
 )
+from apps.generation.notifications import ready_mail_later
 from apps.generation.services.jobs import (
     GAVE_UP_REASON,
     JobStopped,
@@ -304,6 +305,7 @@ def _store_results(
             job_finished_notify(
                 job, status=JobStatus.SUCCEEDED, accepted=sum(1 for s in ranking if s.accepted)
             )
+            ready_mail_later(job, accepted=sum(1 for s in ranking if s.accepted))
     except _Discard:
         for name in saved:
             private_delete(name)
