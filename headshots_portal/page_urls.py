@@ -12,6 +12,7 @@ from apps.organizations import views as organizations
 from apps.people import views as people
 from apps.photos import views as photos
 from apps.presets import views as presets
+from apps.publishing import publish_views
 from apps.publishing import views as publishing
 
 converters.register()
@@ -30,6 +31,7 @@ urlpatterns = [
     path("me/jobs/<id:pk>/status/", generation.job_status, name="job-status"),
     path("me/headshots/<id:pk>/pick/", generation.pick, name="pick"),
     path("me/export/", publishing.my_export, name="my-export"),
+    path("me/card.pdf", publish_views.my_card, name="my-card"),
     path("me/data/", photos.my_data, name="my-data"),
     path("me/mail/", account_views.mail_settings, name="mail-settings"),
     # approvers and HR
@@ -48,6 +50,8 @@ urlpatterns = [
     path("hr/directory/", publishing.directory_settings_page, name="directory-settings"),
     path("hr/directory/test/", publishing.directory_test, name="directory-test"),
     path("hr/directory/dry-run/", publishing.directory_dry_run, name="directory-dry-run"),
+    path("hr/publishing/", publish_views.publishing_page, name="publishing"),
+    path("hr/publishing/files/<id:pk>/", publish_views.publication_file, name="publication-file"),
     path("hr/cards/", publishing.card_settings, name="card-settings"),
     path("hr/cards/preview.png", publishing.card_preview, name="card-preview"),
     path("hr/cards/batch/", publishing.card_batch, name="card-batch"),

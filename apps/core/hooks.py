@@ -11,6 +11,7 @@ Events and their keyword arguments:
                           data deleted or a leaver purged: every use of the face ends
 - ``person.exported``     organization, employee, archive (a ZipFile), record (a dict):
                           each app adds what it holds about the person
+- ``headshot.approved``   organization, headshot, actor: what follows an approval
 
 A handler returns counts (``{"headshots": 3}``) or None; ``fire`` adds them up.
 """
@@ -21,7 +22,9 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-EVENTS = frozenset({"person.left", "biometrics.erase", "face.withdrawn", "person.exported"})
+EVENTS = frozenset(
+    {"person.left", "biometrics.erase", "face.withdrawn", "person.exported", "headshot.approved"}
+)
 Handler = Callable[..., dict[str, int] | None]
 _HANDLERS: dict[str, list[tuple[str, Handler]]] = {event: [] for event in EVENTS}
 

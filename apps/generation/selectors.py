@@ -5,7 +5,7 @@ from datetime import datetime
 from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
-from apps.generation.models import GenerationJob, Headshot, HeadshotStatus
+from apps.generation.models import GenerationJob, Headshot, HeadshotStatus, JobStatus
 from apps.organizations.models import EmployeeProfile, Organization
 
 
@@ -108,3 +108,36 @@ def job_durations_since(since: datetime) -> list[float]:
         if isinstance(timings, dict) and "total_s" in timings:
             durations.append(float(timings["total_s"]))
     return durations
+
+
+def round_words(
+    *, organization: Organization, employee: EmployeeProfile, job: GenerationJob | None
+) -> str:
+    """Where the person's last round stands, in a sentence for their page."""
+    if job is None:
+        return ""
+    if job.status == JobStatus.FAILED:
+        return "The last round did not finish. Start a new one from the selfies page."
+    if job.status == JobStatus.CANCELLED:
+        return "The last round was stopped."
+    if job.status != JobStatus.SUCCEEDED:
+        return ""
+    latest = (
+        Headshot.objects.filter(organization=organization, employee=employee)
+        .exclude(status__in=[HeadshotStatus.CANDIDATE, HeadshotStatus.WITHDRAWN])
+        .order_by("-updated_at")
+        .first()
+    )
+    if latest is not None and latest.job_id == job.pk:
+        if latest.status == HeadshotStatus.PICKED:
+            return "You picked a headshot: it is waiting for HR's approval."
+        if latest.status == HeadshotStatus.APPROVED:
+            return "HR approved your pick."
+        if latest.status == HeadshotStatus.REJECTED:
+            return (
+                f"HR sent your pick back: {latest.rejection_reason} Pick another one, or "
+                "make new ones."
+            )
+    if not job.headshots.filter(accepted=True).exists():
+        return "None of the last round's headshots passed our checks. Try other selfies."
+    return "Your headshots are ready: pick the one you like."

@@ -22,6 +22,10 @@ class Organization(TimeStamped):
         default=3, help_text="Days after an unanswered invitation before one reminder is sent."
     )
     brand = models.JSONField(default=dict, blank=True, help_text="Card colours, fonts and logo.")
+    publish_on_approval = models.BooleanField(
+        default=False,
+        help_text="Make the business card and the directory export as soon as HR approves.",
+    )
 
     def __str__(self) -> str:
         return self.name

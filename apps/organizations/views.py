@@ -40,6 +40,8 @@ def index(request: SignedInRequest) -> HttpResponse:
 def company_home(request: CompanyRequest) -> HttpResponse:
     if request.membership.role in MANAGER_ROLES:
         return redirect("hr-dashboard", request.organization.slug)
+    if request.membership.role == Role.APPROVER:
+        return redirect("approval-queue", request.organization.slug)
     return redirect("employee-home", request.organization.slug)
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.media import media_link
 from apps.generation.models import ACTIVE_JOB_STATES
-from apps.generation.selectors import headshot_approved_latest, job_list
+from apps.generation.selectors import headshot_approved_latest, job_list, round_words
 from apps.organizations.models import MANAGER_ROLES, EmployeeProfile
 from apps.organizations.personal_data import personal_data_delete, personal_data_export
 from apps.organizations.selectors import employee_for_user
@@ -33,6 +33,7 @@ from apps.photos.services import (
     photo_upload,
 )
 from apps.presets.selectors import preset_list
+from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
 from apps.web.pages import CompanyRequest, company_page, refused
 from pipeline.orchestrator import HONOURED
 
@@ -60,7 +61,16 @@ def employee_home(request: CompanyRequest) -> HttpResponse:
             "photos": photo_list(organization=org, employee=me).count(),
             "active_job": next((j for j in jobs if j.status in ACTIVE_JOB_STATES), None),
             "last_job": jobs[0] if jobs else None,
+            "round_words": round_words(
+                organization=org, employee=me, job=jobs[0] if jobs else None
+            ),
             "approved": headshot_approved_latest(organization=org, employee=me),
+            "card": Publication.objects.filter(
+                organization=org,
+                employee=me,
+                target=PublicationTarget.BUSINESS_CARD,
+                status=PublicationStatus.SUCCEEDED,
+            ).exists(),
         },
     )
 

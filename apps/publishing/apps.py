@@ -29,3 +29,8 @@ class PublishingConfig(AppConfig):
         from apps.publishing.services import publishing_rotate_encryption
 
         register_rotation("publishing", publishing_rotate_encryption)
+
+        from apps.core import hooks
+        from apps.publishing.bulk import publish_on_approval
+
+        hooks.register("headshot.approved", "publishing", publish_on_approval)

@@ -4,6 +4,7 @@ approval, in a real browser."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -141,6 +142,21 @@ def test_hr_edits_a_preset_then_bulk_approves(browser_page, live_server, selfies
     from apps.generation.models import Headshot
 
     assert Headshot.objects.filter(organization=c.org, status=HeadshotStatus.APPROVED).count() == 2
+    # publish from the page, then open the card
+    page.get_by_role("link", name="Publishing").click()
+    for name in ("Pat O'Brien", "Sam Lee"):
+        page.get_by_label(f"Choose {name}").check()
+    shot(page, "hr-6-publishing")
+    page.get_by_role("button", name="Publish the selected people").click()
+    page.get_by_text("Publishing 2 people").wait_for()
+    run_jobs()  # the workers make the cards
+    page.reload()
+    expect(page.get_by_text("Published", exact=True)).to_have_count(2)
+    shot(page, "hr-7-published")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Open").first.click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    assert download.value.suggested_filename.startswith("business-card-")
 
 
 def test_pages_work_on_a_phone_and_by_keyboard(browser_page, live_server):

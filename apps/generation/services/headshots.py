@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.core import hooks
 from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
 from apps.core.storage import private_delete_all
@@ -103,6 +104,7 @@ def headshot_approve(*, organization: Organization, actor: User, headshot: Heads
         },
     )
     decision_mail_later(headshot)
+    hooks.fire("headshot.approved", organization=organization, headshot=headshot, actor=actor)
     return headshot
 
 
