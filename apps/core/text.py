@@ -40,3 +40,8 @@ def plain_number(value: str | None) -> bool:
     """Whether ``value`` is a whole number in plain digits 0-9: ``str.isdigit`` also takes
     "²" or "٣", which ``int`` may refuse or read as another number."""
     return value is not None and value.isascii() and value.isdigit()
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
+    """``count`` with its noun agreeing: "1 headshot", "2 headshots", "1 person"."""
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError, NotFound
-from apps.core.text import plain_number
+from apps.core.text import counted, plain_number
 from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus, PrintState
 from apps.generation.selectors import (
     approval_queue,
@@ -135,7 +135,7 @@ def _decide(request: CompanyRequest) -> HttpResponse:
                 done += 1
             except ApplicationError as exc:
                 problems.append(f"{headshot.employee.full_name}: {exc.message}")
-        messages.success(request, f"Approved {done} headshot(s).")
+        messages.success(request, f"Approved {counted(done, 'headshot')}.")
         for problem in problems:
             messages.error(request, problem)
         return redirect("approval-queue", org.slug)

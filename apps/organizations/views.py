@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
-from apps.core.text import plain_number
+from apps.core.text import counted, plain_number
 from apps.organizations.invitations import (
     invitation_invite,
     invitation_resend,
@@ -165,7 +165,7 @@ def roster_page(request: CompanyRequest) -> HttpResponse:
         messages.success(
             request,
             f"Invited {counts['invited']}, updated {counts['updated']}, unchanged {counts['skipped']}; "
-            f"{counts['errors']} row(s) with problems left out.",
+            f"{counted(counts['errors'], 'row')} with problems left out.",
         )
         return redirect("invitations", org.slug)
     if request.method == "POST":

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.media import media_link
+from apps.core.text import counted
 from apps.generation.models import ACTIVE_JOB_STATES
 from apps.generation.selectors import headshot_approved_latest, job_list, round_words
 from apps.organizations.models import MANAGER_ROLES, EmployeeProfile
@@ -118,7 +119,7 @@ def consent_withdraw_view(request: CompanyRequest) -> HttpResponse:
     except ApplicationError as exc:
         return refused(request, exc, "consent")
     messages.success(
-        request, f"Consent withdrawn. {deleted} selfie(s) and your face data were deleted."
+        request, f"Consent withdrawn. {counted(deleted, 'selfie')} and your face data were deleted."
     )
     return redirect("employee-home", org.slug)
 
@@ -220,8 +221,8 @@ def my_data(request: CompanyRequest) -> HttpResponse:
                 done = personal_data_delete(organization=org, employee=me, actor=request.user)
                 messages.success(
                     request,
-                    f"Deleted {done['selfies']} selfie(s), your face data and "
-                    f"{done['headshots']} headshot(s).",
+                    f"Deleted {counted(done['selfies'], 'selfie')}, your face data and "
+                    f"{counted(done['headshots'], 'headshot')}.",
                 )
                 return redirect("my-data", org.slug)
         except ApplicationError as exc:

@@ -127,13 +127,18 @@ def _download(publication: Publication) -> HttpResponse:
     return response
 
 
-@company_page(roles=MANAGER_ROLES)
+@company_page()
 def publication_file(request: CompanyRequest, pk: int) -> HttpResponse:
-    """A published file (a card's PDF, an export's LDIF), for HR."""
+    """A published file (a card's PDF, an export's LDIF): HR opens anyone's, a person
+    their own; to anyone else it answers as a file that does not exist."""
     try:
         publication = publication_get(organization=request.organization, pk=pk)
     except ApplicationError as exc:
         raise Http404(exc.message) from exc
+    if request.membership.role not in MANAGER_ROLES and (
+        publication.employee.user_id != request.user.pk
+    ):
+        raise Http404("Not found.")
     return _download(publication)
 
 

@@ -171,7 +171,7 @@ def test_roster_is_checked_row_by_row_before_anything_is_created(
         {"roster": SimpleUploadedFile("r.csv", ROSTER.encode())},
     )
     text = page.content.decode()
-    assert "3 row(s) ready, 3 with problems" in text and "the same email as line 3" in text
+    assert "3 rows ready, 3 with problems" in text and "the same email as line 3" in text
     assert not EmployeeProfile.objects.filter(email="ana@acme.example").exists()
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("roster", args=[acme.org.slug]), {"action": "import"})

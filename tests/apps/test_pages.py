@@ -32,7 +32,7 @@ def test_employee_goes_from_consent_to_pick_and_hr_approves(db, client, selfies,
     refused = client.post(reverse("photo-upload", args=[c.org.slug]), {"photo": io.BytesIO(b"x")})
     assert refused.status_code == 409 and not Photo.objects.exists()
     text = client.get(reverse("consent", args=[c.org.slug])).content.decode()
-    assert "biometric data" in text and f"{c.org.retention_days} day(s)" in text
+    assert "biometric data" in text and f"{c.org.retention_days} days" in text
     version = re.search(r'name="text_version" value="([^"]+)"', text).group(1)
     unticked = client.post(reverse("consent", args=[c.org.slug]), {"text_version": version})
     assert unticked.status_code == 302 and not c.employee.consents.exists()
@@ -218,7 +218,22 @@ def test_company_pages_are_404_to_other_companies_and_send_strangers_to_sign_in(
     globex = company("Globex", "globex.example")
     photo = Photo.objects.filter(employee=c.employee).first()
     headshot = job.headshots.first()
-    objects = {"photo-status": photo.pk, "job": job.pk, "job-status": job.pk, "pick": headshot.pk}
+    from apps.publishing.models import Publication, PublicationTarget
+
+    card = Publication.objects.create(
+        organization=c.org,
+        employee=c.employee,
+        headshot=headshot,
+        target=PublicationTarget.BUSINESS_CARD,
+        status="succeeded",
+    )
+    objects = {
+        "photo-status": photo.pk,
+        "job": job.pk,
+        "job-status": job.pk,
+        "pick": headshot.pk,
+        "publication-file": card.pk,
+    }
     for name, url in _company_urls(c.org, objects):
         client.logout()
         answer = getattr(client, method)(url)
@@ -539,8 +554,8 @@ def test_hr_changes_the_retention_schedule_people_are_shown(acme, client):
     client.force_login(acme.employee_user)
     consent = client.get(reverse("consent", args=[acme.org.slug])).content.decode()
     assert (
-        "deleted 14 day(s) after your headshot is approved" in consent
-        and "7 day(s) after you leave" in consent
+        "deleted 14 days after your headshot is approved" in consent
+        and "7 days after you leave" in consent
     )
     from apps.audit.models import AuditEvent
 
@@ -599,3 +614,13 @@ def test_a_dark_photo_comes_back_with_the_dark_areas_marked(acme, client, selfie
     untouched, status = marked_share(fine["id"])
     assert not any(p["code"] == "exposure" for p in status["problems"])
     assert untouched < 0.02  # only the face box was drawn
+
+
+def test_counts_agree_with_their_nouns():
+    from apps.core.text import counted
+
+    assert counted(1, "headshot") == "1 headshot" and counted(2, "headshot") == "2 headshots"
+    assert (
+        counted(1, "person", "people") == "1 person"
+        and counted(0, "person", "people") == "0 people"
+    )

@@ -137,7 +137,7 @@ def test_hr_edits_a_preset_then_bulk_approves(browser_page, live_server, selfies
         boxes.nth(i).check()
     shot(page, "hr-4-approvals")
     page.get_by_role("button", name="Approve the ticked headshots").click()
-    page.get_by_text("Approved 2 headshot(s).").wait_for()
+    page.get_by_text("Approved 2 headshots.").wait_for()
     shot(page, "hr-5-approved")
     from apps.generation.models import Headshot
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.core.errors import NotFound, PermissionDenied, StateConflict
 from apps.core.queue import enqueue
+from apps.core.text import counted
 from apps.generation.models import (
     ACTIVE_JOB_STATES,
     JOB_TRANSITIONS,
@@ -100,7 +101,7 @@ def generation_job_create(
     usable = usable_photo_count(organization=organization, employee=employee)
     if usable < needed:
         raise StateConflict(
-            f"{usable} usable photo(s) so far; at least {needed} are needed. Upload more selfies "
+            f"{counted(usable, 'usable photo')} so far; at least {needed} are needed. Upload more selfies "
             "and fix the ones marked as unusable.",
             extra={"usable": usable, "needed": needed},
         )
