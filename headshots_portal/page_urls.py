@@ -7,7 +7,7 @@ from django.urls import path
 from apps.audit import views as audit
 from apps.core import converters
 from apps.generation import views as generation
-from apps.organizations import account_views
+from apps.organizations import account_views, token_views
 from apps.organizations import views as organizations
 from apps.people import views as people
 from apps.photos import views as photos
@@ -41,6 +41,7 @@ urlpatterns = [
     path("hr/roster/", organizations.roster_page, name="roster"),
     path("hr/consent/", photos.consent_text_page, name="consent-text"),
     path("hr/retention/", photos.retention_page, name="retention"),
+    path("hr/tokens/", token_views.tokens_page, name="api-tokens"),
     path("hr/audit/", audit.audit_page, name="audit"),
     path("hr/audit/export.jsonl", audit.audit_export, name="audit-export"),
     path("hr/fairness/", photos.fairness_page, name="fairness"),
