@@ -624,3 +624,30 @@ def test_counts_agree_with_their_nouns():
         counted(1, "person", "people") == "1 person"
         and counted(0, "person", "people") == "0 people"
     )
+
+
+def test_error_pages_speak_plainly_in_the_portals_look(acme, client):
+    from django.template.loader import render_to_string
+
+    client.force_login(acme.employee_user)
+    missing = client.get("/o/acme/nothing-here/")
+    page = missing.content.decode()
+    assert missing.status_code == 404 and "This page is not here" in page
+    assert "portal/portal.css" in page and "favicon.svg" in page
+    forbidden = client.get(reverse("hr-dashboard", args=[acme.org.slug]))
+    page = forbidden.content.decode()
+    assert forbidden.status_code == 403 and "You cannot open this page" in page
+    assert "Your role in this company does not allow this page." in page
+    broken = render_to_string("500.html")
+    assert "Something went wrong on our side" in broken and "portal/portal.css" in broken
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 301 and icon.url.endswith("portal/favicon.svg")
+
+
+def test_a_stale_form_gets_a_page_that_says_to_try_again(acme):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(acme.hr)
+    answer = strict.post(reverse("invitations", args=[acme.org.slug]), {"action": "invite"})
+    assert answer.status_code == 403 and "Please try again" in answer.content.decode()

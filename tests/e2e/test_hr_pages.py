@@ -33,3 +33,20 @@ def test_hr_makes_and_revokes_an_api_token(browser_page, live_server):
     page.get_by_role("button", name="Revoke Workday sync").click()
     page.get_by_text("Workday sync is revoked").wait_for()
     shot(page, "hr-tokens-3-revoked")
+
+
+def test_error_pages_look_like_the_portal(browser_page, live_server):
+    page = browser_page
+    c = company("Acme", "acme.example")
+    sign_in(page, live_server.url, c.employee_user.username)
+    answer = page.goto(f"{live_server.url}/o/{c.org.slug}/nothing-here/")
+    assert answer.status == 404
+    page.get_by_role("heading", name="This page is not here").wait_for()
+    assert page.get_by_role("link", name="Go to the start page").is_visible()
+    shot(page, "error-404")
+    answer = page.goto(f"{live_server.url}/o/{c.org.slug}/hr/")
+    assert answer.status == 403
+    page.get_by_role("heading", name="You cannot open this page").wait_for()
+    shot(page, "error-403")
+    icon = page.request.get(f"{live_server.url}/favicon.ico")
+    assert icon.ok and b"<svg" in icon.body()
