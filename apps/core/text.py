@@ -45,3 +45,9 @@ def plain_number(value: str | None) -> bool:
 def counted(count: int, singular: str, plural: str | None = None) -> str:
     """``count`` with its noun agreeing: "1 headshot", "2 headshots", "1 person"."""
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+def sentence(text: str) -> str:
+    """``text`` with its first letter made a capital and nothing else touched
+    (``str.capitalize`` would lower "StartTLS" and "LDAP")."""
+    return text[:1].upper() + text[1:]

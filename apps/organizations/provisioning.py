@@ -13,7 +13,7 @@ from apps.audit.services import audit_record
 from apps.core import hooks
 from apps.core.errors import StateConflict, ValidationFailed
 from apps.core.queue import enqueue
-from apps.core.text import display_text, text_problem
+from apps.core.text import display_text, sentence, text_problem
 from apps.organizations.models import (
     MANAGER_ROLES,
     EmployeeProfile,
@@ -99,7 +99,7 @@ def employee_provision(
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     problems = data.problems(organization)
     if problems:
-        raise ValidationFailed("; ".join(problems).capitalize() + ".")
+        raise ValidationFailed(sentence("; ".join(problems)) + ".")
     values = {name: getattr(data, name).strip() for name in PROFILE_FIELDS}
     values["email"] = values["email"].lower()
     try:
@@ -134,7 +134,7 @@ def employee_update(
     wanted["email"] = str(wanted["email"]).strip().lower()
     problems = PersonData(**{k: str(v) for k, v in wanted.items()}).problems(organization)
     if problems:
-        raise ValidationFailed("; ".join(problems).capitalize() + ".")
+        raise ValidationFailed(sentence("; ".join(problems)) + ".")
     changed = sorted(k for k in PROFILE_FIELDS if wanted[k] != current[k])
     if not changed:
         return employee

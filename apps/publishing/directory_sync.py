@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.ratelimit import rate_limit
+from apps.core.text import sentence
 from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
@@ -276,6 +277,22 @@ DIRECTORY_FIELDS = (
 )
 
 
+# The settings as HR's page names them (its form uses the same words).
+DIRECTORY_LABELS = {
+    "enabled": "Publish approved headshots to this directory",
+    "uri": "Directory address",
+    "start_tls": "Use StartTLS (for ldap:// addresses)",
+    "bind_dn": "Sign in as (bind DN)",
+    "base_dn": "Where people are (base DN)",
+    "user_filter": "Which entries are people (filter)",
+    "match_attribute": "Directory attribute that identifies a person",
+    "match_field": "Matched against the person's",
+    "photo_attribute": "Photo attribute",
+    "max_bytes": "Largest photo (bytes)",
+    "max_side": "Largest photo side (pixels)",
+}
+
+
 @transaction.atomic
 def directory_connection_save(
     *,
@@ -317,7 +334,10 @@ def directory_connection_save(
         connection.full_clean(exclude=["organization"])
     except ValidationError as exc:
         raise ValidationFailed(
-            "; ".join(f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items())
+            "; ".join(
+                f"{DIRECTORY_LABELS.get(field, field)}: {' '.join(errors)}"
+                for field, errors in exc.message_dict.items()
+            )
         ) from exc
     problems = DirectorySettings(
         uri=connection.uri,
@@ -330,7 +350,7 @@ def directory_connection_save(
         photo_attribute=connection.photo_attribute,
     ).problems()
     if problems:
-        raise ValidationFailed("; ".join(problems).capitalize() + ".")
+        raise ValidationFailed(sentence("; ".join(problems)) + ".")
     connection.save()
     audit_record(
         organization=organization,

@@ -54,17 +54,23 @@ class DirectorySettings:
         found = []
         parsed = urlparse(self.uri)
         if parsed.scheme not in {"ldap", "ldaps"} or not parsed.hostname:
-            found.append("the URI must be ldap://host or ldaps://host")
+            found.append("the directory address must be ldaps://host or ldap://host")
         elif parsed.scheme == "ldap" and not self.start_tls and parsed.hostname not in LOOPBACK:
             found.append(
-                "ldap:// needs StartTLS (or use ldaps://): the bind password must not travel in clear"
+                "an ldap:// address needs StartTLS (or use ldaps://): the password must not "
+                "travel unencrypted"
             )
         if self.match_attribute not in MATCH_ATTRIBUTES:
-            found.append(f"the match attribute must be one of {', '.join(MATCH_ATTRIBUTES)}")
+            found.append(
+                f"the attribute that identifies a person must be one of {', '.join(MATCH_ATTRIBUTES)}"
+            )
         if self.photo_attribute not in PHOTO_ATTRIBUTES:
             found.append(f"the photo attribute must be one of {', '.join(PHOTO_ATTRIBUTES)}")
         if not (self.user_filter.startswith("(") and self.user_filter.endswith(")")):
-            found.append("the user filter must be an LDAP filter in parentheses")
+            found.append(
+                "the filter for which entries are people must be an LDAP filter in parentheses, "
+                "e.g. (objectClass=user)"
+            )
         return found
 
 

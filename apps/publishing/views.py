@@ -18,6 +18,7 @@ from apps.organizations.tenant_secrets import MAX_SECRET_CHARS, secret_state
 from apps.publishing.cards import card_preview_png
 from apps.publishing.directory_sync import (
     DIRECTORY_FIELDS,
+    DIRECTORY_LABELS,
     DirectoryUnreachable,
     directory_connection_save,
     directory_connection_test,
@@ -46,19 +47,7 @@ class DirectoryForm(forms.ModelForm):
     class Meta:
         model = DirectoryConnection
         fields = list(DIRECTORY_FIELDS)
-        labels = {
-            "enabled": "Publish approved headshots to this directory",
-            "uri": "Directory address",
-            "start_tls": "Use StartTLS (for ldap:// addresses)",
-            "bind_dn": "Sign in as (bind DN)",
-            "base_dn": "Where people are (base DN)",
-            "user_filter": "Which entries are people (filter)",
-            "match_attribute": "Directory attribute that identifies a person",
-            "match_field": "Matched against the person's",
-            "photo_attribute": "Photo attribute",
-            "max_bytes": "Largest photo (bytes)",
-            "max_side": "Largest photo side (pixels)",
-        }
+        labels = DIRECTORY_LABELS
         help_texts = {
             "uri": "ldaps://host, or ldap://host with StartTLS.",
             "user_filter": "Which entries are people, e.g. (objectClass=user) on Active Directory.",

@@ -651,3 +651,39 @@ def test_a_stale_form_gets_a_page_that_says_to_try_again(acme):
     strict.force_login(acme.hr)
     answer = strict.post(reverse("invitations", args=[acme.org.slug]), {"action": "invite"})
     assert answer.status_code == 403 and "Please try again" in answer.content.decode()
+
+
+def test_audit_and_approvals_speak_words_not_field_names(finished, client):
+    from apps.generation.services import headshot_pick
+
+    c, job = finished
+    headshot_pick(organization=c.org, actor=c.employee_user, headshot=job.headshots.get(rank=1))
+    client.force_login(c.hr)
+    audit = client.get(reverse("audit", args=[c.org.slug])).content.decode()
+    assert "Invitation sent" in audit and "Email: pat@acme.example" in audit
+    assert "invitation.created</td>" not in audit and "{&#x27;" not in audit
+    approvals = client.get(reverse("approval-queue", args=[c.org.slug])).content.decode()
+    assert "Looks like them (face model, 0 to 1)" in approvals
+    assert "skin_delta_e" not in approvals and "Skin tone change" in approvals
+
+
+def test_a_directory_problem_keeps_its_capitals(acme):
+    from apps.core.errors import ValidationFailed
+    from apps.publishing.directory_sync import directory_connection_save
+
+    values = {
+        "uri": "ldap://directory.acme.example",
+        "start_tls": False,
+        "bind_dn": "cn=portal,dc=acme",
+        "base_dn": "dc=acme",
+    }
+    with pytest.raises(ValidationFailed) as caught:
+        directory_connection_save(organization=acme.org, actor=acme.hr, values=values)
+    assert caught.value.message.startswith("An ldap:// address needs StartTLS")
+    with pytest.raises(ValidationFailed) as caught:
+        directory_connection_save(
+            organization=acme.org,
+            actor=acme.hr,
+            values={**values, "start_tls": True, "max_side": -5},
+        )
+    assert caught.value.message.startswith("Largest photo side (pixels): ")
