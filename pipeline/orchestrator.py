@@ -36,7 +36,7 @@ from pipeline.backends.base import (
     Selfie,
 )
 from pipeline.backends.segmentation import SelfieSegmenter
-from pipeline.backends.studio import StudioBackend, preview_jpeg
+from pipeline.backends.studio import StudioBackend, preview, preview_jpeg
 from pipeline.backends.upscale import RealESRGANUpscaler, print_version
 from pipeline.checks import PhotoChecker, attributes
 from pipeline.config import (
@@ -72,6 +72,7 @@ __all__ = [
     "RunResult",
     "Scored",
     "Selfie",
+    "preview",
     "preview_jpeg",
 ]
 

@@ -268,12 +268,24 @@ class PresetInvalid(ValueError):
         self.problems = problems
 
 
+# pydantic's wording for a pattern, where the pattern has a plainer one
+PATTERN_WORDS = {
+    r"^#[0-9a-fA-F]{6}$": "write a colour as # and six hexadecimal digits, e.g. #1f2a44",
+    r"^[a-z0-9-]{2,60}$": "use 2 to 60 lower-case letters, digits or hyphens",
+    r"^[^{}]*$": "plain words, without braces",
+}
+
+
 def explain(exc: ValidationError) -> list[str]:
     """One line per problem, each naming its field path."""
     lines = []
     for error in exc.errors():
         location = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        lines.append(f"{location}: {error['msg']}")
+        message = error["msg"]
+        if error["type"] == "string_pattern_mismatch":
+            pattern = str((error.get("ctx") or {}).get("pattern", ""))
+            message = PATTERN_WORDS.get(pattern, message)
+        lines.append(f"{location}: {message}")
     return lines
 
 

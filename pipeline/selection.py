@@ -62,6 +62,10 @@ def look_distance(a: Thumbprint, b: Thumbprint) -> float:
     return 0.5 * structure + 0.5 * colour
 
 
+# CIE76 ΔE between a headshot's cheeks and the enrolled ones beyond which it is held back.
+MAX_SKIN_DELTA_E = 10.0
+
+
 class CandidateSelector:
     weights = {"identity": 0.5, "sharpness": 0.2, "exposure": 0.15, "framing": 0.15}
 
@@ -71,7 +75,7 @@ class CandidateSelector:
         *,
         identity_threshold: float,
         duplicate_distance: float = 0.04,
-        max_skin_delta_e: float = 10.0,
+        max_skin_delta_e: float = MAX_SKIN_DELTA_E,
         min_sharpness: float = 0.35,
         check: IdentityCheck | None = None,
     ) -> None:

@@ -153,3 +153,22 @@ def brand_presets_install_shipped(
                 )
             )
     return versions
+
+
+def brand_preset_duplicate(
+    *, organization: Organization, actor: User, preset: BrandPreset
+) -> BrandPresetVersion:
+    """A new preset starting from ``preset``'s latest version: "<name> (copy)", with a
+    free address ("<slug>-copy", "<slug>-copy-2", ...)."""
+    latest = preset.versions.order_by("-number").first()
+    if latest is None:
+        raise StateConflict("This preset has no version to copy.")
+    taken = set(
+        BrandPreset.objects.filter(organization=organization).values_list("slug", flat=True)
+    )
+    base = f"{preset.slug[:54]}-copy"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    spec = {**latest.spec, "slug": slug, "name": f"{latest.spec['name']} (copy)"[:120]}
+    return brand_preset_create(organization=organization, actor=actor, spec=spec)

@@ -4,6 +4,8 @@ for the rest, a live preview, and the list of versions."""
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from typing import Any
 
 import yaml
@@ -17,9 +19,13 @@ from apps.core.errors import ApplicationError, ValidationFailed
 from apps.organizations.models import MANAGER_ROLES
 from apps.presets.models import BrandPresetVersion
 from apps.presets.selectors import preset_get, preset_list, preset_version_latest
-from apps.presets.services import brand_preset_update, preset_spec_validated
-from apps.web.pages import CompanyRequest, company_page
-from pipeline.orchestrator import HONOURED, PRESET_PARTS, preview_jpeg
+from apps.presets.services import (
+    brand_preset_duplicate,
+    brand_preset_update,
+    preset_spec_validated,
+)
+from apps.web.pages import CompanyRequest, company_page, refused
+from pipeline.orchestrator import HONOURED, PRESET_PARTS, preview
 from pipeline.presets import BrandPreset as PresetSpec
 
 # form field -> where it lives in the preset
@@ -48,8 +54,11 @@ class PresetForm(forms.Form):
     backdrop_kind = forms.ChoiceField(
         choices=[("solid", "Solid"), ("gradient", "Gradient"), ("vignette", "Vignette")]
     )
-    backdrop_color = forms.CharField(widget=forms.TextInput(attrs={"type": "color"}))
+    backdrop_color = forms.CharField(
+        label="Backdrop colour", widget=forms.TextInput(attrs={"type": "color"})
+    )
     backdrop_color_2 = forms.CharField(
+        label="Second backdrop colour",
         required=False,
         widget=forms.TextInput(attrs={"type": "color"}),
         help_text="The edge or bottom colour of a gradient or vignette.",
@@ -118,6 +127,14 @@ def spec_with(spec: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
 @company_page(roles=MANAGER_ROLES)
 def preset_index(request: CompanyRequest) -> HttpResponse:
     org = request.organization
+    if request.method == "POST":
+        try:
+            source = preset_get(organization=org, slug=request.POST.get("preset", ""))
+            version = brand_preset_duplicate(organization=org, actor=request.user, preset=source)
+        except ApplicationError as exc:
+            return refused(request, exc, "presets")
+        messages.success(request, f"Made {version.spec['name']}: change it here.")
+        return redirect("preset-edit", org.slug, version.preset.slug)
     presets = [
         (preset, preset_version_latest(organization=org, preset=preset))
         for preset in preset_list(organization=org)
@@ -130,9 +147,11 @@ def preset_edit(request: CompanyRequest, slug: str) -> HttpResponse:
     org = request.organization
     preset = preset_get(organization=org, slug=slug)
     latest = preset_version_latest(organization=org, preset=preset)
+    initial = {name: _get(latest.spec, path) for name, path in FIELDS.items()}
+    # a solid backdrop has one colour: the second starts as the first, not as black
+    initial["backdrop_color_2"] = initial["backdrop_color_2"] or initial["backdrop_color"]
     form = PresetForm(
-        request.POST if request.POST.get("editor") == "form" else None,
-        initial={name: _get(latest.spec, path) for name, path in FIELDS.items()},
+        request.POST if request.POST.get("editor") == "form" else None, initial=initial
     )
     _say_what_is_used(form)
     yaml_text = yaml.safe_dump(latest.spec, sort_keys=False, allow_unicode=True)
@@ -150,12 +169,15 @@ def preset_edit(request: CompanyRequest, slug: str) -> HttpResponse:
                     organization=org, actor=request.user, preset=preset, spec=spec
                 )
                 messages.success(request, f"Saved as version {version.number}.")
+                for warning in preview(PresetSpec.from_mapping(version.spec))[1]:
+                    messages.warning(request, warning)
                 return redirect("preset-edit", org.slug, preset.slug)
         except ApplicationError as exc:
+            message = _in_words(exc, form)
             if request.POST.get("editor") == "form":
-                form.add_error(None, exc.message)
+                form.add_error(None, message)
             else:
-                messages.error(request, exc.message)
+                messages.error(request, message)
     versions = BrandPresetVersion.objects.filter(preset=preset).order_by("-number")
     return render(
         request,
@@ -220,15 +242,42 @@ def preset_preview(request: CompanyRequest, slug: str) -> HttpResponse:
     try:
         clean = preset_spec_validated(spec)
     except ValidationFailed as exc:
-        return JsonResponse({"detail": exc.message}, status=400)
+        return JsonResponse({"detail": _in_words(exc, form or PresetForm())}, status=400)
     # The studio renderer with the sample's known face and GrabCut: no model is loaded in
-    # the web process for it (tests/test_layering.py).
-    response = HttpResponse(preview_jpeg(PresetSpec.from_mapping(clean)), content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=60"
+    # the web process for it (tests/test_layering.py). The browser asks again each time
+    # (a saved preset keeps its address); an unchanged preset answers 304 unrendered.
+    tag = '"' + hashlib.sha256(json.dumps(clean, sort_keys=True).encode()).hexdigest()[:32] + '"'
+    if request.headers.get("If-None-Match") == tag:
+        response = HttpResponse(status=304)
+    else:
+        jpeg, warnings = preview(PresetSpec.from_mapping(clean))
+        response = HttpResponse(jpeg, content_type="image/jpeg")
+        # what the acceptance checks would say of headshots in this style (ASCII JSON)
+        response["X-Preview-Warnings"] = json.dumps(warnings)
+    response["ETag"] = tag
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 
 def _form_errors(form: forms.Form) -> str:
     return "; ".join(
-        f"{field}: {' '.join(str(e) for e in errors)}" for field, errors in form.errors.items()
+        f"{form[field].label if field in form.fields else 'The preset'}: "
+        f"{' '.join(str(e) for e in errors)}"
+        for field, errors in form.errors.items()
     )
+
+
+def _in_words(exc: ApplicationError, form: forms.Form) -> str:
+    """A refused preset's problems with the form's names for the fields it shows
+    ("Backdrop colour" rather than backdrop.colors.0)."""
+    problems = exc.extra.get("problems")
+    if not isinstance(problems, list) or not problems:
+        return exc.message
+    labels = {
+        ".".join(str(part) for part in path): str(form[name].label) for name, path in FIELDS.items()
+    }
+    worded = []
+    for problem in problems:
+        where, _, what = str(problem).partition(": ")
+        worded.append(f"{labels[where]}: {what}" if where in labels and what else str(problem))
+    return "The preset is not valid: " + "; ".join(worded)

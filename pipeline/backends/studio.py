@@ -160,21 +160,28 @@ PREVIEW_WIDTH = 360
 
 
 def preview_jpeg(preset: BrandPreset, *, width: int = PREVIEW_WIDTH) -> bytes:
-    """A small JPEG of the sample portrait in this preset, for the preset editor: the
-    studio renderer with GrabCut and the sample's known face, so that it loads no model
-    (it runs in the web process, in a fraction of a second)."""
+    """A small JPEG of the sample portrait in this preset, for the preset editor."""
+    return preview(preset, width=width)[0]
+
+
+def preview(preset: BrandPreset, *, width: int = PREVIEW_WIDTH) -> tuple[bytes, list[str]]:
+    """The sample portrait in this preset, and what the acceptance checks would say of
+    headshots made with it (empty when they would pass). The studio renderer with GrabCut
+    and the sample's known face: no model is loaded (it runs in the web process)."""
     from PIL import Image
 
+    from pipeline.backends.framing import framing_matrix
+    from pipeline.checks.attributes import measure
     from pipeline.faces import Face
     from pipeline.imaging import encode
     from pipeline.presets import OutputSize
+    from pipeline.selection import MAX_SKIN_DELTA_E
     from pipeline.tools import samples
 
     out = preset.primary_output
     height = round(width * out.height / out.width)
-    small = preset.model_copy(
-        update={"outputs": [OutputSize(name="preview", width=width, height=height)]}
-    )
+    size = OutputSize(name="preview", width=width, height=height)
+    small = preset.model_copy(update={"outputs": [size]})
     pixels = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
     face = Face(
         box=samples.ASTRONAUT_FACE_BOX,
@@ -182,4 +189,23 @@ def preview_jpeg(preset: BrandPreset, *, width: int = PREVIEW_WIDTH) -> bytes:
         landmarks=np.asarray(samples.ASTRONAUT_FACE_LANDMARKS, dtype=np.float64),
     )
     rendered = StudioRenderer(small, segmenter=None)(pixels, face, seed=7)
-    return encode(rendered.pixels, quality=88)
+    warnings = []
+    # the skin as the selection measures it: the selfie's own against the headshot's
+    # (the sample's cut-out is GrabCut's, not the workers' model: its edge is not judged)
+    matrix = framing_matrix(face, small, size)
+    placed = face.landmarks @ matrix[:, :2].T + matrix[:, 2]
+    corners = np.array([face.box[:2], face.box[2:]]) @ matrix[:, :2].T + matrix[:, 2]
+    shown = Face(box=tuple(corners.ravel()), score=face.score, landmarks=placed)
+    delta_e = float(
+        np.linalg.norm(
+            np.asarray(measure(rendered.pixels, shown, balance=False).skin_lab)
+            - np.asarray(measure(pixels, face).skin_lab)
+        )
+    )
+    if delta_e > MAX_SKIN_DELTA_E:
+        warnings.append(
+            f"The skin tone changes too much (ΔE {delta_e:.0f}, at most {MAX_SKIN_DELTA_E:.0f}): "
+            "every headshot made with this style would be held back. Bring the colour "
+            "temperature back toward 5000-5600 K or lower the retouch."
+        )
+    return encode(rendered.pixels, quality=88), warnings

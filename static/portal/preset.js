@@ -16,7 +16,9 @@
     fetch(url, { credentials: "same-origin" }).then(function (r) {
       if (r.ok) { return r.blob().then(function (b) {
         image.src = URL.createObjectURL(b);
-        status.textContent = "Preview updated.";
+        var warnings = JSON.parse(r.headers.get("X-Preview-Warnings") || "[]");
+        status.textContent = warnings.length ? warnings.join(" ") : "Preview updated.";
+        status.classList.toggle("warning", warnings.length > 0);
       }); }
       return r.json().then(function (data) { status.textContent = data.detail || "This preset cannot be rendered."; });
     }).catch(function () { status.textContent = "The preview could not be loaded."; });

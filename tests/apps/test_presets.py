@@ -119,3 +119,86 @@ def test_a_style_may_name_only_an_identity_method_the_workers_offer(acme, settin
         organization=acme.org, actor=acme.hr, spec=spec(slug="ours", generation=generation)
     )
     assert version.spec["generation"]["identity_method"] == "plus-face"
+
+
+def test_hr_copies_a_preset_into_a_new_one(acme, client):
+    from django.urls import reverse
+
+    client.force_login(acme.hr)
+    url = reverse("presets", args=[acme.org.slug])
+    assert "Copy into a new preset" in client.get(url).content.decode()
+    made = client.post(url, {"preset": "corporate-executive"})
+    assert made.url == reverse("preset-edit", args=[acme.org.slug, "corporate-executive-copy"])
+    again = client.post(url, {"preset": "corporate-executive"})
+    assert again.url.endswith("/corporate-executive-copy-2/")
+    copy = preset_version_latest(
+        organization=acme.org, preset=acme.preset("corporate-executive-copy")
+    )
+    assert copy.spec["name"].endswith("(copy)") and copy.number == 1
+
+
+def test_the_editor_names_fields_as_the_form_does_and_keeps_colour_two(acme, client):
+    from django.urls import reverse
+
+    client.force_login(acme.hr)
+    url = reverse("preset-edit", args=[acme.org.slug, "corporate-executive"])
+    solid = spec()
+    solid["backdrop"] = {**solid["backdrop"], "kind": "solid", "colors": ["#336699"]}
+    brand_preset_update(organization=acme.org, actor=acme.hr, preset=acme.preset(), spec=solid)
+    page = client.get(url).content.decode()
+    # a solid backdrop has one colour: the second field starts as the first, not black
+    assert 'name="backdrop_color_2" value="#336699"' in page
+    preview = client.get(
+        reverse("preset-preview", args=[acme.org.slug, "corporate-executive"]),
+        {
+            "name": "X",
+            "attire": "suit",
+            "backdrop_kind": "solid",
+            "backdrop_color": "red",
+            "key_direction": "left",
+            "softness": 0.5,
+            "color_temperature_k": 5200,
+            "head_height_share": 0.4,
+            "eye_line": 0.4,
+            "retouch_strength": 0.2,
+        },
+    )
+    assert preview.status_code == 400
+    detail = preview.json()["detail"]
+    assert "Backdrop colour: write a colour as # and six hexadecimal digits" in detail
+    assert "backdrop.colors" not in detail
+
+
+def test_the_preview_warns_when_the_checks_would_hold_every_headshot_back(acme, client):
+    import json
+
+    from django.urls import reverse
+
+    client.force_login(acme.hr)
+    url = reverse("preset-preview", args=[acme.org.slug, "corporate-executive"])
+    fine = client.get(url)
+    assert json.loads(fine["X-Preview-Warnings"]) == []
+    assert client.get(url, HTTP_IF_NONE_MATCH=fine["ETag"]).status_code == 304
+    spec = preset_version_latest(organization=acme.org, preset=acme.preset()).spec
+    form = {
+        "name": spec["name"],
+        "attire": spec["attire"],
+        "backdrop_kind": "solid",
+        "backdrop_color": spec["backdrop"]["colors"][0],
+        "key_direction": "left",
+        "softness": 0.5,
+        "color_temperature_k": 2800,
+        "head_height_share": 0.4,
+        "eye_line": 0.4,
+        "retouch_strength": 0.1,
+    }
+    warm = client.get(url, form)
+    (warning,) = json.loads(warm["X-Preview-Warnings"])
+    assert warning.startswith("The skin tone changes too much")
+    # saving it says so too
+    saved = client.post(
+        reverse("preset-edit", args=[acme.org.slug, "corporate-executive"]),
+        {**form, "editor": "form"},
+        follow=True,
+    )
+    assert "The skin tone changes too much" in saved.content.decode()

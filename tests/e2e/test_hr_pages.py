@@ -50,3 +50,21 @@ def test_error_pages_look_like_the_portal(browser_page, live_server):
     shot(page, "error-403")
     icon = page.request.get(f"{live_server.url}/favicon.ico")
     assert icon.ok and b"<svg" in icon.body()
+
+
+def test_hr_copies_a_preset_and_the_preview_warns_before_it_holds_everyone_back(
+    browser_page, live_server
+):
+    page = browser_page
+    c = company("Acme", "acme.example")
+    sign_in(page, live_server.url, c.hr.username)
+    page.goto(f"{live_server.url}/o/{c.org.slug}/hr/presets/")
+    page.get_by_role("button", name="Make a new preset from Corporate executive").click()
+    page.wait_for_url("**/hr/presets/corporate-executive-copy/")
+    page.wait_for_load_state("load")
+    page.get_by_label("Colour temperature (K)").fill("2800")
+    status = page.locator("#preview-status")
+    status.get_by_text("The skin tone changes too much").wait_for()
+    shot(page, "hr-preset-warning")
+    page.get_by_label("Colour temperature (K)").fill("5200")
+    status.get_by_text("Preview updated.").wait_for()
