@@ -26,6 +26,7 @@ urlpatterns = [
     path("me/photos/", photos.photos_page, name="photos"),
     path("me/photos/upload/", photos.photo_upload_view, name="photo-upload"),
     path("me/photos/<id:pk>/", photos.photo_status_view, name="photo-status"),
+    path("me/photos/<id:pk>/delete/", photos.photo_delete_view, name="photo-delete"),
     path("me/generate/", generation.generate, name="generate"),
     path("me/jobs/<id:pk>/", generation.job_page, name="job"),
     path("me/jobs/<id:pk>/status/", generation.job_status, name="job-status"),

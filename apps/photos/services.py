@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.audit.services import audit_record
 from apps.core import hooks
 from apps.core.crypto import decrypt, encrypt
-from apps.core.errors import PermissionDenied, StateConflict, ValidationFailed
+from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
 from apps.core.ratelimit import rate_limit
 from apps.core.storage import (
@@ -287,6 +287,32 @@ def person_model_save(
     profile.person_model_info = info
     profile.save(update_fields=["person_model_file", "person_model_key", "person_model_info"])
     transaction.on_commit(lambda: private_delete(old))
+
+
+@transaction.atomic
+def photo_delete(
+    *, organization: Organization, employee: EmployeeProfile, actor: User, photo: Photo
+) -> None:
+    """The person deletes one selfie. The face template and the person's model made with
+    it go too (the next round enrolls the person again from what is left); not while a
+    round is being made from the photos."""
+    require_self(organization=organization, employee=employee, actor=actor)
+    locked = Photo.objects.select_for_update().filter(pk=photo.pk, employee=employee).first()
+    if locked is None:
+        raise NotFound("Not found.")
+    if employee.jobs.filter(status__in=["queued", "running"]).exists():  # type: ignore[attr-defined]
+        raise StateConflict(
+            "Your headshots are being made from these photos: delete it once they are ready."
+        )
+    names = [locked.normalised.name]
+    profile = IdentityProfile.objects.filter(organization=organization, employee=employee).first()
+    if profile is not None and locked.pk in [*profile.photo_ids, *profile.outlier_photo_ids]:
+        if profile.person_model_file:
+            names.append(profile.person_model_file)
+        profile.delete()
+    locked.delete()
+    transaction.on_commit(lambda: private_delete_all(names))
+    audit_record(organization=organization, actor=actor, action="photo.deleted", target=employee)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from apps.core.errors import ApplicationError, NotFound
@@ -31,6 +32,7 @@ from apps.photos.services import (
     consent_give,
     consent_text_publish,
     consent_withdraw,
+    photo_delete,
     photo_upload,
 )
 from apps.presets.selectors import preset_list
@@ -142,6 +144,7 @@ def _photo_json(request: CompanyRequest, photo: Photo) -> dict[str, Any]:
         "usable": photo.status == PhotoStatus.USABLE,
         "problems": problems,
         "marked_url": media_link(kind="photo_marked", pk=photo.pk, user=request.user, width=320),
+        "delete_url": reverse("photo-delete", args=[request.organization.slug, photo.pk]),
     }
 
 
@@ -191,6 +194,24 @@ def photo_upload_view(request: CompanyRequest) -> JsonResponse:
     return JsonResponse(
         {**_photo_json(request, photo), "created": created}, status=201 if created else 200
     )
+
+
+@company_page()
+@require_POST
+def photo_delete_view(request: CompanyRequest, pk: int) -> HttpResponse:
+    org = request.organization
+    try:
+        me = _me(request)
+        photo = photo_get(organization=org, pk=pk)
+        if photo.employee_id != me.pk:
+            raise NotFound("Not found.")
+        photo_delete(organization=org, employee=me, actor=request.user, photo=photo)
+    except NotFound:
+        raise
+    except ApplicationError as exc:
+        return refused(request, exc, "photos")
+    messages.success(request, "The photo is deleted.")
+    return redirect("photos", org.slug)
 
 
 @company_page()

@@ -42,6 +42,13 @@
     if (data.checked && data.marked_url) {
       item.querySelector("img").src = data.marked_url;
     }
+    if (data.delete_url && !item.querySelector("form.delete-photo")) {
+      var remove = el("form", { method: "post", action: data.delete_url, "class": "delete-photo" });
+      var token = el("input", { type: "hidden", name: "csrfmiddlewaretoken", value: csrf });
+      remove.appendChild(token);
+      remove.appendChild(el("button", { type: "submit", "class": "link" }, "Delete this photo"));
+      item.querySelector("div").appendChild(remove);
+    }
   }
 
   function poll(item, id, delay) {
@@ -86,6 +93,17 @@
       var data = {};
       try { data = JSON.parse(xhr.responseText); } catch (err) { data = { detail: "The server answered " + xhr.status + "." }; }
       if (xhr.status >= 200 && xhr.status < 300) {
+        var known = list.querySelector("li[data-photo='" + data.id + "']");
+        if (data.created === false && known) {
+          // the same photo again: one row for it, and a word saying so
+          item.remove();
+          var note = known.querySelector(".again") || el("p", { "class": "help again" });
+          note.textContent = "You uploaded this photo already: it is kept once.";
+          known.querySelector("div").appendChild(note);
+          known.scrollIntoView({ block: "nearest" });
+          return;
+        }
+        item.dataset.photo = data.id;
         showVerdict(item, data);
         if (!data.checked) { poll(item, data.id, 700); }
       } else {

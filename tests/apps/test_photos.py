@@ -142,3 +142,41 @@ def test_missing_face_model_marks_the_photo_with_the_reason(acme, selfies, run_j
     photo.refresh_from_db()
     assert photo.status == PhotoStatus.ERROR
     assert "/models/x.dat" in photo.report["error"] and photo.report["usable"] is False
+
+
+def test_a_person_deletes_one_selfie_and_the_face_template_made_with_it(finished, client):
+    from django.urls import reverse
+
+    c, _ = finished
+    photo = Photo.objects.filter(employee=c.employee).first()
+    name = photo.normalised.name
+    profile = IdentityProfile.objects.get(employee=c.employee)
+    assert photo.pk in profile.photo_ids
+    client.force_login(c.employee_user)
+    page = client.get(reverse("photos", args=[c.org.slug])).content.decode()
+    assert "of the 3 we need" in page and "Delete this photo" in page
+    answer = client.post(reverse("photo-delete", args=[c.org.slug, photo.pk]))
+    assert answer.status_code == 302
+    release_on_commit_hooks()
+    assert not Photo.objects.filter(pk=photo.pk).exists()
+    assert not default_storage.exists(name)
+    assert not IdentityProfile.objects.filter(employee=c.employee).exists()
+    assert AuditEvent.objects.filter(action="photo.deleted").exists()
+    # someone else's photo: as if it did not exist
+    other = Photo.objects.filter(employee=c.employee).first()
+    client.force_login(c.hr)
+    assert client.post(reverse("photo-delete", args=[c.org.slug, other.pk])).status_code == 404
+    assert Photo.objects.filter(pk=other.pk).exists()
+
+
+def test_a_selfie_is_not_deleted_while_a_round_is_made_from_it(ready, client):
+    from django.urls import reverse
+
+    from tests.apps.factories import start_job
+
+    start_job(ready)  # queued, not run
+    photo = Photo.objects.filter(employee=ready.employee).first()
+    client.force_login(ready.employee_user)
+    answer = client.post(reverse("photo-delete", args=[ready.org.slug, photo.pk]), follow=True)
+    assert "being made from these photos" in answer.content.decode()
+    assert Photo.objects.filter(pk=photo.pk).exists()

@@ -233,3 +233,22 @@ def test_jpeg_block_noise_is_not_detail(analyzer, astronaut_rgb):
         return sharpness_score(np.asarray(Image.fromarray(face_region(pixels, face)).convert("L")))
 
     assert score(blocky) <= score(astronaut_rgb)
+
+
+def test_a_photo_too_blurred_to_find_a_face_is_told_so(analyzer, corpus):
+    """A real portrait blurred until no face is found: the reason is the blur, not a
+    missing face; a sharp photo without a face still hears that none was found."""
+    from pipeline.checks.photo import image_blurred
+
+    portrait = corpus("obama.jpg")
+    short = min(portrait.shape[:2])
+    blurred = cv2.GaussianBlur(portrait, (0, 0), short * 0.02)
+    report = PhotoChecker(analyzer)(blurred, faces=[])
+    (no_face,) = [c for c in report.checks if c.code == "no_face"]
+    assert no_face.status == "fail" and "too blurred" in no_face.message
+    sharp = PhotoChecker(analyzer)(portrait, faces=[])
+    (plain,) = [c for c in sharp.checks if c.code == "no_face"]
+    assert "We could not find a face" in plain.message
+    for name in ("obama.jpg", "obama2.jpg", "obama3.jpg", "biden.jpg", "grace_hopper.jpg"):
+        assert not image_blurred(corpus(name)), name  # no sharp photo reads as blurred
+    assert not image_blurred(np.full((400, 300, 3), 128, np.uint8))  # flat: not a blur

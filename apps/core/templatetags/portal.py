@@ -84,6 +84,7 @@ ACTIONS = {
     "membership.granted": "Role given",
     "membership.role_changed": "Role changed",
     "personal_data.deleted": "Person's data deleted",
+    "photo.deleted": "A selfie deleted",
     "personal_data.exported": "Person's data downloaded",
     "preset.created": "Style created",
     "preset.edited": "Style edited",
