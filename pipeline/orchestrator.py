@@ -398,7 +398,7 @@ class HeadshotPipeline:
             selfie
             for p in photos
             if p.key in enrollment.used
-            if (selfie := p.selfie or self.load_selfie(p.key, p.load())) is not None
+            if (selfie := p.source(self.load_selfie)) is not None
         ]
         # 3. generate
         result = self.generate(

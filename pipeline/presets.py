@@ -68,6 +68,9 @@ class Lighting(_Strict):
     softness: float = Field(ge=0.0, le=1.0, description="1 is fully diffuse")
     color_temperature_k: int = Field(ge=2500, le=10000)
     description: str = Field(min_length=1, max_length=200)
+    exposure: float = Field(
+        0.0, ge=-1.0, le=1.0, description="brighter (+) or darker (-), in stops; 0 as shot"
+    )
 
 
 class Framing(_Strict):
@@ -299,3 +302,41 @@ def load_shipped() -> dict[str, BrandPreset]:
         preset = BrandPreset.load(path)
         presets[preset.slug] = preset
     return presets
+
+
+# What a person may ask of their next round, and how the preset changes for it.
+ROUND_CHANGES = ("lighter", "darker", "closer", "further", "other_backdrop", "other_selfie")
+EXPOSURE_STEP = 1 / 3  # stops
+FRAMING_STEP = 1.15  # head height, times or divided by
+
+
+def preset_for_round(preset: BrandPreset, changes: set[str] | list[str]) -> BrandPreset:
+    """The preset as the next round uses it: lighter or darker by a third of a stop, the
+    head closer or further by 15%, another of the palette's colours behind the person.
+    ("other_selfie" changes which selfie is used, not the preset.)"""
+    changes = set(changes)
+    data = preset.model_dump(mode="json")
+    lighting, framing, backdrop = data["lighting"], data["framing"], data["backdrop"]
+    step = EXPOSURE_STEP * (("lighter" in changes) - ("darker" in changes))
+    lighting["exposure"] = round(min(1.0, max(-1.0, lighting["exposure"] + step)), 3)
+    share = framing["head_height_share"]
+    if "closer" in changes:
+        share = min(0.75, share * FRAMING_STEP)
+    if "further" in changes:
+        share = max(0.15, share / FRAMING_STEP)
+    framing["head_height_share"] = round(share, 3)
+    # the crown stays below the head room: the eyes move down as the head grows
+    framing["eye_line"] = round(
+        min(0.6, max(framing["eye_line"], framing["head_room"] - 0.05 + 0.45 * share)), 3
+    )
+    if "other_backdrop" in changes:
+        others = [c for c in data["palette"] if c.lower() != backdrop["colors"][0].lower()]
+        if others:
+            backdrop["colors"] = [others[0], *backdrop["colors"][1:]]
+            if backdrop["kind"] == "image":
+                backdrop.update(kind="solid", image=None, colors=[others[0]])
+        elif backdrop["kind"] != "image":
+            backdrop["kind"] = "vignette" if backdrop["kind"] == "solid" else "solid"
+            first = backdrop["colors"][0]
+            backdrop["colors"] = [first, first] if backdrop["kind"] == "vignette" else [first]
+    return BrandPreset.model_validate(data)

@@ -3,6 +3,7 @@ its keeper holds it, and the result of a run."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +50,16 @@ class PhotoRecord:
     attributes: dict[str, Any] | None
     load: Callable[[], bytes]
     selfie: Selfie | None = None
+    # the person asked for another selfie than this one: used only if nothing else is
+    demoted: bool = False
+
+    def source(self, load_selfie: Callable[[str, bytes], Selfie | None]) -> Selfie | None:
+        """The selfie, decoded if need be, its quality lowered below every other's when
+        demoted."""
+        selfie = self.selfie or load_selfie(self.key, self.load())
+        if selfie is not None and self.demoted:
+            selfie = dataclasses.replace(selfie, quality=selfie.quality - DEMOTED)
+        return selfie
 
 
 @dataclass
@@ -84,6 +95,10 @@ SOURCE_FLAWS = (
     "multiple_faces",
     "shoulders_in_frame",
 )
+
+
+# What a demoted selfie loses: more than any flaws (each costs one) can add up to.
+DEMOTED = 100.0
 
 
 def selfie_quality(report: PhotoReport) -> float:

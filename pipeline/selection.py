@@ -94,11 +94,15 @@ class CandidateSelector:
         self.min_sharpness = min_sharpness
 
     def _kept(
-        self, pixels: np.ndarray, face: Face, enrolled: dict[str, object]
+        self, pixels: np.ndarray, face: Face, enrolled: dict[str, object], exposure: float = 0.0
     ) -> tuple[dict[str, float], str]:
-        """Did the candidate keep what the person has? Scores, and a reason to reject if not."""
+        """Did the candidate keep what the person has? Scores, and a reason to reject if not.
+        ``exposure``: the stops the preset brightened the person by, as asked: the skin is
+        judged as it would be without them (a lighter photo is not another skin tone)."""
         if not enrolled.get("skin_lab"):
             return {}, ""
+        if exposure:
+            pixels = np.clip(pixels.astype(np.float32) / 2.0**exposure, 0, 255).astype(np.uint8)
         found = measure_attributes(pixels, face, balance=False)
         skin = np.asarray(enrolled["skin_lab"], dtype=float)
         delta_e = float(np.linalg.norm(np.asarray(found.skin_lab) - skin))
@@ -157,7 +161,7 @@ class CandidateSelector:
             "eye_line": round(eye_y, 4),
             "head_height_share": round(head_share, 4),
         }
-        kept, problem = self._kept(pixels, face, enrolled or {})
+        kept, problem = self._kept(pixels, face, enrolled or {}, preset.lighting.exposure)
         scores.update(kept)
         if self.check is not None:
             scores["identity_check"], check_problem = self._second_opinion(pixels)

@@ -44,6 +44,9 @@ class GenerationJob(TenantOwned):
     stage = models.CharField(max_length=40, default="queued")
     backend = models.CharField(max_length=60, blank=True)
     base_seed = models.BigIntegerField()
+    # what the person asked of this round (pipeline.presets.ROUND_CHANGES), and the
+    # selfies to use only if nothing else is left: {"changes": [...], "avoid_photos": [...]}
+    adjustments = models.JSONField(default=dict, blank=True)
     seeds = models.JSONField(default=list, blank=True)
     timings = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)

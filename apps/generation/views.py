@@ -26,6 +26,16 @@ from apps.organizations.selectors import employee_for_user
 from apps.presets.selectors import preset_get
 from apps.web.pages import CompanyRequest, company_page, refused
 
+# What a person may ask of their next round, in their words (pipeline.presets.ROUND_CHANGES).
+ROUND_CHANGE_WORDS = {
+    "lighter": "Lighter",
+    "darker": "Darker",
+    "closer": "Closer: more of my face",
+    "further": "Further: more of my shoulders",
+    "other_backdrop": "Another background colour",
+    "other_selfie": "Made from another of my selfies",
+}
+
 
 @company_page()
 @require_POST
@@ -35,19 +45,20 @@ def generate(request: CompanyRequest) -> HttpResponse:
     try:
         me = employee_for_user(organization=org, user=request.user)
         preset = preset_get(organization=org, slug=request.POST.get("preset", ""))
+        changes = request.POST.getlist("change")
         job = generation_job_create(
-            organization=org, actor=request.user, employee=me, preset=preset
+            organization=org, actor=request.user, employee=me, preset=preset, changes=changes
         )
     except ApplicationError as exc:
         return refused(request, exc, "photos")
     reason = request.POST.get("reason", "").strip()
-    if reason:
+    if reason or changes:
         audit_record(
             organization=org,
             actor=request.user,
             action="job.another_round",
             target=job,
-            data={"reason": reason[:500]},
+            data={"changes": sorted(set(changes)), "reason": reason[:500]},
         )
     return redirect("job", org.slug, job.pk)
 
@@ -75,6 +86,8 @@ def job_page(request: CompanyRequest, pk: int) -> HttpResponse:
             "accepted": [h for h in headshots if h.accepted],
             "rejected": [h for h in headshots if not h.accepted],
             "preset": job.preset_version.preset,
+            "changes": ROUND_CHANGE_WORDS,
+            "asked": [ROUND_CHANGE_WORDS[c] for c in job.adjustments.get("changes", [])],
             # the page refreshes itself while a print version is on its way
             "print_making": any(
                 h.print_state in (PrintState.QUEUED, PrintState.MAKING) for h in headshots

@@ -24,11 +24,12 @@ MESH_MIN_SCORE = 0.5
 
 def grade(person: np.ndarray, preset: BrandPreset) -> np.ndarray:
     """The preset's colour temperature at half strength: a hint of warmth or coolness,
-    never a colour cast on skin (float32 in, float32 out)."""
+    never a colour cast on skin; and its exposure, in stops (float32 in, float32 out)."""
     target = kelvin_to_rgb(preset.lighting.color_temperature_k)
     neutral = kelvin_to_rgb(5500)
     gains = 1.0 + 0.5 * (target / neutral - 1.0)
-    return person * (gains / gains.mean())[None, None, :]
+    gains = gains / gains.mean() * 2.0**preset.lighting.exposure
+    return person * gains[None, None, :]
 
 
 def skin_regions(

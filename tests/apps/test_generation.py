@@ -198,3 +198,53 @@ def test_hr_may_start_a_job_for_a_person_but_a_colleague_may_not(ready):
         organization=ready.org, actor=ready.hr, employee=ready.employee, preset=ready.preset()
     )
     assert job.requested_by == ready.hr
+
+
+def test_another_round_changes_what_the_person_asked_for(finished, client, run_jobs):
+    from django.urls import reverse
+
+    from apps.generation.models import GenerationJob
+
+    c, first = finished
+    used = set(first.headshots.filter(accepted=True).values_list("source_photo_id", flat=True))
+    client.force_login(c.employee_user)
+    page = client.get(reverse("job", args=[c.org.slug, first.pk])).content.decode()
+    assert "What should be different?" in page and "Larger, beside my selfie" in page
+    answer = client.post(
+        reverse("generate", args=[c.org.slug]),
+        {"preset": "corporate-executive", "change": ["closer", "lighter", "other_selfie"]},
+    )
+    second = GenerationJob.objects.exclude(pk=first.pk).get(employee=c.employee)
+    assert answer.url == reverse("job", args=[c.org.slug, second.pk])
+    assert second.adjustments["changes"] == ["closer", "lighter", "other_selfie"]
+    assert set(second.adjustments["avoid_photos"]) == used
+    run_jobs()
+    second.refresh_from_db()
+    usable = set(c.employee.photos.values_list("pk", flat=True))
+    if usable - used:  # another selfie could give them: it did
+        assert second.headshots.filter(accepted=True).exclude(source_photo_id__in=used).exists()
+    page = client.get(reverse("job", args=[c.org.slug, second.pk])).content.decode()
+    assert "This round: closer: more of my face, lighter, made from another of my selfies" in page
+    bad = client.post(
+        reverse("generate", args=[c.org.slug]),
+        {"preset": "corporate-executive", "change": "x"},
+        follow=True,
+    )
+    assert "Choose what should be different" in bad.content.decode()
+
+
+def test_held_back_candidates_are_shown_with_reasons_in_plain_words(finished, client):
+    from django.urls import reverse
+
+    from apps.generation.models import Headshot
+
+    c, job = finished
+    weak = job.headshots.order_by("-rank").first()
+    Headshot.objects.filter(pk=weak.pk).update(
+        accepted=False, reason="skin tone changed (delta E 14.8, at most 10)"
+    )
+    client.force_login(c.employee_user)
+    page = client.get(reverse("job", args=[c.org.slug, job.pk])).content.decode()
+    assert "held back by our checks, and why" in page
+    assert "Your skin tone came out different from your selfies." in page
+    assert "delta E" not in page

@@ -54,7 +54,7 @@ def test_employee_consents_uploads_and_picks(
     assert page.locator("progress").count() == 1
     run_jobs()  # the workers make the headshots; the page reloads itself when done
     page.get_by_role("heading", name="Pick your favourite").wait_for()
-    images = page.locator(".grid img")
+    images = page.locator(".grid > .tile > img")  # the larger views load when opened
     assert images.count() >= 1
     # every candidate's signed link answered with an image
     for index in range(images.count()):
@@ -62,6 +62,14 @@ def test_employee_consents_uploads_and_picks(
             lambda i=index: images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
         )
     shot(page, "employee-4-gallery")
+    page.get_by_text("Larger, beside my selfie").first.click()
+    larger = page.locator("details.larger[open] .compare img")
+    expect(larger).to_have_count(2)
+    for index in range(2):
+        _wait_until(
+            lambda i=index: larger.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+        )
+    shot(page, "employee-4b-larger")
     page.get_by_role("button", name="Pick this one").first.click()
     page.get_by_text("Your pick, waiting for HR").wait_for()
     shot(page, "employee-5-picked")

@@ -150,3 +150,32 @@ def test_a_preset_may_ask_for_a_hundred_variations_in_several_styles(corporate):
     styled = preset.styled(preset.generation.styles[1])
     assert styled.backdrop.description == "a city" and styled.attire == preset.attire
     assert styled.backdrop.colors == preset.backdrop.colors
+
+
+def test_a_round_can_be_lighter_closer_or_on_another_background():
+    import numpy as np
+
+    from pipeline.backends.finish import grade
+    from pipeline.presets import ROUND_CHANGES, preset_for_round
+
+    for preset in load_shipped().values():
+        plain = preset_for_round(preset, [])
+        assert plain == preset  # nothing asked: nothing changes
+        lighter = preset_for_round(preset, ["lighter"])
+        darker = preset_for_round(preset, ["darker"])
+        grey = np.full((4, 4, 3), 100.0, np.float32)
+        assert grade(grey, lighter).mean() > grade(grey, preset).mean() > grade(grey, darker).mean()
+        closer = preset_for_round(preset, ["closer"])
+        further = preset_for_round(preset, ["further"])
+        share = preset.framing.head_height_share
+        assert further.framing.head_height_share < share < closer.framing.head_height_share
+        other = preset_for_round(preset, ["other_backdrop"])
+        assert (other.backdrop.kind, other.backdrop.colors) != (
+            preset.backdrop.kind,
+            preset.backdrop.colors,
+        )
+        # asked again and again, it stays a valid preset
+        many = preset
+        for _ in range(8):
+            many = preset_for_round(many, list(ROUND_CHANGES))
+        assert -1.0 <= many.lighting.exposure <= 1.0

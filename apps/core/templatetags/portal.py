@@ -121,3 +121,25 @@ def detail_words(data: Any) -> str:
             shown = str(value)
         parts.append(f"{_words(key)}: {shown}")
     return "; ".join(parts)
+
+
+# Why a candidate was held back, for the person it shows: the selection's reason (kept
+# for HR and the audit) by its opening words.
+HELD_BACK = (
+    ("identity similarity", "It may not look enough like you."),
+    ("the second face model", "It may not look enough like you."),
+    ("no face found", "We could not find your face in it."),
+    ("skin tone changed", "Your skin tone came out different from your selfies."),
+    ("glasses", "Your glasses came out different from your selfies."),
+    ("too soft", "It came out soft rather than sharp."),
+    ("near-duplicate", "Almost the same as one offered above."),
+)
+
+
+@register.filter
+def held_back_words(reason: str) -> str:
+    for opening, words in HELD_BACK:
+        if reason.startswith(opening):
+            return words
+    text = reason.strip().rstrip(".")
+    return (text[:1].upper() + text[1:] + ".") if text else "It did not pass our checks."

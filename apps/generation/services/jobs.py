@@ -18,7 +18,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.errors import NotFound, PermissionDenied, StateConflict
+from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
 from apps.core.queue import enqueue
 from apps.core.text import counted
 from apps.generation.models import (
@@ -38,6 +38,7 @@ from apps.photos.selectors import consent_current, usable_photo_count
 from apps.presets.models import BrandPreset
 from apps.presets.selectors import preset_version_latest
 from apps.presets.services import brand_preset_version_lock
+from pipeline.presets import ROUND_CHANGES
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,10 @@ def generation_job_create(
     actor: User,
     employee: EmployeeProfile,
     preset: BrandPreset,
+    changes: list[str] | None = None,
 ) -> GenerationJob:
+    """A round of headshots. ``changes``: what the person asked to be different from
+    their last round (pipeline.presets.ROUND_CHANGES)."""
     membership = membership_get(organization=organization, user=actor)
     if employee.organization_id != organization.pk or preset.organization_id != organization.pk:
         raise NotFound("Not found.")
@@ -106,6 +110,7 @@ def generation_job_create(
             extra={"usable": usable, "needed": needed},
         )
     version = preset_version_latest(organization=organization, preset=preset)
+    adjustments = _round_adjustments(employee, changes or [])
     try:
         with transaction.atomic():
             if GenerationJob.objects.filter(
@@ -119,6 +124,7 @@ def generation_job_create(
                 preset_version=version,
                 requested_by=actor,
                 base_seed=secrets.randbelow(2**31),
+                adjustments=adjustments,
             )
             audit_record(
                 organization=organization,
@@ -131,6 +137,34 @@ def generation_job_create(
     except IntegrityError as exc:  # the one-active-job constraint, under a race
         raise StateConflict("A generation is already queued or running for this person.") from exc
     return job
+
+
+def _round_adjustments(employee: EmployeeProfile, changes: list[str]) -> dict[str, object]:
+    """The changes asked for, checked; for another selfie, the ones the last round's
+    offered headshots were made from."""
+    unknown = sorted(set(changes) - set(ROUND_CHANGES))
+    if unknown:
+        raise ValidationFailed("Choose what should be different from the options shown.")
+    if not changes:
+        return {}
+    adjustments: dict[str, object] = {"changes": sorted(set(changes))}
+    if "other_selfie" in changes:
+        last = (
+            GenerationJob.objects.filter(employee=employee, status=JobStatus.SUCCEEDED)
+            .order_by("-finished_at", "-pk")
+            .first()
+        )
+        if last is not None:
+            adjustments["avoid_photos"] = sorted(
+                {
+                    pk
+                    for pk in last.headshots.filter(accepted=True).values_list(
+                        "source_photo_id", flat=True
+                    )
+                    if pk is not None
+                }
+            )
+    return adjustments
 
 
 @transaction.atomic

@@ -45,6 +45,7 @@ from apps.photos.services import (
 )
 from apps.presets.selectors import preset_version_spec
 from pipeline.errors import PipelineError
+from pipeline.presets import preset_for_round
 
 if TYPE_CHECKING:
     from pipeline.orchestrator import Enrollment, GenerationResult, Scored
@@ -180,6 +181,7 @@ def _job_run_claimed(job: GenerationJob) -> GenerationJob:
         photos = Photo.objects.filter(
             organization=job.organization, employee=job.employee, status=PhotoStatus.USABLE
         ).order_by("pk")
+        avoid = set(job.adjustments.get("avoid_photos", []))  # the person asked for others
         outcome = pipeline.run(
             photos=[
                 PhotoRecord(
@@ -187,11 +189,14 @@ def _job_run_claimed(job: GenerationJob) -> GenerationJob:
                     embedding=embedding_from_bytes(bytes(p.embedding)),
                     attributes=p.report.get("attributes"),
                     load=functools.partial(private_read, p.normalised.name),
+                    demoted=p.pk in avoid,
                 )
                 for p in photos
                 if p.embedding
             ],
-            preset=preset_version_spec(job.preset_version),
+            preset=preset_for_round(
+                preset_version_spec(job.preset_version), job.adjustments.get("changes", [])
+            ),
             preset_version=job.preset_version.number,
             base_seed=job.base_seed,
             progress=lambda percent, stage: job_progress(
