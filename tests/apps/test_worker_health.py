@@ -172,6 +172,7 @@ def test_two_schedulers_in_the_same_slot_send_each_task_once(db, stub_broker):
         "directory_sync",
         "retention_purge",
         "invitation_reminders",
+        "approval_mails",
     }
     assert scheduler.tick(scheduler="b:2", now=at + timedelta(seconds=30)) == []
     # a minute later the sweep is due again; the hourly sync and the daily purge are not
@@ -182,6 +183,7 @@ def test_two_schedulers_in_the_same_slot_send_each_task_once(db, stub_broker):
     sent = [dramatiq.Message.decode(m).actor_name for m in stub_broker.queues["cpu"].queue]
     # no directory is configured, so the hourly sync sends nothing
     assert sorted(sent) == [
+        "approval_mails",
         "generation_jobs_sweep",
         "generation_jobs_sweep",
         "invitation_reminders",
