@@ -16,6 +16,31 @@ FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 # Debian's fonts-droid-fallback (Apache 2.0): CJK glyphs for names DejaVu cannot draw.
 CJK_FONT = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
 CARD_SIZES = {"us": ("3.5in", "2in"), "eu": ("85mm", "55mm")}
+# The back's words, left of the QR code: column width and height in points per size
+# (templates/cards/standard.html: from 0.3 in to 1.8 in short of the right edge, from
+# 0.75 in down, less the hint and a margin).
+BACK_COLUMN_PT = {"us": (100.8, 66.0), "eu": (90.9, 70.0)}
+CHAR_WIDTH_EM = 0.62  # a bold DejaVu Sans letter, on average
+
+
+def company_font_pt(company: str, size: str) -> float:
+    """The largest size (13 pt down to 6) at which the company's name fits the back's
+    column: its longest word on one line, and all of it in the lines there are."""
+    import math
+
+    width, height = BACK_COLUMN_PT[size]
+    words = company.split() or [""]
+    for tenths in range(130, 59, -5):
+        pt = tenths / 10
+        per_line = width / (CHAR_WIDTH_EM * pt)
+        lines = 0
+        for word in words:
+            lines += max(1, math.ceil(len(word) / per_line))
+        # words share lines where they fit: count the characters as well
+        lines = min(lines, math.ceil(len(company) / per_line) + len(words) // 3)
+        if max(len(w) for w in words) <= per_line and lines * pt * 1.15 <= height:
+            return pt
+    return 6.0
 
 
 @dataclass(frozen=True)
@@ -178,6 +203,7 @@ def render_cards_pdf(
                 "ai_mark": checked.ai_mark,
                 "size": {"width": width, "height": height},
                 "print_marks": print_marks,
+                "company_pt": company_font_pt(company, size),
                 **_fonts(checked, Path(folder)),
                 # Chinese, Japanese and Korean names: DejaVu has no CJK glyphs.
                 "font_cjk": CJK_FONT.as_uri() if CJK_FONT.is_file() else "",

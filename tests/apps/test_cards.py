@@ -156,3 +156,25 @@ def test_only_raster_logos_are_accepted():
     assert brand_logo("data:image/png;base64,bm90IGEgcG5n") == ""  # "not a png"
     assert brand_logo("https://example.com/logo.png") == ""
     assert brand_logo(logo_uri((0, 0, 0))).startswith("data:image/png;base64,")
+
+
+@pytest.mark.parametrize("size", ["eu", "us"])
+def test_a_long_company_name_wraps_clear_of_the_qr_code(astronaut_rgb, tmp_path, size):
+    import re
+
+    company = "Vereinigte Internationale Versicherungsgesellschaft Nordrhein"
+    path = tmp_path / "card.pdf"
+    path.write_bytes(
+        render_card_pdf(
+            person=PEOPLE[0], company=company, photo_jpeg=to_jpeg(astronaut_rgb), size=size
+        )
+    )
+    html = run("pdftotext", "-bbox", "-f", "2", "-l", "2", str(path), "-")
+    width = float(re.search(r'<page width="([\d.]+)"', html).group(1))
+    qr_left = width - (0.25 + 1.4) * 72  # the QR code's white box, from the right edge
+    words = re.findall(
+        r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" [^>]*>([^<]+)</word>', html
+    )
+    company_words = [(float(x1), text) for _, x1, text in words if text in company.split()]
+    assert {text for _, text in company_words} == set(company.split())  # all of it is there
+    assert all(right < qr_left for right, _ in company_words), company_words
