@@ -38,6 +38,7 @@ urlpatterns = [
     # approvers and HR
     path("approvals/", generation.approvals, name="approval-queue"),
     path("hr/", people.hr_dashboard, name="hr-dashboard"),
+    path("hr/people/<id:pk>/", people.person_page, name="person"),
     path("hr/invitations/", organizations.invitations_page, name="invitations"),
     path("hr/roster/", organizations.roster_page, name="roster"),
     path("hr/consent/", photos.consent_text_page, name="consent-text"),

@@ -229,10 +229,12 @@ def test_company_pages_are_404_to_other_companies_and_send_strangers_to_sign_in(
     )
     objects = {
         "photo-status": photo.pk,
+        "photo-delete": photo.pk,
         "job": job.pk,
         "job-status": job.pk,
         "pick": headshot.pk,
         "publication-file": card.pk,
+        "person": c.employee.pk,
     }
     for name, url in _company_urls(c.org, objects):
         client.logout()
@@ -568,10 +570,10 @@ def test_audit_log_filters_verifies_and_exports(approved, client):
     client.force_login(c.hr)
     url = reverse("audit", args=[c.org.slug])
     page_ = client.get(url).content.decode()
-    assert "Chain intact" in page_ and "headshot.approved" in page_
+    assert "Chain intact" in page_ and "Headshot approved" in page_
     only = client.get(url, {"action": "headshot.picked"}).content.decode()
     table = only.split("<tbody>")[1].split("</tbody>")[0]
-    assert "headshot.picked" in table and "headshot.approved" not in table
+    assert "Headshot picked" in table and "Headshot approved" not in table
     nobody = client.get(url, {"actor": "no such person"}).content.decode()
     assert "No event matches" in nobody
     future = client.get(url, {"since": "2999-01-01"}).content.decode()

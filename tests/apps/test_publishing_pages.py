@@ -126,3 +126,20 @@ def test_an_approver_lands_on_the_approvals(acme, client):
     client.force_login(acme.approver)
     answer = client.get(reverse("company-home", args=[acme.org.slug]))
     assert answer.url == reverse("approval-queue", args=[acme.org.slug])
+
+
+def test_hr_opens_a_person_from_the_dashboard_and_acts_on_them(approved, client):
+    from apps.organizations.models import EmployeeStatus
+
+    c, _ = approved
+    client.force_login(c.hr)
+    person = reverse("person", args=[c.org.slug, c.employee.pk])
+    dashboard = client.get(reverse("hr-dashboard", args=[c.org.slug])).content.decode()
+    assert f'href="{person}"' in dashboard
+    page = client.get(person).content.decode()
+    assert "Where they stand" in page and "Approved" in page and "Publish Pat O&#x27;Brien" in page
+    unconfirmed = client.post(person, {"action": "left"}, follow=True).content.decode()
+    assert "Tick the box to confirm" in unconfirmed
+    client.post(person, {"action": "left", "confirm": "yes"})
+    c.employee.refresh_from_db()
+    assert c.employee.status == EmployeeStatus.LEFT
