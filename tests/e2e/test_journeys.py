@@ -165,6 +165,17 @@ def test_hr_edits_a_preset_then_bulk_approves(browser_page, live_server, selfies
         page.get_by_role("link", name="Open").first.click()
     assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
     assert download.value.suggested_filename.startswith("business-card-")
+    # each name on the dashboard opens the person
+    page.get_by_role("link", name="People").click()
+    page.get_by_role("link", name="Sam Lee").first.click()
+    page.get_by_role("heading", name="Where they stand").wait_for()
+    assert "Business card PDF: published" in page.inner_text("main")
+    _wait_until(
+        lambda: page.locator("main figure img").evaluate(
+            "img => img.complete && img.naturalWidth > 0"
+        )
+    )
+    shot(page, "hr-8-person")
 
 
 def test_pages_work_on_a_phone_and_by_keyboard(browser_page, live_server):
