@@ -68,3 +68,38 @@ def test_hr_copies_a_preset_and_the_preview_warns_before_it_holds_everyone_back(
     shot(page, "hr-preset-warning")
     page.get_by_label("Colour temperature (K)").fill("5200")
     status.get_by_text("Preview updated.").wait_for()
+
+
+HR_PAGES = [
+    "hr-dashboard", "invitations", "publishing", "presets", "consent-text", "fairness",
+    "retention", "audit", "api-tokens", "directory-settings", "card-settings",
+    "approval-queue", "roster", "mail-settings",
+]  # fmt: skip
+EMPLOYEE_PAGES = ["employee-home", "photos", "consent", "my-data", "mail-settings"]
+
+
+def test_every_page_fits_a_desktop_and_a_phone(browser_page, live_server):
+    """Each page of HR and of a person, at 1366 and 390 px: nothing wider than the
+    screen, the navigation on its own rows, a screenshot of each kept."""
+    from django.urls import reverse
+
+    page = browser_page
+    c = company("Acme", "acme.example")
+    for who, names in ((c.hr, HR_PAGES), (c.employee_user, EMPLOYEE_PAGES)):
+        page.context.clear_cookies()
+        sign_in(page, live_server.url, who.username)
+        for name in names:
+            url = live_server.url + reverse(name, args=[c.org.slug])
+            for width, device in ((1366, "desktop"), (390, "phone")):
+                page.set_viewport_size({"width": width, "height": 900})
+                answer = page.goto(url)
+                assert answer.status == 200, (name, answer.status)
+                wide = page.evaluate("() => document.documentElement.scrollWidth")
+                assert wide <= width, f"{name} scrolls sideways at {width} px ({wide} px)"
+                if device == "desktop":  # the navigation fits one row on a laptop screen
+                    rows = page.evaluate(
+                        "() => new Set([...document.querySelectorAll('.top nav li')]"
+                        ".map(li => Math.round(li.getBoundingClientRect().top))).size"
+                    )
+                    assert rows <= 1, f"{name}: the navigation wraps at 1366 px"
+                shot(page, f"page-{who.username.split('@')[0]}-{name}-{device}")
