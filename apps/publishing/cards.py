@@ -61,19 +61,36 @@ def _vcard_escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;").replace("\n", "\\n")
 
 
+def _name_parts(full_name: str) -> tuple[str, str]:
+    """(family, given) for vCard's N: the last word is the family name where the name is
+    written in Latin letters, given name first; otherwise (one word, or a script that
+    writes the family name first) the whole name is the family name."""
+    words = full_name.split()
+    latin = all(not c.isalpha() or "LATIN" in unicodedata.name(c, "") for c in full_name)
+    if len(words) > 1 and latin:
+        return words[-1], " ".join(words[:-1])
+    return full_name.strip(), ""
+
+
 def vcard(person: CardPerson, company: str) -> str:
+    """The person's contact card (vCard 3.0, RFC 2426), each line ended by CRLF."""
+    family, given = _name_parts(person.full_name)
+    organisation = _vcard_escape(company) + (
+        f";{_vcard_escape(person.department)}" if person.department else ""
+    )
     lines = [
         "BEGIN:VCARD",
         "VERSION:3.0",
+        f"N:{_vcard_escape(family)};{_vcard_escape(given)};;;",
         f"FN:{_vcard_escape(person.full_name)}",
-        f"ORG:{_vcard_escape(company)}",
+        f"ORG:{organisation}",
         f"TITLE:{_vcard_escape(person.title)}",
         f"EMAIL;TYPE=work:{_vcard_escape(person.email)}",
     ]
     if person.phone:
         lines.append(f"TEL;TYPE=work,voice:{_vcard_escape(person.phone)}")
     lines.append("END:VCARD")
-    return "\r\n".join(lines)
+    return "\r\n".join(lines) + "\r\n"
 
 
 def card_preview_png(

@@ -20,6 +20,9 @@ def person_dn(*, rdn_attribute: str, rdn_value: str, base_dn: str) -> str:
 
 
 def photo_change_ldif(*, dn: str, jpeg: bytes, attribute: str = "jpegPhoto") -> str:
+    """The change that sets the person's photo, as an LDIF file (RFC 2849: it starts with
+    its version) that ``ldapmodify`` applies."""
     buffer = io.StringIO()
+    buffer.write("version: 1\n\n")
     LDIFWriter(buffer).unparse(dn, [(MOD_REPLACE, attribute, [jpeg])])
     return buffer.getvalue()

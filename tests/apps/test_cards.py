@@ -178,3 +178,18 @@ def test_a_long_company_name_wraps_clear_of_the_qr_code(astronaut_rgb, tmp_path,
     company_words = [(float(x1), text) for _, x1, text in words if text in company.split()]
     assert {text for _, text in company_words} == set(company.split())  # all of it is there
     assert all(right < qr_left for right, _ in company_words), company_words
+
+
+def test_the_vcard_is_read_back_by_a_vcard_library():
+    vobject = pytest.importorskip("vobject", reason="vobject is not installed (make install)")
+    pat = CardPerson("Pat O'Brien", "Engineer", "R&D", "pat@acme.example", "+1 555 0100")
+    text = vcard(pat, "Acme, Inc.")
+    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", "")
+    card = vobject.readOne(text)
+    assert card.fn.value == "Pat O'Brien"
+    assert (card.n.value.family, card.n.value.given) == ("O'Brien", "Pat")
+    assert card.org.value == ["Acme, Inc.", "R&D"]
+    assert card.email.value == "pat@acme.example" and card.tel.value == "+1 555 0100"
+    # a name written family name first keeps it whole
+    taro = vobject.readOne(vcard(PEOPLE[1], "Acme"))
+    assert taro.n.value.family == "山田 太郎" and taro.fn.value == "山田 太郎"

@@ -69,7 +69,7 @@ def test_business_card_is_a_real_pdf_with_the_headshot(approved, run_jobs, tmp_p
     )
 
 
-def test_the_directory_export_follows_the_one_directory_configuration(approved, run_jobs):
+def test_the_directory_export_follows_the_one_directory_configuration(approved, run_jobs, tmp_path):
     from apps.publishing.models import DirectoryConnection
 
     c, headshot = approved
@@ -105,6 +105,23 @@ def test_the_directory_export_follows_the_one_directory_configuration(approved, 
     )
     photo = Image.open(io.BytesIO(base64.b64decode(encoded)))
     assert photo.format == "JPEG" and photo.size == (512, 512)
+    assert ldif.startswith("version: 1\n\n")  # RFC 2849
+    # OpenLDAP's own tool reads it as one change, without a server (-n)
+    import shutil
+    import subprocess
+
+    if shutil.which("ldapmodify") is None:
+        pytest.skip("ldap-utils is not installed (make test installs it)")
+    path = tmp_path / "export.ldif"
+    path.write_text(ldif)
+    checked = subprocess.run(
+        ["ldapmodify", "-n", "-f", str(path), "-H", "ldap://127.0.0.1:1"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert "modifying entry \"uid=pat\\,o'brien\\+sales" in checked.stdout
 
 
 def test_second_run_writes_nothing_unless_something_changed(approved, run_jobs):
@@ -164,11 +181,13 @@ def test_no_character_of_a_value_starts_a_vcard_field():
         assert [line.split(":", 1)[0] for line in lines] == [
             "BEGIN",
             "VERSION",
+            "N",
             "FN",
             "ORG",
             "TITLE",
             "EMAIL;TYPE=work",
             "END",
+            "",
         ], breaker
         assert not any("\r" in line or "\n" in line or "\x0b" in line for line in lines)
 

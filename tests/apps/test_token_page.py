@@ -46,3 +46,32 @@ def test_a_token_needs_a_name_and_a_scope_and_only_hr_makes_one(acme, client):
     assert not ApiToken.objects.filter(organization=acme.org).exists()
     client.force_login(acme.employee_user)
     assert client.get(url).status_code == 403
+
+
+def test_operators_make_list_and_revoke_tokens_with_a_command(acme, client):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "tokens", "create", "--company", "acme", "--as", "hr@acme.example", "--name", "Okta",
+        "--scope", "scim:provision", "--days", "30", stdout=out, stderr=err,
+    )  # fmt: skip
+    raw = out.getvalue().strip()
+    assert raw.startswith("hs_") and "printed once" in err.getvalue()
+    scim = reverse("api-employees", args=[acme.org.slug])
+    assert client.get(scim, HTTP_AUTHORIZATION=f"Bearer {raw}").status_code == 403  # scope
+    listing = io.StringIO()
+    call_command("tokens", "list", "--company", "acme", stdout=listing)
+    assert "Okta  [scim:provision]  expires" in listing.getvalue()
+    call_command(
+        "tokens", "revoke", "--company", "acme", "--as", "hr@acme.example", "--prefix", raw[:10],
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    assert ApiToken.objects.get(name="Okta").revoked_at is not None
+    with pytest.raises(CommandError, match="does not allow|role"):
+        call_command(
+            "tokens", "create", "--company", "acme", "--as", "pat@acme.example", "--name", "X",
+            "--scope", "audit:read", stdout=io.StringIO(), stderr=io.StringIO(),
+        )  # fmt: skip
