@@ -121,3 +121,22 @@ def prometheus_text() -> str:
     for figures in _FIGURES.values():
         lines += figures.prometheus()
     return "\n".join(lines) + "\n"
+
+
+def metric_observe(name: str, value: float) -> None:
+    """Add one observation to a running total (MetricTotal): one row per name, updated in
+    the database so concurrent workers never lose a count."""
+    from django.db.models import F
+
+    from apps.core.models import MetricTotal
+
+    MetricTotal.objects.get_or_create(name=name)
+    MetricTotal.objects.filter(name=name).update(count=F("count") + 1, total=F("total") + value)
+
+
+def metric_totals(name: str) -> tuple[int, float]:
+    """(count, sum) of a running total; zeros before its first observation."""
+    from apps.core.models import MetricTotal
+
+    found = MetricTotal.objects.filter(name=name).values_list("count", "total").first()
+    return (int(found[0]), float(found[1])) if found else (0, 0.0)

@@ -74,3 +74,15 @@ class ScheduledRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task} at {self.slot:%Y-%m-%d %H:%M:%S}"
+
+
+class MetricTotal(models.Model):
+    """A running total for /metrics (a summary's _count and _sum): only ever added to, so
+    it never goes down when the rows it was counted from are deleted."""
+
+    name = models.CharField(max_length=120, unique=True)
+    count = models.BigIntegerField(default=0)
+    total = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.count} ({self.total})"

@@ -8,7 +8,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from apps.core.health import metric_totals
 from apps.generation.selectors import job_counts_by_state, job_durations_since
+
+# The running total of succeeded jobs' durations (apps.core.models.MetricTotal).
+JOB_DURATION = "headshots_job_duration_seconds"
 
 
 def prometheus_lines() -> list[str]:
@@ -21,8 +25,10 @@ def prometheus_lines() -> list[str]:
         ),
     ]
     durations = sorted(job_durations_since(timezone.now() - timedelta(hours=24)))
+    count, total = metric_totals(JOB_DURATION)
     lines += [
-        "# HELP headshots_job_duration_seconds Start to end of the jobs that succeeded in the last 24 h.",
+        "# HELP headshots_job_duration_seconds Start to end of the jobs that succeeded: "
+        "quantiles over the last 24 h, count and sum since the first.",
         "# TYPE headshots_job_duration_seconds summary",
     ]
     if durations:
@@ -30,7 +36,7 @@ def prometheus_lines() -> list[str]:
             value = durations[max(0, math.ceil(q * len(durations)) - 1)]
             lines.append(f'headshots_job_duration_seconds{{quantile="{q}"}} {value:.3f}')
     lines += [
-        f"headshots_job_duration_seconds_sum {sum(durations):.3f}",
-        f"headshots_job_duration_seconds_count {len(durations)}",
+        f"headshots_job_duration_seconds_sum {total:.3f}",
+        f"headshots_job_duration_seconds_count {count}",
     ]
     return lines

@@ -222,3 +222,33 @@ def test_the_admin_worker_page_shows_queue_depths_and_dead_letters(admin_client,
     )
     listing = admin_client.get("/admin/core/deadletter/").content.decode()
     assert "photo_check" in listing and "Requeue the selected messages" in listing
+
+
+def test_metrics_parse_with_the_client_library_and_their_totals_never_go_down(
+    finished, client, operator_token
+):
+    """/metrics read by prometheus_client's own parser; a summary's count and sum keep
+    counting when the jobs they came from are deleted (a person's data purged)."""
+    parser = pytest.importorskip(
+        "prometheus_client.parser", reason="prometheus-client is not installed (make install)"
+    )
+    from apps.generation.models import GenerationJob
+
+    def samples() -> dict[str, float]:
+        text = client.get("/metrics", **operator_token).content.decode()
+        found = {}
+        for family in parser.text_string_to_metric_families(text):
+            for sample in family.samples:
+                labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+                found[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+        return found
+
+    before = samples()
+    assert before["headshots_job_duration_seconds_count"] == 1
+    _, job = finished
+    GenerationJob.objects.filter(pk=job.pk).delete()
+    after = samples()
+    assert after["headshots_job_duration_seconds_count"] == 1
+    assert (
+        after["headshots_job_duration_seconds_sum"] == before["headshots_job_duration_seconds_sum"]
+    )

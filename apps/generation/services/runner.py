@@ -18,7 +18,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.audit.services import audit_record
+from apps.core.health import metric_observe
 from apps.core.storage import private_delete, private_delete_all, private_read, private_save
+from apps.generation.metrics import JOB_DURATION
 from apps.generation.models import (
     MAX_JOB_ATTEMPTS,
     GenerationJob,
@@ -286,6 +288,7 @@ def _store_results(
                     negative_prompt=candidate.negative_prompt,
                 )
             timings["total_s"] = round(time.perf_counter() - started, 3)
+            metric_observe(JOB_DURATION, timings["total_s"])
             job_transition(
                 job_id=job.pk,
                 source=JobStatus.RUNNING,
