@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from apps.audit.selectors import audit_event_list, audit_period
 from apps.organizations.models import MANAGER_ROLES
-from apps.web.api import CompanyApiView
+from apps.web.api import PAGE_PARAMETERS, CompanyApiView, paged
 
 
 class AuditEventOutput(serializers.Serializer):
@@ -33,8 +33,10 @@ class AuditEventListApi(CompanyApiView):
     roles = MANAGER_ROLES
 
     @extend_schema(
-        responses=AuditEventOutput(many=True),
+        responses=paged(AuditEventOutput),
+        operation_id="audit_event_list",
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("action", str),
             OpenApiParameter("actor", str, description="part of the actor's name or address"),
             OpenApiParameter(

@@ -23,7 +23,7 @@ from apps.generation.services import (
 from apps.organizations.models import APPROVER_ROLES, MANAGER_ROLES
 from apps.organizations.selectors import employee_get
 from apps.presets.selectors import preset_get
-from apps.web.api import MAX_ID, CompanyApiView, choice_param, id_param
+from apps.web.api import MAX_ID, PAGE_PARAMETERS, CompanyApiView, choice_param, id_param, paged
 
 
 class JobOutput(serializers.Serializer):
@@ -71,8 +71,10 @@ class JobListApi(CompanyApiView):
         preset = serializers.SlugField(max_length=80)
 
     @extend_schema(
-        responses=JobOutput(many=True),
+        responses=paged(JobOutput),
+        operation_id="job_list",
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("status", str, enum=[s for s, _ in JobStatus.choices]),
             OpenApiParameter("employee", int),
         ],
@@ -130,7 +132,11 @@ class JobHeadshotsApi(CompanyApiView):
 
     scopes = {"GET": "jobs:read"}
 
-    @extend_schema(responses=HeadshotOutput(many=True))
+    @extend_schema(
+        responses=paged(HeadshotOutput),
+        operation_id="job_headshots_list",
+        parameters=PAGE_PARAMETERS,
+    )
     def get(self, request: Request, org: str, pk: int) -> Response:
         job = job_get(organization=self.organization, pk=pk)
         _own_or_manager(self, job.employee.user_id)
@@ -146,8 +152,10 @@ class HeadshotListApi(CompanyApiView):
     roles = APPROVER_ROLES
 
     @extend_schema(
-        responses=HeadshotOutput(many=True),
+        responses=paged(HeadshotOutput),
+        operation_id="headshot_list",
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("status", str, enum=[s for s, _ in HeadshotStatus.choices]),
             OpenApiParameter("employee", int),
         ],

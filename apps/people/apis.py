@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from apps.organizations.apis import EmployeeOutput
 from apps.organizations.models import MANAGER_ROLES
 from apps.people.selectors import PERSON_STATES, people_progress
-from apps.web.api import CompanyApiView, choice_param
+from apps.web.api import PAGE_PARAMETERS, CompanyApiView, choice_param, paged
 
 
 class ProgressOutput(serializers.Serializer):
@@ -28,8 +28,10 @@ class EmployeeListApi(CompanyApiView):
     roles = MANAGER_ROLES
 
     @extend_schema(
-        responses=ProgressOutput(many=True),
+        responses=paged(ProgressOutput),
+        operation_id="employee_list",
         parameters=[
+            *PAGE_PARAMETERS,
             OpenApiParameter("state", str, enum=[s for s, _ in PERSON_STATES]),
             OpenApiParameter("department", str),
             OpenApiParameter("stuck", bool),

@@ -15,7 +15,7 @@ from apps.organizations.selectors import employee_for_user
 from apps.photos.models import Photo, PhotoStatus
 from apps.photos.selectors import photo_list
 from apps.photos.services import photo_upload
-from apps.web.api import CompanyApiView
+from apps.web.api import PAGE_PARAMETERS, CompanyApiView, paged
 
 
 class PhotoOutput(serializers.Serializer):
@@ -32,7 +32,9 @@ class PhotoOutput(serializers.Serializer):
 class MyPhotosApi(CompanyApiView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(responses=PhotoOutput(many=True))
+    @extend_schema(
+        responses=paged(PhotoOutput), operation_id="my_photos_list", parameters=PAGE_PARAMETERS
+    )
     def get(self, request: Request, org: str) -> Response:
         me = employee_for_user(organization=self.organization, user=self.actor)
         return self.page(

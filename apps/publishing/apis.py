@@ -12,7 +12,7 @@ from apps.organizations.models import MANAGER_ROLES
 from apps.publishing.models import PublicationStatus, PublicationTarget
 from apps.publishing.selectors import publication_list
 from apps.publishing.services import REQUESTABLE_TARGETS, publication_request
-from apps.web.api import MAX_ID, CompanyApiView
+from apps.web.api import MAX_ID, PAGE_PARAMETERS, CompanyApiView, paged
 
 
 class PublicationOutput(serializers.Serializer):
@@ -35,7 +35,11 @@ class PublicationListApi(CompanyApiView):
         headshot = serializers.IntegerField(min_value=1, max_value=MAX_ID)
         target = serializers.ChoiceField(choices=[str(t) for t in REQUESTABLE_TARGETS])
 
-    @extend_schema(responses=PublicationOutput(many=True))
+    @extend_schema(
+        responses=paged(PublicationOutput),
+        operation_id="publication_list",
+        parameters=PAGE_PARAMETERS,
+    )
     def get(self, request: Request, org: str) -> Response:
         return self.page(
             request, publication_list(organization=self.organization), PublicationOutput

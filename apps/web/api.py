@@ -3,11 +3,13 @@ membership and role, the token's scopes, and service errors turned into answers.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.http import Http404
-from rest_framework import exceptions
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -39,10 +41,41 @@ class Pages(LimitOffsetPagination):
     max_limit = 200
 
 
+# What every list operation takes and answers, for the schema (and the clients made from it).
+PAGE_PARAMETERS = [
+    OpenApiParameter(
+        "limit",
+        int,
+        description=f"How many items (default {Pages.default_limit}, at most {Pages.max_limit}).",
+    ),
+    OpenApiParameter("offset", int, description="How many items to skip (0 for the first page)."),
+]
+
+
+@functools.cache
+def paged(item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """A page of ``item`` as list operations answer it: the total count, links to the next
+    and previous pages (null at the ends) and the items."""
+    name = item.__name__.removesuffix("Output") + "Page"
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(help_text="How many items there are in all."),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, if any."),
+            "previous": serializers.URLField(
+                allow_null=True, help_text="The previous page, if any."
+            ),
+            "results": item(many=True),
+        },
+    )
+
+
 class CompanyApiView(APIView):
-    """``scopes`` maps an HTTP method to the token scope it needs (a method missing from it
-    is for signed-in people only, never for tokens); ``roles`` limits the view to members
-    with those roles. A company the caller is not in answers 404, like a missing one."""
+    # ``scopes`` maps an HTTP method to the token scope it needs (a method missing from it
+    # is for signed-in people only, never for tokens); ``roles`` limits the view to members
+    # with those roles. A company the caller is not in answers 404, like a missing one.
+    # (A comment, not a docstring: the API's documentation shows each view's own words.)
 
     scopes: dict[str, str] = {}
     roles: frozenset[str] | None = None

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 
 from apps.core.errors import NotFound
 from apps.organizations.models import MANAGER_ROLES
-from apps.web.api import CompanyApiView
+from apps.web.api import PAGE_PARAMETERS, CompanyApiView, paged
 from apps.webhooks.models import EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from apps.webhooks.services import webhook_endpoint_create
 
@@ -44,7 +44,9 @@ class EndpointListApi(CompanyApiView):
     class EndpointCreatedOutput(EndpointOutput):
         secret = serializers.CharField(help_text="Shown this once: keep it to check signatures.")
 
-    @extend_schema(responses=EndpointOutput(many=True))
+    @extend_schema(
+        responses=paged(EndpointOutput), operation_id="endpoint_list", parameters=PAGE_PARAMETERS
+    )
     def get(self, request: Request, org: str) -> Response:
         endpoints = WebhookEndpoint.objects.filter(organization=self.organization).order_by("pk")
         return self.page(request, endpoints, EndpointOutput)
@@ -65,7 +67,9 @@ class DeliveryListApi(CompanyApiView):
     scopes = {"GET": "webhooks:manage"}
     roles = MANAGER_ROLES
 
-    @extend_schema(responses=DeliveryOutput(many=True))
+    @extend_schema(
+        responses=paged(DeliveryOutput), operation_id="delivery_list", parameters=PAGE_PARAMETERS
+    )
     def get(self, request: Request, org: str, pk: int) -> Response:
         endpoint = WebhookEndpoint.objects.filter(organization=self.organization, pk=pk).first()
         if endpoint is None:

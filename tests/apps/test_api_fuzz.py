@@ -93,3 +93,57 @@ def test_no_operation_answers_with_a_server_error(db):
         if who == 1 and label.startswith("POST") and "me/photos" in label
     }
     assert uploads & {200, 201, 400, 409}, uploads
+
+
+def test_every_list_and_detail_answer_matches_the_schema(approved, run_jobs):
+    """What a client generated from the schema expects is what comes back: each list
+    operation's page (count, next, previous, results), each detail's object, checked by
+    schemathesis against the response schemas (status codes, content types, bodies)."""
+    from django.core.wsgi import get_wsgi_application
+    from schemathesis.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    c, headshot = approved
+    run_jobs()
+    _, token = api_token_create(organization=c.org, actor=c.hr, name="conf", scopes=sorted(SCOPES))
+    with connection_kept():
+        schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    known = {
+        "/jobs/{id}/": headshot.job_id,
+        "/jobs/{id}/headshots/": headshot.job_id,
+        "/headshots/{id}/": headshot.pk,
+        "/employees/{id}/": c.employee.pk,
+    }
+    checked = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() != "GET" or operation.path.endswith("/image/"):
+            continue
+        suffix = operation.path.split("{org}", 1)[-1]
+        params = {"org": c.org.slug}
+        if "{id}" in suffix:
+            if suffix not in known:
+                continue
+            params["id"] = known[suffix]
+        case = operation.Case(
+            path_parameters=params, query={"limit": 2} if "{id}" not in suffix else {}
+        )
+        with connection_kept():
+            response = case.call(
+                headers={"Authorization": f"Bearer {token}"}, app=get_wsgi_application()
+            )
+        if response.status_code == 403:  # an operation for signed-in people only
+            continue
+        assert response.status_code == 200, (operation.label, response.status_code)
+        case.validate_response(
+            response,
+            checks=[status_code_conformance, content_type_conformance, response_schema_conformance],
+        )
+        body = response.json()
+        if "{id}" not in suffix:
+            assert set(body) == {"count", "next", "previous", "results"}, operation.label
+        checked.append(operation.label)
+    assert len(checked) >= 10, checked
