@@ -85,6 +85,31 @@ def user_resource(employee: EmployeeProfile, request: Request) -> dict[str, Any]
     return {k: v for k, v in resource.items() if v is not None}
 
 
+def projected(resource: dict[str, Any], request: Request) -> dict[str, Any]:
+    """The resource with only the ``attributes`` asked for, or without the
+    ``excludedAttributes`` (RFC 7644 §3.9); ``id`` and ``schemas`` always stay."""
+
+    def names(parameter: str) -> set[str]:
+        return {
+            n.strip().lower()
+            for n in request.query_params.get(parameter, "").split(",")
+            if n.strip()
+        }
+
+    def named(key: str, among: set[str]) -> bool:  # "emails.value" and "urn:...:department" too
+        key = key.lower()
+        return any(n == key or n.startswith((key + ".", key + ":")) for n in among)
+
+    wanted, dropped = names("attributes"), names("excludedAttributes")
+    always = {"id", "schemas"}
+    return {
+        key: value
+        for key, value in resource.items()
+        if key in always
+        or ((not wanted or named(key, wanted)) and not (dropped and key.lower() in dropped))
+    }
+
+
 def _person(body: Any, current: EmployeeProfile | None = None) -> dict[str, str]:
     """Our fields from a SCIM User (a full representation: POST and PUT)."""
     if not isinstance(body, dict):
@@ -207,7 +232,7 @@ class ScimUsers(ScimView):
                 "totalResults": total,
                 "startIndex": start,
                 "itemsPerPage": len(page),
-                "Resources": [user_resource(e, request) for e in page],
+                "Resources": [projected(user_resource(e, request), request) for e in page],
             }
         )
 
@@ -222,13 +247,16 @@ class ScimUsers(ScimView):
         )
         if isinstance(data, dict) and "active" in data and not _active(data["active"]):
             employee = self.set_active(employee, False)
-        return Response(user_resource(employee, request), status=201)
+        resource = user_resource(employee, request)
+        response = Response(resource, status=201)
+        response["Location"] = resource["meta"]["location"]
+        return response
 
 
 @extend_schema(exclude=True)
 class ScimUser(ScimView):
     def get(self, request: Request, org: str, pk: str) -> Response:
-        return Response(user_resource(self.employee(pk), request))
+        return Response(projected(user_resource(self.employee(pk), request), request))
 
     def put(self, request: Request, org: str, pk: str) -> Response:
         employee = self.employee(pk)
@@ -323,11 +351,14 @@ def _patch_value(value: Any) -> str:
 
 
 def _positive(value: str | None, default: int, *, allow_zero: bool = False) -> int:
+    """A paging number; below the least (a negative count, RFC 7644 §3.4.2.4) is the
+    least."""
     if value in (None, ""):
         return default
-    if not plain_number(value) or len(value) > 9:
+    digits = value[1:] if value.startswith("-") else value
+    if not plain_number(digits) or len(digits) > 9:
         raise ScimError(400, "startIndex and count are whole numbers.", "invalidValue")
-    number = int(value)
+    number = -int(digits) if value.startswith("-") else int(digits)
     return max(number, 0 if allow_zero else 1)
 
 

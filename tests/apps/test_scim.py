@@ -152,3 +152,42 @@ def test_only_a_scim_token_of_the_company_gets_in(acme, globex, client):
     assert APIClient().get(users(acme)).status_code == 401
     client.force_login(acme.hr)  # a browser session is not a SCIM client
     assert client.get(users(acme)).status_code == 401
+
+
+def test_discovery_errors_and_paging_as_clients_expect(acme):
+    """RFC 7644: /ResourceTypes and /Schemas describe the service; any other path is a
+    SCIM error in JSON; a negative count is zero; POST says where the user is; the
+    attributes a client asks for (or leaves out) shape the answer."""
+    client = scim(acme)
+    base = f"/scim/v2/{acme.org.slug}"
+    types = client.get(f"{base}/ResourceTypes")
+    assert types.status_code == 200
+    (user_type,) = types.json()["Resources"]
+    assert user_type["endpoint"] == "/Users" and user_type["schema"] == USER
+    assert client.get(f"{base}/ResourceTypes/User").json()["id"] == "User"
+    schemas = client.get(f"{base}/Schemas").json()
+    assert {s["id"] for s in schemas["Resources"]} == {USER, ENTERPRISE}
+    user_schema = client.get(f"{base}/Schemas/{USER}").json()
+    assert "userName" in {a["name"] for a in user_schema["attributes"]}
+    for missing in (f"{base}/Groups", f"{base}/Nothing/here", f"{base}/Schemas/urn:x"):
+        answer = client.get(missing)
+        assert answer.status_code == 404 and answer["Content-Type"].startswith(
+            "application/scim+json"
+        ), missing
+        assert answer.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
+    listing = client.get(users(acme), {"count": "-1"})
+    assert listing.status_code == 200 and listing.json()["Resources"] == []
+    created = client.post(users(acme), new_user(), format="json")
+    assert created["Location"].endswith(f"/Users/{created.json()['id']}")
+    only = client.get(users(acme, f"/{created.json()['id']}"), {"attributes": "userName,emails"})
+    assert set(only.json()) == {"id", "schemas", "userName", "emails"}
+    without = client.get(users(acme), {"excludedAttributes": "emails,phoneNumbers"}).json()
+    assert all("emails" not in r and "userName" in r for r in without["Resources"])
+
+
+def test_a_method_a_resource_does_not_take_is_a_scim_405(acme):
+    client = scim(acme)
+    answer = client.put(users(acme), new_user(), format="json")
+    assert answer.status_code == 405 and answer.json()["status"] == "405"
+    answer = client.delete(f"/scim/v2/{acme.org.slug}/Schemas")
+    assert answer.status_code == 405 and answer.json()["schemas"][0].endswith(":Error")

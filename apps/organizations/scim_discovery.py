@@ -1,0 +1,162 @@
+"""SCIM 2.0 discovery (RFC 7644 §4): the resource types and schemas the portal serves,
+and a SCIM error for any other path, so a client can find its way before its first
+request and never meets an HTML page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.organizations.scim import ENTERPRISE, USER, ScimError, ScimView
+
+RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
+SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
+LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+
+
+def _attribute(
+    name: str,
+    *,
+    kind: str = "string",
+    required: bool = False,
+    multi: bool = False,
+    uniqueness: str = "none",
+    mutability: str = "readWrite",
+    sub: list[dict[str, Any]] | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    found: dict[str, Any] = {
+        "name": name,
+        "type": "complex" if sub else kind,
+        "multiValued": multi,
+        "description": description,
+        "required": required,
+        "caseExact": False,
+        "mutability": mutability,
+        "returned": "default",
+        "uniqueness": uniqueness,
+    }
+    if sub:
+        found["subAttributes"] = sub
+    return found
+
+
+def _value_list(name: str, description: str) -> dict[str, Any]:
+    return _attribute(
+        name,
+        multi=True,
+        description=description,
+        sub=[_attribute("value"), _attribute("type"), _attribute("primary", kind="boolean")],
+    )
+
+
+SCHEMAS = {
+    USER: {
+        "name": "User",
+        "description": "A person of the company",
+        "attributes": [
+            _attribute(
+                "userName",
+                required=True,
+                uniqueness="server",
+                description="The work e-mail address, in one of the company's domains",
+            ),
+            _attribute(
+                "name",
+                sub=[_attribute("formatted"), _attribute("givenName"), _attribute("familyName")],
+                description="The person's name",
+            ),
+            _attribute("displayName", description="The name shown on cards and pages"),
+            _attribute("title", description="Job title"),
+            _attribute("externalId", description="The identity provider's id for the person"),
+            _value_list("emails", "Work e-mail address"),
+            _value_list("phoneNumbers", "Work telephone number"),
+            _attribute(
+                "active",
+                kind="boolean",
+                description="false deprovisions the person: their access ends at once",
+            ),
+        ],
+    },
+    ENTERPRISE: {
+        "name": "EnterpriseUser",
+        "description": "Enterprise user",
+        "attributes": [
+            _attribute("department", description="Department"),
+            _attribute(
+                "manager",
+                sub=[_attribute("value", description="The manager's SCIM id or e-mail")],
+                description="The person's manager",
+            ),
+        ],
+    },
+}
+
+
+def _schema(urn: str, request: Request) -> dict[str, Any]:
+    return {
+        "schemas": [SCHEMA],
+        "id": urn,
+        **SCHEMAS[urn],
+        "meta": {"resourceType": "Schema", "location": request.build_absolute_uri()},
+    }
+
+
+def _user_type(request: Request) -> dict[str, Any]:
+    return {
+        "schemas": [RESOURCE_TYPE],
+        "id": "User",
+        "name": "User",
+        "endpoint": "/Users",
+        "description": "A person of the company",
+        "schema": USER,
+        "schemaExtensions": [{"schema": ENTERPRISE, "required": False}],
+        "meta": {"resourceType": "ResourceType", "location": request.build_absolute_uri()},
+    }
+
+
+def _listed(resources: list[dict[str, Any]]) -> Response:
+    return Response(
+        {
+            "schemas": [LIST],
+            "totalResults": len(resources),
+            "startIndex": 1,
+            "itemsPerPage": len(resources),
+            "Resources": resources,
+        }
+    )
+
+
+@extend_schema(exclude=True)
+class ScimResourceTypes(ScimView):
+    def get(self, request: Request, org: str, name: str = "") -> Response:
+        if not name:
+            return _listed([_user_type(request)])
+        if name != "User":
+            raise ScimError(404, f"No resource type {name}: this service has User only.")
+        return Response(_user_type(request))
+
+
+@extend_schema(exclude=True)
+class ScimSchemas(ScimView):
+    def get(self, request: Request, org: str, urn: str = "") -> Response:
+        if not urn:
+            return _listed([_schema(u, request) for u in SCHEMAS])
+        if urn not in SCHEMAS:
+            raise ScimError(404, f"No schema {urn}.")
+        return Response(_schema(urn, request))
+
+
+@extend_schema(exclude=True)
+class ScimNotFound(ScimView):
+    """Any other path under the company's SCIM base: a SCIM error, never a page."""
+
+    def _missing(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        raise ScimError(
+            404, "No such SCIM resource: this service has /Users, /ResourceTypes and /Schemas."
+        )
+
+    get = post = put = patch = delete = _missing
