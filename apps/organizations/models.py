@@ -85,6 +85,8 @@ class EmployeeProfile(TenantOwned):
     # The identity provider's id for the person (SCIM externalId).
     external_id = models.CharField(max_length=200, blank=True, db_index=True)
     manager_email = models.EmailField(blank=True)
+    # deleted by the identity provider over SCIM: deprovisioned, and gone to that client
+    scim_deleted_at = models.DateTimeField(null=True, blank=True)
     status = models.CharField(
         max_length=16, choices=EmployeeStatus.choices, default=EmployeeStatus.INVITED
     )

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
@@ -81,7 +82,21 @@ def user_resource(employee: EmployeeProfile, request: Request) -> dict[str, Any]
         },
     }
     if employee.manager_email:
-        resource[ENTERPRISE]["manager"] = {"value": employee.manager_email}
+        # RFC 7643 §4.3: the manager's SCIM id, where the manager is one of the people here
+        boss = (
+            EmployeeProfile.objects.filter(
+                organization_id=employee.organization_id,
+                email__iexact=employee.manager_email,
+                scim_deleted_at__isnull=True,
+            )
+            .only("pk", "full_name")
+            .first()
+        )
+        resource[ENTERPRISE]["manager"] = (
+            {"value": str(boss.pk), "displayName": boss.full_name}
+            if boss is not None
+            else {"value": employee.manager_email}
+        )
     return {k: v for k, v in resource.items() if v is not None}
 
 
@@ -110,7 +125,9 @@ def projected(resource: dict[str, Any], request: Request) -> dict[str, Any]:
     }
 
 
-def _person(body: Any, current: EmployeeProfile | None = None) -> dict[str, str]:
+def _person(
+    body: Any, organization_id: int, current: EmployeeProfile | None = None
+) -> dict[str, str]:
     """Our fields from a SCIM User (a full representation: POST and PUT)."""
     if not isinstance(body, dict):
         raise ScimError(400, "The body must be a SCIM User object.", "invalidSyntax")
@@ -136,8 +153,22 @@ def _person(body: Any, current: EmployeeProfile | None = None) -> dict[str, str]
         "phone": str(phones[0].get("value", "")) if phones and isinstance(phones[0], dict) else "",
         "department": str(enterprise.get("department") or ""),
         "external_id": str(body.get("externalId") or ""),
-        "manager_email": str(manager.get("value") or ""),
+        "manager_email": _manager_email(manager.get("value"), organization_id),
     }
+
+
+def _manager_email(value: Any, organization_id: int) -> str:
+    """The manager as we keep them (an address): RFC 7643's manager value is the manager's
+    SCIM id (what Entra ID sends); an address is taken as it is."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    text = str(value or "").strip()
+    if plain_number(text) and 0 < int(text) <= MAX_ID:
+        boss = EmployeeProfile.objects.filter(organization_id=organization_id, pk=int(text)).first()
+        if boss is None:
+            raise ScimError(400, f"No user {text} to be the manager.", "invalidValue")
+        return boss.email
+    return text
 
 
 def _active(value: Any) -> bool:
@@ -174,7 +205,9 @@ class ScimView(CompanyApiView):
 
     def employee(self, pk: str) -> EmployeeProfile:
         employee = (
-            EmployeeProfile.objects.filter(organization=self.organization, pk=int(pk)).first()
+            EmployeeProfile.objects.filter(
+                organization=self.organization, pk=int(pk), scim_deleted_at__isnull=True
+            ).first()
             if plain_number(pk) and 0 < int(pk) <= MAX_ID
             else None
         )
@@ -204,7 +237,7 @@ class ScimView(CompanyApiView):
 class ScimUsers(ScimView):
     def get(self, request: Request, org: str) -> Response:
         people: QuerySet[EmployeeProfile] = EmployeeProfile.objects.filter(
-            organization=self.organization
+            organization=self.organization, scim_deleted_at__isnull=True
         ).order_by("pk")
         text = request.query_params.get("filter")
         if text:
@@ -238,13 +271,30 @@ class ScimUsers(ScimView):
 
     def post(self, request: Request, org: str) -> Response:
         data: Any = request.data
-        values = _person(data)
-        employee = employee_provision(
+        values = _person(data, self.organization.pk)
+        gone = EmployeeProfile.objects.filter(
             organization=self.organization,
-            actor=self.actor,
-            data=PersonData(**values),
-            source=SOURCE,
-        )
+            email=values["email"].strip().lower(),
+            scim_deleted_at__isnull=False,
+        ).first()
+        if gone is not None:  # deleted before: the same person back, made anew for SCIM
+            EmployeeProfile.objects.filter(pk=gone.pk).update(scim_deleted_at=None)
+            gone.refresh_from_db()
+            employee = employee_update(
+                organization=self.organization,
+                actor=self.actor,
+                employee=gone,
+                changes=values,
+                source=SOURCE,
+            )
+            employee = self.set_active(employee, True)
+        else:
+            employee = employee_provision(
+                organization=self.organization,
+                actor=self.actor,
+                data=PersonData(**values),
+                source=SOURCE,
+            )
         if isinstance(data, dict) and "active" in data and not _active(data["active"]):
             employee = self.set_active(employee, False)
         resource = user_resource(employee, request)
@@ -265,7 +315,7 @@ class ScimUser(ScimView):
             organization=self.organization,
             actor=self.actor,
             employee=employee,
-            changes=_person(data, employee),
+            changes=_person(data, self.organization.pk, employee),
             source=SOURCE,
         )
         if isinstance(data, dict) and "active" in data:
@@ -300,6 +350,8 @@ class ScimUser(ScimView):
                 field = _patch_field(str(key))
                 if field == "active":
                     active = _active(item)
+                elif field == "manager_email" and item != "":
+                    changes[field] = _manager_email(item, self.organization.pk)
                 elif field is not None:
                     changes[field] = _patch_value(item)
         if changes:
@@ -315,7 +367,10 @@ class ScimUser(ScimView):
         return Response(user_resource(employee, request))
 
     def delete(self, request: Request, org: str, pk: str) -> Response:
-        self.set_active(self.employee(pk), False)
+        """Deprovisioned (access, jobs, selfies, directory photo: as deactivation), and
+        from now on gone to SCIM: 404 (RFC 7644 §3.6)."""
+        employee = self.set_active(self.employee(pk), False)
+        EmployeeProfile.objects.filter(pk=employee.pk).update(scim_deleted_at=timezone.now())
         return Response(status=204)
 
 
@@ -360,26 +415,3 @@ def _positive(value: str | None, default: int, *, allow_zero: bool = False) -> i
         raise ScimError(400, "startIndex and count are whole numbers.", "invalidValue")
     number = -int(digits) if value.startswith("-") else int(digits)
     return max(number, 0 if allow_zero else 1)
-
-
-@extend_schema(exclude=True)
-class ScimServiceProviderConfig(ScimView):
-    def get(self, request: Request, org: str) -> Response:
-        return Response(
-            {
-                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-                "patch": {"supported": True},
-                "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
-                "filter": {"supported": True, "maxResults": MAX_COUNT},
-                "changePassword": {"supported": False},
-                "sort": {"supported": False},
-                "etag": {"supported": False},
-                "authenticationSchemes": [
-                    {
-                        "type": "oauthbearertoken",
-                        "name": "Company token",
-                        "description": "A company API token with the scim:provision scope.",
-                    }
-                ],
-            }
-        )

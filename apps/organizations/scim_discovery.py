@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.organizations.scim import ENTERPRISE, USER, ScimError, ScimView
+from apps.organizations.scim import ENTERPRISE, MAX_COUNT, USER, ScimError, ScimView
 
 RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
@@ -160,3 +160,26 @@ class ScimNotFound(ScimView):
         )
 
     get = post = put = patch = delete = _missing
+
+
+@extend_schema(exclude=True)
+class ScimServiceProviderConfig(ScimView):
+    def get(self, request: Request, org: str) -> Response:
+        return Response(
+            {
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+                "patch": {"supported": True},
+                "bulk": {"supported": False, "maxOperations": 0, "maxPayloadSize": 0},
+                "filter": {"supported": True, "maxResults": MAX_COUNT},
+                "changePassword": {"supported": False},
+                "sort": {"supported": False},
+                "etag": {"supported": False},
+                "authenticationSchemes": [
+                    {
+                        "type": "oauthbearertoken",
+                        "name": "Company token",
+                        "description": "A company API token with the scim:provision scope.",
+                    }
+                ],
+            }
+        )

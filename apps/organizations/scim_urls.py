@@ -7,7 +7,11 @@ from apps.organizations import scim, scim_discovery
 urlpatterns = [
     path("Users", scim.ScimUsers.as_view(), name="scim-users"),
     path("Users/<str:pk>", scim.ScimUser.as_view(), name="scim-user"),
-    path("ServiceProviderConfig", scim.ScimServiceProviderConfig.as_view(), name="scim-config"),
+    path(
+        "ServiceProviderConfig",
+        scim_discovery.ScimServiceProviderConfig.as_view(),
+        name="scim-config",
+    ),
     path("ResourceTypes", scim_discovery.ScimResourceTypes.as_view(), name="scim-types"),
     path("ResourceTypes/<str:name>", scim_discovery.ScimResourceTypes.as_view()),
     path("Schemas", scim_discovery.ScimSchemas.as_view(), name="scim-schemas"),

@@ -127,16 +127,61 @@ def test_deactivation_deprovisions_the_person_completely(directory, run_jobs):
     assert event.data["source"] == "scim" and event.data["selfies_deleted"] == 4
 
 
-def test_delete_deprovisions_and_reactivation_lets_them_back(acme):
+def test_delete_deprovisions_and_the_user_is_gone_until_made_again(acme):
     client = scim(acme)
-    assert client.delete(users(acme, f"/{acme.employee.pk}")).status_code == 204
+    me = users(acme, f"/{acme.employee.pk}")
+    assert client.delete(me).status_code == 204
     acme.employee.refresh_from_db()
     assert acme.employee.status == EmployeeStatus.LEFT
-    on = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": True}}]}
-    assert (
-        client.patch(users(acme, f"/{acme.employee.pk}"), on, format="json").json()["active"]
-        is True
+    # RFC 7644 §3.6: gone to the client
+    assert client.get(me).status_code == 404 and client.delete(me).status_code == 404
+    listed = client.get(users(acme)).json()["Resources"]
+    assert acme.employee.email not in {r["userName"] for r in listed}
+    # the identity provider creates the person again: the same profile, active
+    again = client.post(
+        users(acme), new_user(userName=acme.employee.email, emails=[]), format="json"
     )
+    assert again.status_code == 201 and again.json()["id"] == str(acme.employee.pk)
+    assert again.json()["active"] is True
+
+
+def test_a_deactivated_user_stays_visible_and_comes_back(acme):
+    client = scim(acme)
+    me = users(acme, f"/{acme.employee.pk}")
+    off = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": False}}]}
+    assert client.patch(me, off, format="json").json()["active"] is False
+    assert client.get(me).json()["active"] is False
+    on = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": True}}]}
+    assert client.patch(me, on, format="json").json()["active"] is True
+
+
+def test_the_manager_is_named_by_their_scim_id(acme):
+    client = scim(acme)
+    boss = client.post(
+        users(acme),
+        new_user(userName="boss@acme.example", emails=[], externalId="b1"),
+        format="json",
+    ).json()
+    made = client.post(
+        users(acme),
+        new_user(**{ENTERPRISE: {"department": "Legal", "manager": {"value": boss["id"]}}}),
+        format="json",
+    ).json()
+    assert made[ENTERPRISE]["manager"] == {"value": boss["id"], "displayName": boss["displayName"]}
+    assert EmployeeProfile.objects.get(pk=int(made["id"])).manager_email == "boss@acme.example"
+    # Entra's PATCH of the manager by id
+    patch = {
+        "schemas": [PATCH],
+        "Operations": [
+            {"op": "replace", "path": f"{ENTERPRISE}:manager", "value": acme.employee.pk}
+        ],
+    }
+    answer = client.patch(users(acme, f"/{made['id']}"), patch, format="json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()[ENTERPRISE]["manager"]["value"] == str(acme.employee.pk)
+    missing = {**patch, "Operations": [{**patch["Operations"][0], "value": "999999"}]}
+    refused = client.patch(users(acme, f"/{made['id']}"), missing, format="json")
+    assert refused.status_code == 400 and refused.json()["scimType"] == "invalidValue"
 
 
 def test_only_a_scim_token_of_the_company_gets_in(acme, globex, client):
