@@ -24,7 +24,6 @@ crop once per job. Without CUDA it prints "no GPU" and records that.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +37,7 @@ from bench.sdxl_models import (
     faceid_plus_adapter_state,
     instantid_adapter_state,
     plus_face_adapter_state,
+    timed,
 )
 
 METHODS = ("faceid", "faceid-lora", "plus-face", "faceid-plus-v2", "instantid")
@@ -164,26 +164,6 @@ def seconds_per_image(
         vae.decode(sample[:batch] / vae.config.scaling_factor)
 
     return timed(one_batch, device, repeat) / batch
-
-
-def timed(work: Any, device: str, repeat: int) -> float:
-    """The median of ``repeat`` runs after one warm-up, in seconds."""
-    import torch
-
-    def sync() -> None:
-        if device == "cuda":
-            torch.cuda.synchronize()
-
-    with torch.inference_mode():
-        work()
-        sync()
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            work()
-            sync()
-            times.append(time.perf_counter() - started)
-    return sorted(times)[len(times) // 2]
 
 
 def clip_seconds(tiny: bool, device: str, dtype: Any, repeat: int) -> float:

@@ -21,12 +21,18 @@ Without CUDA it prints "no GPU" and records that, measuring nothing.
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 from typing import Any
 
 from bench.run import RESULTS, save
-from bench.sdxl_models import SDXL_UNET, SDXL_VAE, TINY_UNET, TINY_VAE, faceid_adapter_state
+from bench.sdxl_models import (
+    SDXL_UNET,
+    SDXL_VAE,
+    TINY_UNET,
+    TINY_VAE,
+    faceid_adapter_state,
+    timed,
+)
 
 TEXT_TOKENS = 77
 
@@ -131,22 +137,10 @@ def seconds_per_image(
             sample = sample - 0.01 * guided.repeat(2, 1, 1, 1)
         vae.decode(sample[:batch] / vae.config.scaling_factor)
 
-    def sync() -> None:
-        if device == "cuda":
-            torch.cuda.synchronize()
-
-    with torch.inference_mode():
-        one_batch()  # warm-up: kernels, autotuning, compilation
-        sync()
-        times = []
-        for _ in range(repeat):
-            started = time.perf_counter()
-            one_batch()
-            sync()
-            times.append(time.perf_counter() - started)
+    median = timed(one_batch, device, repeat)  # after a warm-up: kernels, compilation
     if device == "cuda":
         torch.cuda.empty_cache()  # the models go with this frame; the next variant needs the memory
-    return sorted(times)[len(times) // 2] / batch
+    return median / batch
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -234,3 +234,25 @@ def instantid_adapter_state(
         ),
         "ip_adapter": adapter_layers_state(unet, random),
     }
+
+
+def timed(work: Any, device: str, repeat: int) -> float:
+    """The median of ``repeat`` runs after one warm-up, in seconds."""
+    import time
+
+    import torch
+
+    def sync() -> None:
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    with torch.inference_mode():
+        work()
+        sync()
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            work()
+            sync()
+            times.append(time.perf_counter() - started)
+    return sorted(times)[len(times) // 2]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,17 +15,10 @@ from apps.core.mail import portal_url
 from apps.generation.models import GenerationJob, Headshot, HeadshotStatus
 from apps.generation.selectors import approval_queue
 from apps.organizations.models import APPROVER_ROLES, Membership, Organization
-from apps.organizations.notifications import member_mail
+from apps.organizations.notifications import member_mail, member_mail_later
 
 logger = logging.getLogger(__name__)
 APPROVALS_EVERY = timedelta(hours=1)
-
-
-def _safely(send: object, what: str) -> None:
-    try:
-        send()  # type: ignore[operator]
-    except Exception:  # the mail server: logged, the work stands
-        logger.exception("the %s mail could not be sent", what)
 
 
 def ready_mail_later(job: GenerationJob, *, accepted: int) -> None:
@@ -34,47 +26,39 @@ def ready_mail_later(job: GenerationJob, *, accepted: int) -> None:
     if accepted <= 0:
         return
     organization, employee = job.organization, job.employee
-
-    def send() -> None:
-        member_mail(
-            organization=organization,
-            user=employee.user,
-            kind="ready",
-            subject="Your headshots are ready to pick",
-            template="ready",
-            context={
-                "name": employee.full_name,
-                "count": accepted,
-                "url": portal_url(reverse("job", args=[organization.slug, job.pk])),
-            },
-        )
-
-    transaction.on_commit(lambda: _safely(send, "ready"))
+    member_mail_later(
+        organization=organization,
+        user=employee.user,
+        kind="ready",
+        subject="Your headshots are ready to pick",
+        template="ready",
+        context={
+            "name": employee.full_name,
+            "count": accepted,
+            "url": portal_url(reverse("job", args=[organization.slug, job.pk])),
+        },
+    )
 
 
 def decision_mail_later(headshot: Headshot) -> None:
     """After the decision's transaction: tell the person HR approved or sent back."""
     organization, employee = headshot.organization, headshot.employee
     approved = headshot.status == HeadshotStatus.APPROVED
-
-    def send() -> None:
-        member_mail(
-            organization=organization,
-            user=employee.user,
-            kind="decision",
-            subject="Your headshot is approved"
-            if approved
-            else "Your headshot was sent back, with HR's reason",
-            template="decision",
-            context={
-                "name": employee.full_name,
-                "approved": approved,
-                "reason": headshot.rejection_reason,
-                "url": portal_url(reverse("employee-home", args=[organization.slug])),
-            },
-        )
-
-    transaction.on_commit(lambda: _safely(send, "decision"))
+    member_mail_later(
+        organization=organization,
+        user=employee.user,
+        kind="decision",
+        subject="Your headshot is approved"
+        if approved
+        else "Your headshot was sent back, with HR's reason",
+        template="decision",
+        context={
+            "name": employee.full_name,
+            "approved": approved,
+            "reason": headshot.rejection_reason,
+            "url": portal_url(reverse("employee-home", args=[organization.slug])),
+        },
+    )
 
 
 def approval_mails_send(*, now: datetime | None = None) -> int:

@@ -3,14 +3,18 @@ off on their mail settings page. The mails themselves are sent by ``apps.core.ma
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.urls import reverse
 
 from apps.core.mail import mail_send, portal_url
 from apps.organizations.brand import brand_of
 from apps.organizations.models import IdentityProvider, Membership, Organization
+
+logger = logging.getLogger(__name__)
 
 # The mail a person may turn off, and how the settings page names each.
 OPTIONAL = {
@@ -70,6 +74,34 @@ def member_mail(
         optional=True,
     )
     return True
+
+
+def member_mail_later(
+    *,
+    organization: Organization,
+    user: User | None,
+    kind: str,
+    subject: str,
+    template: str,
+    context: dict[str, Any],
+) -> None:
+    """``member_mail`` once the current transaction commits; a mail server that does not
+    answer is logged and never undoes or stops the work that sent the mail."""
+
+    def send() -> None:
+        try:
+            member_mail(
+                organization=organization,
+                user=user,
+                kind=kind,
+                subject=subject,
+                template=template,
+                context=context,
+            )
+        except Exception:  # the mail server
+            logger.exception("the %s mail could not be sent", kind)
+
+    transaction.on_commit(send)
 
 
 def single_sign_on(organization: Organization) -> bool:

@@ -18,7 +18,7 @@ from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.brand import brand_of
 from apps.organizations.models import APPROVER_ROLES, EmployeeStatus, Organization
-from apps.organizations.notifications import member_mail
+from apps.organizations.notifications import member_mail_later
 from apps.organizations.selectors import require_role
 from apps.photos.selectors import consent_standing
 from apps.publishing.cards import CardPerson, render_card_pdf
@@ -358,25 +358,18 @@ def published_notify(publication: Publication, external_id: str) -> None:
     what = PUBLISHED_WORDS.get(publication.target)
     if what is not None:  # the export file is HR's: the person hears of the directory itself
         organization = publication.organization
-
-        def send() -> None:
-            try:
-                member_mail(
-                    organization=organization,
-                    user=employee.user,
-                    kind="published",
-                    subject="Your headshot is published",
-                    template="published",
-                    context={
-                        "name": employee.full_name,
-                        "what": what,
-                        "url": portal_url(reverse("employee-home", args=[organization.slug])),
-                    },
-                )
-            except Exception:  # the mail server: logged, the publication stands
-                logger.exception("the published mail could not be sent")
-
-        transaction.on_commit(send)
+        member_mail_later(
+            organization=organization,
+            user=employee.user,
+            kind="published",
+            subject="Your headshot is published",
+            template="published",
+            context={
+                "name": employee.full_name,
+                "what": what,
+                "url": portal_url(reverse("employee-home", args=[organization.slug])),
+            },
+        )
 
 
 PUBLISHED_WORDS: dict[str, str] = {
