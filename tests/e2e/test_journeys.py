@@ -73,6 +73,20 @@ def test_employee_consents_uploads_and_picks(
     page.get_by_role("button", name="Pick this one").first.click()
     page.get_by_text("Your pick, waiting for HR").wait_for()
     shot(page, "employee-5-picked")
+    # the feedback a person can give names what the next round changes
+    for words in ("Lighter", "Closer: more of my face", "Made from another of my selfies"):
+        assert page.get_by_label(words).count() == 1
+    # their home says where they stand, in words
+    page.get_by_role("link", name="My headshot").click()
+    page.get_by_text("You picked a headshot: it is waiting for HR's approval.").wait_for()
+    shot(page, "employee-6-home-waiting")
+    # an approver lands on the approvals, and reads the scores in words
+    page.context.clear_cookies()
+    sign_in(page, live_server.url, c.approver.username)
+    page.wait_for_url(re.compile(r"/approvals/$"))
+    page.get_by_text("Looks like them (face model, 0 to 1)").first.wait_for()
+    assert "skin_delta_e" not in page.content()
+    shot(page, "approver-1-queue")
     assert c.employee.headshots.filter(status=HeadshotStatus.PICKED).count() == 1
 
 
