@@ -75,6 +75,9 @@ class EmployeeProfile(TenantOwned):
         related_name="employee_profiles",
     )
     full_name = models.CharField(max_length=200)
+    # the name's parts as the identity provider gives them (SCIM); empty: not known
+    given_name = models.CharField(max_length=100, blank=True)
+    family_name = models.CharField(max_length=100, blank=True)
     title = models.CharField(max_length=200, blank=True)
     department = models.CharField(max_length=200, blank=True)
     email = models.EmailField()

@@ -25,6 +25,8 @@ from apps.organizations.selectors import require_role
 
 PROFILE_FIELDS = (
     "full_name",
+    "given_name",
+    "family_name",
     "email",
     "title",
     "department",
@@ -36,6 +38,8 @@ PROFILE_FIELDS = (
 
 FIELD_WORDS = {
     "full_name": "the name",
+    "given_name": "the given name",
+    "family_name": "the family name",
     "email": "the email address",
     "title": "the job title",
     "department": "the department",
@@ -54,6 +58,8 @@ class PersonData:
     phone: str = ""
     external_id: str = ""
     manager_email: str = ""
+    given_name: str = ""
+    family_name: str = ""
 
     def problems(self, organization: Organization) -> list[str]:
         from django.core.exceptions import ValidationError

@@ -28,11 +28,11 @@ from apps.organizations.provisioning import (
     employee_reactivate,
     employee_update,
 )
+from apps.organizations.scim_patch import ENTERPRISE, flattened, patch_field, patch_value
 from apps.organizations.tokens import CompanyTokenAuthentication
 from apps.web.api import MAX_ID, CompanyApiView
 
 USER = "urn:ietf:params:scim:schemas:core:2.0:User"
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 PATCH = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
@@ -59,7 +59,9 @@ class ScimError(exceptions.APIException):
 
 
 def user_resource(employee: EmployeeProfile, request: Request) -> dict[str, Any]:
-    given, _, family = employee.full_name.partition(" ")
+    given, family = employee.given_name, employee.family_name
+    if not (given or family):  # not given by the identity provider: from the full name
+        given, _, family = employee.full_name.partition(" ")
     resource: dict[str, Any] = {
         "schemas": [USER, ENTERPRISE],
         "id": str(employee.pk),
@@ -149,6 +151,8 @@ def _person(
     return {
         "email": str(email),
         "full_name": str(full_name),
+        "given_name": str(name.get("givenName") or ""),
+        "family_name": str(name.get("familyName") or ""),
         "title": str(body.get("title") or ""),
         "phone": str(phones[0].get("value", "")) if phones and isinstance(phones[0], dict) else "",
         "department": str(enterprise.get("department") or ""),
@@ -344,16 +348,16 @@ class ScimUser(ScimView):
                 raise ScimError(
                     400, "An operation without a path needs an object value.", "invalidValue"
                 )
-            for key, item in updates.items():
+            for key, item in flattened(updates):
                 if op == "remove":
                     item = ""
-                field = _patch_field(str(key))
+                field = patch_field(str(key))
                 if field == "active":
                     active = _active(item)
                 elif field == "manager_email" and item != "":
                     changes[field] = _manager_email(item, self.organization.pk)
                 elif field is not None:
-                    changes[field] = _patch_value(item)
+                    changes[field] = patch_value(item)
         if changes:
             employee = employee_update(
                 organization=self.organization,
@@ -372,37 +376,6 @@ class ScimUser(ScimView):
         employee = self.set_active(self.employee(pk), False)
         EmployeeProfile.objects.filter(pk=employee.pk).update(scim_deleted_at=timezone.now())
         return Response(status=204)
-
-
-PATCH_PATHS = {
-    "active": "active",
-    "username": "email",
-    'emails[type eq "work"].value': "email",
-    "emails": "email",
-    "displayname": "full_name",
-    "name.formatted": "full_name",
-    "title": "title",
-    "externalid": "external_id",
-    'phonenumbers[type eq "work"].value': "phone",
-    "phonenumbers": "phone",
-    f"{ENTERPRISE}:department".lower(): "department",
-    f"{ENTERPRISE}:manager".lower(): "manager_email",
-    f"{ENTERPRISE}:manager.value".lower(): "manager_email",
-}
-
-
-def _patch_field(path: str) -> str | None:
-    """Our field for a PATCH path; attributes we do not keep (a nickname, say) are ignored,
-    as RFC 7644 lets a service provider do."""
-    return PATCH_PATHS.get(path.strip().lower())
-
-
-def _patch_value(value: Any) -> str:
-    if isinstance(value, list) and value:
-        value = value[0]
-    if isinstance(value, dict):
-        value = value.get("value", "")
-    return "" if value is None else str(value)
 
 
 def _positive(value: str | None, default: int, *, allow_zero: bool = False) -> int:

@@ -50,6 +50,9 @@ class CardPerson:
     department: str
     email: str
     phone: str
+    # the name's parts where the identity provider gave them
+    given_name: str = ""
+    family_name: str = ""
 
 
 def _vcard_escape(value: str) -> str:
@@ -74,7 +77,11 @@ def _name_parts(full_name: str) -> tuple[str, str]:
 
 def vcard(person: CardPerson, company: str) -> str:
     """The person's contact card (vCard 3.0, RFC 2426), each line ended by CRLF."""
-    family, given = _name_parts(person.full_name)
+    family, given = (
+        (person.family_name, person.given_name)
+        if person.family_name or person.given_name
+        else _name_parts(person.full_name)
+    )
     organisation = _vcard_escape(company) + (
         f";{_vcard_escape(person.department)}" if person.department else ""
     )

@@ -162,6 +162,8 @@ def _person_card(employee: Any) -> CardPerson:
         department=employee.department,
         email=employee.email,
         phone=employee.phone,
+        given_name=employee.given_name,
+        family_name=employee.family_name,
     )
 
 

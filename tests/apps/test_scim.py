@@ -265,3 +265,41 @@ def test_scim2_tester_finds_the_service_as_rfc_7644_describes_it(acme):
     ran = [r for r in results if r.status != Status.SKIPPED]
     failed = [(r.title, r.reason) for r in ran if r.status != Status.SUCCESS]
     assert len(ran) >= 20 and not failed, failed
+
+
+def test_name_parts_are_kept_as_given_and_patched_in_every_shape(acme):
+    client = scim(acme)
+    made = client.post(
+        users(acme),
+        new_user(
+            name={"givenName": "Ana María", "familyName": "García López"},
+            displayName="Ana María García López",
+        ),
+        format="json",
+    ).json()
+    assert made["name"]["givenName"] == "Ana María" and made["name"]["familyName"] == "García López"
+    me = users(acme, f"/{made['id']}")
+    entra = {
+        "schemas": [PATCH],
+        "Operations": [
+            {"op": "replace", "path": "name.givenName", "value": "Ana"},
+            {"op": "replace", "path": "name.familyName", "value": "García"},
+        ],
+    }
+    patched = client.patch(me, entra, format="json").json()
+    assert (patched["name"]["givenName"], patched["name"]["familyName"]) == ("Ana", "García")
+    okta = {
+        "schemas": [PATCH],
+        "Operations": [
+            {"op": "replace", "value": {"name": {"givenName": "Anna", "familyName": "Garcia"}}},
+            {"op": "replace", "value": {ENTERPRISE: {"department": "Tax"}}},
+        ],
+    }
+    patched = client.patch(me, okta, format="json").json()
+    assert (patched["name"]["givenName"], patched["name"]["familyName"]) == ("Anna", "Garcia")
+    assert patched[ENTERPRISE]["department"] == "Tax"
+    employee = EmployeeProfile.objects.get(pk=int(made["id"]))
+    from apps.publishing.cards import vcard
+    from apps.publishing.services import _person_card
+
+    assert "N:Garcia;Anna;;;" in vcard(_person_card(employee), "Acme")
