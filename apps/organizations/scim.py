@@ -69,7 +69,7 @@ def user_resource(employee: EmployeeProfile, request: Request) -> dict[str, Any]
         "userName": employee.email,
         "name": {"formatted": employee.full_name, "givenName": given, "familyName": family},
         "displayName": employee.full_name,
-        "title": employee.title,
+        "title": employee.title or None,  # removed: absent, not ""
         "emails": [{"value": employee.email, "type": "work", "primary": True}],
         "phoneNumbers": [{"value": employee.phone, "type": "work"}] if employee.phone else [],
         "active": employee.status != EmployeeStatus.LEFT,

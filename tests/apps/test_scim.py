@@ -303,3 +303,11 @@ def test_name_parts_are_kept_as_given_and_patched_in_every_shape(acme):
     from apps.publishing.services import _person_card
 
     assert "N:Garcia;Anna;;;" in vcard(_person_card(employee), "Acme")
+
+
+def test_a_removed_title_is_absent_not_empty(acme):
+    client = scim(acme)
+    made = client.post(users(acme), new_user(), format="json").json()
+    remove = {"schemas": [PATCH], "Operations": [{"op": "remove", "path": "title"}]}
+    answer = client.patch(users(acme, f"/{made['id']}"), remove, format="json").json()
+    assert "title" not in answer
