@@ -84,3 +84,19 @@ def test_each_identity_method_is_timed_beside_faceid_on_tiny_models(tmp_path):
     assert set(record["s_per_image"]) == set(gpu_adapters.METHODS)
     assert all(value > 0 for value in record["s_per_image"].values())
     assert record["against_faceid"]["faceid"] == 1.0 and record["clip_vit_h_s_per_job"] > 0
+
+
+def test_the_adapters_benchmark_builds_identitynet_and_clip_at_their_published_sizes():
+    """The sizes the README's memory figures come from: IdentityNet (a ControlNet of
+    SDXL's UNet) and CLIP ViT-H's vision tower, counted on the meta device."""
+    from diffusers import ControlNetModel, UNet2DConditionModel
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    from bench.gpu_adapters import CLIP_VIT_H
+    from bench.sdxl_models import SDXL_UNET
+
+    with torch.device("meta"):
+        identitynet = ControlNetModel.from_unet(UNet2DConditionModel(**SDXL_UNET))
+        clip = CLIPVisionModelWithProjection(CLIPVisionConfig(**CLIP_VIT_H))
+    assert sum(p.numel() for p in identitynet.parameters()) == 1_251_014_160
+    assert sum(p.numel() for p in clip.parameters()) == 632_076_800
