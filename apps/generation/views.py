@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from apps.audit.services import audit_record
 from apps.core.errors import ApplicationError, NotFound
-from apps.core.text import counted, plain_number
+from apps.core.text import counted, plain_number, text_problem
 from apps.generation.models import ACTIVE_JOB_STATES, GenerationJob, JobStatus, PrintState
 from apps.generation.selectors import (
     approval_queue,
@@ -51,7 +51,9 @@ def generate(request: CompanyRequest) -> HttpResponse:
         )
     except ApplicationError as exc:
         return refused(request, exc, "photos")
-    reason = request.POST.get("reason", "").strip()
+    reason = request.POST.get("reason", "").strip()[:500]
+    if text_problem(reason, limit=500, what="The note", multiline=True):
+        reason = ""  # not text: the changes asked for still count
     if reason or changes:
         audit_record(
             organization=org,

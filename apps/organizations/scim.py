@@ -276,11 +276,14 @@ class ScimUsers(ScimView):
     def post(self, request: Request, org: str) -> Response:
         data: Any = request.data
         values = _person(data, self.organization.pk)
-        gone = EmployeeProfile.objects.filter(
-            organization=self.organization,
-            email=values["email"].strip().lower(),
-            scim_deleted_at__isnull=False,
-        ).first()
+        email = values["email"].strip().lower()
+        gone = (
+            None
+            if text_problem(email, limit=254, what="userName")  # checked with the rest below
+            else EmployeeProfile.objects.filter(
+                organization=self.organization, email=email, scim_deleted_at__isnull=False
+            ).first()
+        )
         if gone is not None:  # deleted before: the same person back, made anew for SCIM
             EmployeeProfile.objects.filter(pk=gone.pk).update(scim_deleted_at=None)
             gone.refresh_from_db()

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from apps.core.cache import CacheUnavailable
 from apps.core.errors import ApplicationError
 from apps.core.ratelimit import rate_limit
+from apps.core.text import text_problem
 from apps.organizations.account_views import signin_links_mail
 from apps.organizations.lockout import BACKEND, address_of, failure_record, is_locked
 from apps.organizations.models import IdentityProvider
@@ -103,6 +104,8 @@ def _link_mailed(request: HttpRequest, email: str) -> bool:
         )
     except CacheUnavailable:
         return False
+    if text_problem(email, limit=254, what="The address") or "@" not in email:
+        return False  # nobody's address: nothing to look up
     return signin_links_mail(email)
 
 

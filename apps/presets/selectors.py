@@ -13,7 +13,11 @@ def preset_list(*, organization: Organization) -> QuerySet[BrandPreset]:
 
 
 def preset_get(*, organization: Organization, slug: str) -> BrandPreset:
-    preset = BrandPreset.objects.filter(organization=organization, slug=slug).first()
+    # a slug from a form is any text: only one that could be a slug is looked up
+    fits = 0 < len(slug) <= 80 and all(c.isascii() and (c.isalnum() or c in "-_") for c in slug)
+    preset = (
+        BrandPreset.objects.filter(organization=organization, slug=slug).first() if fits else None
+    )
     if preset is None:
         raise NotFound(f"No brand preset {slug!r} in this company.")
     return preset

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from apps.audit.services import audit_record
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.text import text_problem
 from apps.generation.models import Headshot
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import MANAGER_ROLES, EmployeeStatus, Organization
@@ -44,6 +45,9 @@ def headshots_publish(
             raise ValidationFailed("Tick the people to publish first.")
         filters["employee_id__in"] = employee_ids[:MAX_AT_ONCE]
     if department is not None:
+        problem = text_problem(department, limit=200, what="The department")
+        if problem:
+            raise ValidationFailed(problem + ".")
         filters["employee__department"] = department
     latest = headshots_approved_latest(organization=organization, **filters)
     if not latest:

@@ -182,3 +182,30 @@ def test_the_apis_text_inputs_refuse_bad_text(finished, value):
     assert [a.status_code for a in answers] == [400, 400, 400, 400], [a.content for a in answers]
     headshot.refresh_from_db()
     assert headshot.status == "candidate"
+
+
+def test_the_new_forms_refuse_what_is_not_text_without_a_server_error(finished, client):
+    """Control characters (NUL is refused before any view) in the sign-in address, a
+    department to publish, a preset to copy and a note for another round: a plain
+    answer, never an error, and nothing unchecked reaches a query."""
+    from django.urls import reverse
+
+    c, _ = finished
+    bad = "x\x07y"
+    page = client.post(reverse("login"), {"email": f"pat{bad}@acme.example"}, follow=True)
+    assert page.status_code == 200 and "Check the address" in page.content.decode()
+    client.force_login(c.hr)
+    publish = client.post(
+        reverse("publishing", args=[c.org.slug]),
+        {"action": "department", "department": bad},
+        follow=True,
+    )
+    assert publish.status_code == 200 and "not text" in publish.content.decode()
+    copied = client.post(reverse("presets", args=[c.org.slug]), {"preset": bad}, follow=True)
+    assert copied.status_code == 200 and "No brand preset" in copied.content.decode()
+    client.force_login(c.employee_user)
+    another = client.post(
+        reverse("generate", args=[c.org.slug]),
+        {"preset": "corporate-executive", "change": "closer", "reason": bad},
+    )
+    assert another.status_code == 302
