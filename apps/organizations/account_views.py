@@ -46,12 +46,16 @@ def signin_link(request: HttpRequest, token: str) -> HttpResponse:
 def signin_links_mail(email: str) -> bool:
     """Mail a sign-in link to a member of a company without single sign-on; False when the
     address is nobody's there."""
-    members = Membership.objects.filter(
-        user__email__iexact=email, user__is_active=True
-    ).select_related("organization", "user")
-    member = next((m for m in members if not single_sign_on(m.organization)), None)
-    if member is None:
+    members = list(
+        Membership.objects.filter(user__email__iexact=email, user__is_active=True).select_related(
+            "organization", "user"
+        )
+    )
+    # someone of a company with single sign-on signs in there, never by a mailed link
+    # (it would pass over their company's own sign-in rules)
+    if not members or any(single_sign_on(m.organization) for m in members):
         return False
+    member = members[0]
     company_mail(
         organization=member.organization,
         to=[member.user.email],

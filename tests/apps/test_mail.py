@@ -265,3 +265,17 @@ def test_a_mail_server_that_does_not_answer_never_stops_the_work(
     job.refresh_from_db()
     assert job.status == JobStatus.SUCCEEDED
     assert "the ready mail could not be sent" in caplog.text
+
+
+def test_someone_of_a_company_with_single_sign_on_gets_no_mailed_link(
+    acme, globex, client, smtp_inbox, public
+):
+    """Pat is also a member of a company that signs in through its identity provider: a
+    mailed link would pass over that company's sign-in rules, so none is sent."""
+    IdentityProvider.objects.create(
+        organization=globex.org, issuer="https://id.globex.example", client_id="portal"
+    )
+    Membership.objects.create(organization=globex.org, user=acme.employee_user, role="employee")
+    page = client.post(reverse("login"), {"email": "pat@acme.example"}, follow=True)
+    assert "Check the address" in page.content.decode()
+    assert not smtp_inbox.to("pat@acme.example")
