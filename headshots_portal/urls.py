@@ -1,18 +1,16 @@
 from django.contrib import admin
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.core.media import media_view
-from apps.core.views import health, metrics, workers_health
+from apps.core.views import favicon, health, metrics, workers_health
 from apps.organizations import account_views, signin
 from apps.organizations.views import index, join_landing
 
 urlpatterns = [
     path("", index, name="index"),
     # browsers ask for it whatever the page says
-    path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
+    path("favicon.ico", favicon),
     path("accounts/login/", signin.sign_in, name="login"),
     path("accounts/password_reset/", signin.password_reset, name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),

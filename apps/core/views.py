@@ -47,3 +47,12 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if not _operator(request):
         return HttpResponse("Operators only.\n", status=403, content_type="text/plain")
     return HttpResponse(prometheus_text(), content_type="text/plain; version=0.0.4; charset=utf-8")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever a page says: the portal's icon (its
+    address is looked up when asked, as production's static files have hashed names)."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))

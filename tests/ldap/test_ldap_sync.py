@@ -202,7 +202,7 @@ def test_many_people_in_flight_at_once_each_get_their_own_answer(server, photos)
 def test_bad_settings_and_credentials_are_named(server):
     with pytest.raises(DirectoryError, match="needs StartTLS"):
         DirectoryClient(settings_for(server, uri="ldap://directory.acme.example", start_tls=False))
-    with pytest.raises(DirectoryError, match="match attribute"):
+    with pytest.raises(DirectoryError, match="attribute that identifies a person"):
         DirectoryClient(settings_for(server, match_attribute="cn)(x"))
     wrong = DirectorySettings(
         uri=server.ldap_uri,

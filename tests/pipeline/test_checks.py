@@ -238,7 +238,7 @@ def test_jpeg_block_noise_is_not_detail(analyzer, astronaut_rgb):
 def test_a_photo_too_blurred_to_find_a_face_is_told_so(analyzer, corpus):
     """A real portrait blurred until no face is found: the reason is the blur, not a
     missing face; a sharp photo without a face still hears that none was found."""
-    from pipeline.checks.photo import image_blurred
+    from pipeline.checks.sharpness import image_blurred
 
     portrait = corpus("obama.jpg")
     short = min(portrait.shape[:2])
