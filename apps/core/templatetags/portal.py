@@ -104,6 +104,36 @@ def action_words(action: str) -> str:
     return ACTIONS.get(action, _words(action))
 
 
+# What an audit event was about: the stored model name, in words.
+TARGETS = {
+    "organizations.organization": "Company",
+    "organizations.employeeprofile": "Person",
+    "organizations.invitation": "Invitation",
+    "organizations.invitelink": "Invite link",
+    "organizations.membership": "Role",
+    "organizations.apitoken": "API token",
+    "organizations.identityprovider": "Single sign-on",
+    "photos.photo": "Selfie",
+    "photos.consentrecord": "Consent",
+    "photos.consenttext": "Consent text",
+    "presets.brandpreset": "Style",
+    "presets.brandpresetversion": "Style version",
+    "generation.generationjob": "Round",
+    "generation.headshot": "Headshot",
+    "publishing.publication": "Publication",
+    "publishing.directoryconnection": "Directory",
+    "webhooks.webhookendpoint": "Webhook",
+}
+# Details' keys that are not words as they are stored.
+DETAIL_KEYS = {"slug": "style", "text_version": "consent text version"}
+
+
+@register.filter
+def target_words(event: Any) -> str:
+    kind = TARGETS.get(str(event.target_type), _words(str(event.target_type).rsplit(".", 1)[-1]))
+    return f"{kind} {event.target_id}" if event.target_id else kind
+
+
 @register.filter
 def detail_words(data: Any) -> str:
     """An audit event's details as "Key: value; …" rather than a Python mapping."""
@@ -119,7 +149,7 @@ def detail_words(data: Any) -> str:
             shown = "yes" if value else "no"
         else:
             shown = str(value)
-        parts.append(f"{_words(key)}: {shown}")
+        parts.append(f"{_words(DETAIL_KEYS.get(str(key), str(key)))}: {shown}")
     return "; ".join(parts)
 
 
