@@ -663,7 +663,7 @@ def test_audit_and_approvals_speak_words_not_field_names(finished, client):
     client.force_login(c.hr)
     audit = client.get(reverse("audit", args=[c.org.slug])).content.decode()
     assert "Invitation sent" in audit and "Email: pat@acme.example" in audit
-    assert "<td class=\"optional\">Invitation " in audit  # what it was about, in words
+    assert '<td class="optional">Invitation ' in audit  # what it was about, in words
     assert "organizations.invitation" not in audit and "presets.brandpresetversion" not in audit
     assert "invitation.created</td>" not in audit and "{&#x27;" not in audit
     approvals = client.get(reverse("approval-queue", args=[c.org.slug])).content.decode()
