@@ -248,3 +248,16 @@ def test_held_back_candidates_are_shown_with_reasons_in_plain_words(finished, cl
     assert "held back by our checks, and why" in page
     assert "Your skin tone came out different from your selfies." in page
     assert "delta E" not in page
+
+
+def test_a_candidate_made_in_one_of_the_styles_says_which(finished, client):
+    from django.urls import reverse
+
+    from apps.generation.models import Headshot
+
+    c, job = finished
+    best = job.headshots.get(rank=1)
+    Headshot.objects.filter(pk=best.pk).update(info={**best.info, "style": "Navy suit"})
+    client.force_login(c.employee_user)
+    page = client.get(reverse("job", args=[c.org.slug, job.pk])).content.decode()
+    assert '<p class="muted">Navy suit</p>' in page
