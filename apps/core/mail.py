@@ -5,16 +5,16 @@ the configured backend (SMTP in production: DJANGO_EMAIL_*)."""
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
+from apps.core.text import HEX_COLOUR
+
 logger = logging.getLogger(__name__)
 
-HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 DEFAULT_COLOUR = "#1f2a44"
 
 

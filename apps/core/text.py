@@ -51,3 +51,7 @@ def sentence(text: str) -> str:
     """``text`` with its first letter made a capital and nothing else touched
     (``str.capitalize`` would lower "StartTLS" and "LDAP")."""
     return text[:1].upper() + text[1:]
+
+
+# A colour as CSS takes it from a company's settings: #rgb or #rrggbb, nothing else.
+HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")

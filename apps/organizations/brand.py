@@ -9,12 +9,12 @@ the company uploaded (kept in private storage, parsed before it is accepted).
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-HEX_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+from apps.core.text import HEX_COLOUR
+
 FONT_MAX_BYTES = 5_000_000
 
 

@@ -8,7 +8,6 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
@@ -17,6 +16,7 @@ from django.utils import timezone
 
 from apps.audit.services import audit_record
 from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
+from apps.core.mail import portal_url
 from apps.organizations.models import (
     MANAGER_ROLES,
     EmployeeProfile,
@@ -37,10 +37,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _link(name: str, token: str) -> str:
-    return settings.HEADSHOTS_PUBLIC_URL + reverse(name, args=[token])
-
-
 def invitation_send(*, invitation: Invitation, token: str, reminder: bool = False) -> None:
     organization = invitation.organization
     subject = (
@@ -55,7 +51,7 @@ def invitation_send(*, invitation: Invitation, token: str, reminder: bool = Fals
         template="invitation",
         context={
             "name": invitation.employee.full_name,
-            "url": _link("invitation", token),
+            "url": portal_url(reverse("invitation", args=[token])),
             "expires": invitation.expires_at,
             "reminder": reminder,
             "single_sign_on": single_sign_on(organization),

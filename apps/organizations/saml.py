@@ -13,12 +13,12 @@ import logging
 import shutil
 from typing import Any
 
-from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.urls import reverse
 
 from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.core.mail import portal_url
 from apps.organizations.models import IdentityProvider
 
 logger = logging.getLogger(__name__)
@@ -28,11 +28,10 @@ SLACK_S = 60  # clock difference allowed between the identity provider and the p
 
 
 def sp_urls(provider: IdentityProvider) -> dict[str, str]:
-    base = settings.HEADSHOTS_PUBLIC_URL
     slug = provider.organization.slug
     return {
-        "entity_id": base + reverse("saml-metadata", args=[slug]),
-        "acs": base + reverse("saml-acs", args=[slug]),
+        "entity_id": portal_url(reverse("saml-metadata", args=[slug])),
+        "acs": portal_url(reverse("saml-acs", args=[slug])),
     }
 
 

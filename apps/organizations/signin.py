@@ -87,23 +87,13 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def _link_mailed(request: HttpRequest, email: str) -> bool:
     """A sign-in link mailed to a member of a company without single sign-on, a few an
     hour at most per address and per client."""
-    try:
-        rate_limit(
-            scope="signin-link-ip",
-            key=address_of(request),
-            limit=RESETS_PER_CLIENT_PER_HOUR,
-            window_s=3600,
-            message="Too many sign-in links asked for from here. Try again in an hour.",
-        )
-        rate_limit(
-            scope="signin-link",
-            key=email.lower()[:254],
-            limit=RESETS_PER_ADDRESS_PER_HOUR,
-            window_s=3600,
-            message="Too many sign-in links for this address. Try again in an hour.",
-        )
-    except CacheUnavailable:
-        return False
+    _mail_limits(
+        request,
+        email,
+        scope="signin-link",
+        from_here="Too many sign-in links asked for from here. Try again in an hour.",
+        for_address="Too many sign-in links for this address. Try again in an hour.",
+    )
     if text_problem(email, limit=254, what="The address") or "@" not in email:
         return False  # nobody's address: nothing to look up
     return signin_links_mail(email)
@@ -160,6 +150,27 @@ RESETS_PER_ADDRESS_PER_HOUR = 3
 RESETS_PER_CLIENT_PER_HOUR = 10
 
 
+def _mail_limits(
+    request: HttpRequest, email: str, *, scope: str, from_here: str, for_address: str
+) -> None:
+    """The limits on a mail sent on request (a reset or a sign-in link): per client
+    address and per e-mail address (nobody's inbox is flooded); RateLimited beyond."""
+    rate_limit(
+        scope=f"{scope}-ip",
+        key=address_of(request),
+        limit=RESETS_PER_CLIENT_PER_HOUR,
+        window_s=3600,
+        message=from_here,
+    )
+    rate_limit(
+        scope=scope,
+        key=email.lower()[:254],
+        limit=RESETS_PER_ADDRESS_PER_HOUR,
+        window_s=3600,
+        message=for_address,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def password_reset(request: HttpRequest) -> HttpResponse:
     """Django's reset page with a limit on the mails it sends: per e-mail address (nobody's
@@ -167,19 +178,12 @@ def password_reset(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         email = request.POST.get("email", "").strip().lower()[:254]
         try:
-            rate_limit(
-                scope="password-reset-ip",
-                key=address_of(request),
-                limit=RESETS_PER_CLIENT_PER_HOUR,
-                window_s=3600,
-                message="Too many reset requests from here. Try again in an hour.",
-            )
-            rate_limit(
+            _mail_limits(
+                request,
+                email,
                 scope="password-reset",
-                key=email,
-                limit=RESETS_PER_ADDRESS_PER_HOUR,
-                window_s=3600,
-                message="A reset link was sent to this address several times already. "
+                from_here="Too many reset requests from here. Try again in an hour.",
+                for_address="A reset link was sent to this address several times already. "
                 "Check the inbox, or try again in an hour.",
             )
         except ApplicationError as exc:

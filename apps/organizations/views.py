@@ -3,7 +3,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -12,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.core.errors import ApplicationError
+from apps.core.mail import portal_url
 from apps.core.text import counted, plain_number
 from apps.organizations.invitations import (
     invitation_invite,
@@ -102,9 +102,7 @@ def invitations_page(request: CompanyRequest) -> HttpResponse:
                 _, token = invite_link_create(
                     organization=org, actor=request.user, **link_form.cleaned_data
                 )
-                request.session[f"new-link-{org.pk}"] = settings.HEADSHOTS_PUBLIC_URL + reverse(
-                    "join", args=[token]
-                )
+                request.session[f"new-link-{org.pk}"] = portal_url(reverse("join", args=[token]))
                 return redirect("invitations", org.slug)
             if action == "revoke_link":
                 invite_link_revoke(
