@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +67,20 @@ def look_distance(a: Thumbprint, b: Thumbprint) -> float:
 MAX_SKIN_DELTA_E = 10.0
 
 
+def skin_change(
+    pixels: np.ndarray, face: Face, skin_lab: object, exposure: float = 0.0
+) -> tuple[Any, float]:
+    """What a headshot shows of the person (its attributes) and how far its skin is from
+    ``skin_lab`` (CIE76 ΔE). ``exposure``: the stops the preset brightened the person by, as
+    asked: the skin is judged as it would be without them (a lighter photo is not another
+    skin tone)."""
+    if exposure:
+        pixels = np.clip(pixels.astype(np.float32) / 2.0**exposure, 0, 255).astype(np.uint8)
+    found = measure_attributes(pixels, face, balance=False)
+    reference = np.asarray(skin_lab, dtype=float)
+    return found, float(np.linalg.norm(np.asarray(found.skin_lab) - reference))
+
+
 class CandidateSelector:
     weights = {"identity": 0.5, "sharpness": 0.2, "exposure": 0.15, "framing": 0.15}
 
@@ -96,16 +111,11 @@ class CandidateSelector:
     def _kept(
         self, pixels: np.ndarray, face: Face, enrolled: dict[str, object], exposure: float = 0.0
     ) -> tuple[dict[str, float], str]:
-        """Did the candidate keep what the person has? Scores, and a reason to reject if not.
-        ``exposure``: the stops the preset brightened the person by, as asked: the skin is
-        judged as it would be without them (a lighter photo is not another skin tone)."""
+        """Did the candidate keep what the person has? Scores, and a reason to reject if not
+        (``exposure``: see ``skin_change``)."""
         if not enrolled.get("skin_lab"):
             return {}, ""
-        if exposure:
-            pixels = np.clip(pixels.astype(np.float32) / 2.0**exposure, 0, 255).astype(np.uint8)
-        found = measure_attributes(pixels, face, balance=False)
-        skin = np.asarray(enrolled["skin_lab"], dtype=float)
-        delta_e = float(np.linalg.norm(np.asarray(found.skin_lab) - skin))
+        found, delta_e = skin_change(pixels, face, enrolled["skin_lab"], exposure)
         glasses_kept = found.glasses == bool(enrolled.get("glasses"))
         hair_kept = (
             enrolled.get("hair_color") in (None, found.hair_color) or found.hair_color is None

@@ -4,6 +4,7 @@ makes)."""
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import replace
 
@@ -23,6 +24,7 @@ from pipeline.backends.studio_looks import Look, plan, tighter_framings
 from pipeline.backends.studio_renderer import Prepared, Rendered, StudioRenderer
 from pipeline.backends.upscale import PRINT_DETAIL_LIMIT, PRINT_SCALE, RealESRGANUpscaler
 from pipeline.content_credentials import ContentCredentials
+from pipeline.faces import Face
 from pipeline.faces.mesh import FaceMesh
 from pipeline.presets import BrandPreset
 
@@ -164,44 +166,50 @@ def preview_jpeg(preset: BrandPreset, *, width: int = PREVIEW_WIDTH) -> bytes:
     return preview(preset, width=width)[0]
 
 
-def preview(preset: BrandPreset, *, width: int = PREVIEW_WIDTH) -> tuple[bytes, list[str]]:
-    """The sample portrait in this preset, and what the acceptance checks would say of
-    headshots made with it (empty when they would pass). The studio renderer with GrabCut
-    and the sample's known face: no model is loaded (it runs in the web process)."""
+@functools.cache
+def _sample() -> tuple[np.ndarray, Face, tuple[float, float, float]]:
+    """The preview's sample portrait, its known face and its skin as the checks measure
+    it: read and measured once per process."""
     from PIL import Image
 
-    from pipeline.backends.framing import framing_matrix
     from pipeline.checks.attributes import measure
-    from pipeline.faces import Face
-    from pipeline.imaging import encode
-    from pipeline.presets import OutputSize
-    from pipeline.selection import MAX_SKIN_DELTA_E
     from pipeline.tools import samples
 
-    out = preset.primary_output
-    height = round(width * out.height / out.width)
-    size = OutputSize(name="preview", width=width, height=height)
-    small = preset.model_copy(update={"outputs": [size]})
     pixels = np.asarray(Image.open(samples.astronaut()).convert("RGB"))
+    pixels.setflags(write=False)  # shared by every preview: nothing may draw on it
     face = Face(
         box=samples.ASTRONAUT_FACE_BOX,
         score=samples.ASTRONAUT_FACE_SCORE,
         landmarks=np.asarray(samples.ASTRONAUT_FACE_LANDMARKS, dtype=np.float64),
     )
+    return pixels, face, measure(pixels, face).skin_lab
+
+
+def preview(preset: BrandPreset, *, width: int = PREVIEW_WIDTH) -> tuple[bytes, list[str]]:
+    """The sample portrait in this preset, and what the acceptance checks would say of
+    headshots made with it (empty when they would pass). The studio renderer with GrabCut
+    and the sample's known face: no model is loaded (it runs in the web process)."""
+    from pipeline.backends.conditioning import transform
+    from pipeline.backends.framing import framing_matrix
+    from pipeline.imaging import encode
+    from pipeline.presets import OutputSize
+    from pipeline.selection import MAX_SKIN_DELTA_E, skin_change
+
+    out = preset.primary_output
+    height = round(width * out.height / out.width)
+    size = OutputSize(name="preview", width=width, height=height)
+    small = preset.model_copy(update={"outputs": [size]})
+    pixels, face, skin = _sample()
     rendered = StudioRenderer(small, segmenter=None)(pixels, face, seed=7)
     warnings = []
-    # the skin as the selection measures it: the selfie's own against the headshot's
+    # the skin as the selection judges it: the selfie's own against the headshot's
     # (the sample's cut-out is GrabCut's, not the workers' model: its edge is not judged)
     matrix = framing_matrix(face, small, size)
-    placed = face.landmarks @ matrix[:, :2].T + matrix[:, 2]
-    corners = np.array([face.box[:2], face.box[2:]]) @ matrix[:, :2].T + matrix[:, 2]
-    shown = Face(box=tuple(corners.ravel()), score=face.score, landmarks=placed)
-    delta_e = float(
-        np.linalg.norm(
-            np.asarray(measure(rendered.pixels, shown, balance=False).skin_lab)
-            - np.asarray(measure(pixels, face).skin_lab)
-        )
+    corners = transform(np.array([face.box[:2], face.box[2:]]), matrix)
+    shown = Face(
+        box=tuple(corners.ravel()), score=face.score, landmarks=transform(face.landmarks, matrix)
     )
+    _, delta_e = skin_change(rendered.pixels, shown, skin, small.lighting.exposure)
     if delta_e > MAX_SKIN_DELTA_E:
         warnings.append(
             f"The skin tone changes too much (ΔE {delta_e:.0f}, at most {MAX_SKIN_DELTA_E:.0f}): "
