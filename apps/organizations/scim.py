@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from django.db.models import QuerySet
+from django.db.models.functions import Lower
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
@@ -58,7 +59,30 @@ class ScimError(exceptions.APIException):
         self.scim_type = scim_type
 
 
-def user_resource(employee: EmployeeProfile, request: Request) -> dict[str, Any]:
+def managers_of(people: list[EmployeeProfile]) -> dict[str, EmployeeProfile]:
+    """The managers these people name, by lower-case address, in one query (RFC 7643
+    §4.3 returns a manager by their SCIM id, where the manager is one of the people here)."""
+    addresses = {p.manager_email.lower() for p in people if p.manager_email}
+    if not addresses:
+        return {}
+    found = (
+        EmployeeProfile.objects.annotate(address=Lower("email"))
+        .filter(
+            organization_id=people[0].organization_id,
+            address__in=addresses,
+            scim_deleted_at__isnull=True,
+        )
+        .only("pk", "full_name", "email")
+    )
+    return {boss.email.lower(): boss for boss in found}
+
+
+def user_resource(
+    employee: EmployeeProfile,
+    request: Request,
+    managers: dict[str, EmployeeProfile] | None = None,
+) -> dict[str, Any]:
+    """``managers``: from ``managers_of`` for a page of users; looked up when not given."""
     given, family = employee.given_name, employee.family_name
     if not (given or family):  # not given by the identity provider: from the full name
         given, _, family = employee.full_name.partition(" ")
@@ -84,16 +108,8 @@ def user_resource(employee: EmployeeProfile, request: Request) -> dict[str, Any]
         },
     }
     if employee.manager_email:
-        # RFC 7643 §4.3: the manager's SCIM id, where the manager is one of the people here
-        boss = (
-            EmployeeProfile.objects.filter(
-                organization_id=employee.organization_id,
-                email__iexact=employee.manager_email,
-                scim_deleted_at__isnull=True,
-            )
-            .only("pk", "full_name")
-            .first()
-        )
+        known = managers_of([employee]) if managers is None else managers
+        boss = known.get(employee.manager_email.lower())
         resource[ENTERPRISE]["manager"] = (
             {"value": str(boss.pk), "displayName": boss.full_name}
             if boss is not None
@@ -263,13 +279,16 @@ class ScimUsers(ScimView):
         count = min(_positive(request.query_params.get("count"), 100, allow_zero=True), MAX_COUNT)
         total = people.count()
         page = list(people[start - 1 : start - 1 + count])
+        managers = managers_of(page)
         return Response(
             {
                 "schemas": [LIST],
                 "totalResults": total,
                 "startIndex": start,
                 "itemsPerPage": len(page),
-                "Resources": [projected(user_resource(e, request), request) for e in page],
+                "Resources": [
+                    projected(user_resource(e, request, managers), request) for e in page
+                ],
             }
         )
 

@@ -311,3 +311,28 @@ def test_a_removed_title_is_absent_not_empty(acme):
     remove = {"schemas": [PATCH], "Operations": [{"op": "remove", "path": "title"}]}
     answer = client.patch(users(acme, f"/{made['id']}"), remove, format="json").json()
     assert "title" not in answer
+
+
+def test_a_page_of_users_looks_their_managers_up_at_once(acme, django_assert_max_num_queries):
+    client = scim(acme)
+    boss = client.post(
+        users(acme),
+        new_user(userName="boss@acme.example", emails=[], externalId="b1"),
+        format="json",
+    ).json()
+    for n in range(5):
+        client.post(
+            users(acme),
+            new_user(
+                userName=f"p{n}@acme.example",
+                emails=[],
+                externalId=f"p{n}",
+                **{ENTERPRISE: {"manager": {"value": "BOSS@acme.example"}}},
+            ),
+            format="json",
+        )
+    with django_assert_max_num_queries(9):  # not one more per user
+        listed = client.get(users(acme), {"count": "50"}).json()["Resources"]
+    managed = [r for r in listed if "manager" in r.get(ENTERPRISE, {})]
+    assert len(managed) == 6  # new_user names the boss as manager of the boss too
+    assert all(r[ENTERPRISE]["manager"]["value"] == boss["id"] for r in managed)
