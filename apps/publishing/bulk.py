@@ -58,10 +58,7 @@ def headshots_publish(
         )
     targets = publication_targets(organization)
     for headshot in latest:
-        for target in targets:
-            publication_request(
-                organization=organization, actor=actor, headshot=headshot, target=target
-            )
+        _publish(organization, actor, headshot, targets)
     audit_record(
         organization=organization,
         actor=actor,
@@ -79,8 +76,15 @@ def publish_on_approval(
     if not organization.publish_on_approval:
         return {}
     targets = publication_targets(organization)
+    _publish(organization, actor, headshot, targets)
+    return {"publications": len(targets)}
+
+
+def _publish(
+    organization: Organization, actor: User, headshot: Headshot, targets: list[str]
+) -> None:
+    """A publication of the headshot on each of ``targets``."""
     for target in targets:
         publication_request(
             organization=organization, actor=actor, headshot=headshot, target=target
         )
-    return {"publications": len(targets)}
