@@ -56,16 +56,21 @@ class PersonProgress:
 
 
 def people_progress(
-    *, organization: Organization, now: datetime | None = None
+    *,
+    organization: Organization,
+    now: datetime | None = None,
+    employee_ids: list[int] | None = None,
 ) -> list[PersonProgress]:
-    """Where each current person of the company stands, since when, and whether they are
-    stuck. A handful of queries whatever the head count."""
+    """Where each current person of the company (or only those of ``employee_ids``)
+    stands, since when, and whether they are stuck. A handful of queries whatever the
+    head count."""
     now = now or timezone.now()
-    people = list(
-        EmployeeProfile.objects.filter(organization=organization)
-        .exclude(status=EmployeeStatus.LEFT)
-        .order_by("full_name")
+    current = EmployeeProfile.objects.filter(organization=organization).exclude(
+        status=EmployeeStatus.LEFT
     )
+    if employee_ids is not None:
+        current = current.filter(pk__in=employee_ids)
+    people = list(current.order_by("full_name"))
     ids = [p.pk for p in people]
     consented = dict(
         ConsentRecord.objects.filter(

@@ -66,9 +66,7 @@ def person_page(request: CompanyRequest, pk: int) -> HttpResponse:
             "at the next sync, and their data is deleted on the company's schedule.",
         )
         return redirect("hr-dashboard", org.slug)
-    progress = next(
-        (p for p in people_progress(organization=org) if p.employee.pk == employee.pk), None
-    )
+    progress = next(iter(people_progress(organization=org, employee_ids=[employee.pk])), None)
     headshots = Headshot.objects.filter(
         organization=org,
         employee=employee,
