@@ -46,6 +46,10 @@ def mail_send(
         "settings_link": settings_link,
     }
     text = render_to_string(f"mail/{template}.txt", values).strip() + "\n"
+    if settings_link:  # the HTML's foot (mail/base.html) says the same
+        text += (
+            f"\nYou can turn this kind of mail off on your mail settings page:\n{settings_link}\n"
+        )
     html = render_to_string(f"mail/{template}.html", values)
     message = EmailMultiAlternatives(subject, text, None, to)
     message.attach_alternative(html, "text/html")

@@ -173,6 +173,7 @@ def test_a_person_is_told_their_headshots_are_ready_unless_they_turned_it_off(
     text, html = Inbox.parts(message)
     assert "to choose from" in text and f"{PUBLIC}/o/{ready.org.slug}/me/jobs/" in text
     assert f"{PUBLIC}/o/{ready.org.slug}/me/mail/" in text + html  # where to turn it off
+    assert "turn this kind of mail off on your mail settings page" in text  # in both versions
     # the person turns this mail off on their settings page
     client.force_login(ready.employee_user)
     settings_page = client.get(reverse("mail-settings", args=[ready.org.slug]))
