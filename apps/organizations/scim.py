@@ -13,7 +13,6 @@ from django.db.models import QuerySet
 from django.db.models.functions import Lower
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +28,13 @@ from apps.organizations.provisioning import (
     employee_reactivate,
     employee_update,
 )
-from apps.organizations.scim_patch import ENTERPRISE, flattened, patch_field, patch_value
+from apps.organizations.scim_patch import (
+    ENTERPRISE,
+    ScimError,
+    active_value,
+    manager_address,
+    patch_changes,
+)
 from apps.organizations.tokens import CompanyTokenAuthentication
 from apps.web.api import MAX_ID, CompanyApiView
 
@@ -50,13 +55,6 @@ class ScimJSONParser(SafeJSONParser):
 
 class ScimRenderer(JSONRenderer):
     media_type = "application/scim+json"
-
-
-class ScimError(exceptions.APIException):
-    def __init__(self, status: int, detail: str, scim_type: str = "") -> None:
-        super().__init__(detail)
-        self.status_code = status
-        self.scim_type = scim_type
 
 
 def managers_of(people: list[EmployeeProfile]) -> dict[str, EmployeeProfile]:
@@ -97,14 +95,14 @@ def user_resource(
         "emails": [{"value": employee.email, "type": "work", "primary": True}],
         "phoneNumbers": [{"value": employee.phone, "type": "work"}] if employee.phone else [],
         "active": employee.status != EmployeeStatus.LEFT,
-        ENTERPRISE: {"department": employee.department},
+        ENTERPRISE: {"department": employee.department} if employee.department else {},
         "meta": {
             "resourceType": "User",
             "created": employee.created_at.isoformat(),
             "lastModified": employee.updated_at.isoformat(),
-            "location": request.build_absolute_uri(f"Users/{employee.pk}")
-            if request.path.endswith("/Users")
-            else request.build_absolute_uri(),
+            "location": request.build_absolute_uri(
+                request.path.split("/Users")[0] + f"/Users/{employee.pk}"
+            ),
         },
     }
     if employee.manager_email:
@@ -115,6 +113,9 @@ def user_resource(
             if boss is not None
             else {"value": employee.manager_email}
         )
+    if not resource[ENTERPRISE]:  # nothing of the extension: unassigned, not empty
+        resource["schemas"] = [USER]
+        resource[ENTERPRISE] = None
     return {k: v for k, v in resource.items() if v is not None}
 
 
@@ -150,15 +151,17 @@ def _person(
     if not isinstance(body, dict):
         raise ScimError(400, "The body must be a SCIM User object.", "invalidSyntax")
     name: dict[str, Any] = body["name"] if isinstance(body.get("name"), dict) else {}
+    emails: list[Any] = body["emails"] if isinstance(body.get("emails"), list) else []
+    primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
+    email = body.get("userName") or (primary or (emails[0] if emails else {})).get("value", "")
     full_name = (
         body.get("displayName")
         or name.get("formatted")
         or " ".join(p for p in (name.get("givenName"), name.get("familyName")) if p)
         or (current.full_name if current else "")
+        # a name is optional in SCIM: the address's own words until one is given
+        or str(email).partition("@")[0].replace(".", " ").replace("_", " ").strip()
     )
-    emails: list[Any] = body["emails"] if isinstance(body.get("emails"), list) else []
-    primary = next((e for e in emails if isinstance(e, dict) and e.get("primary")), None)
-    email = body.get("userName") or (primary or (emails[0] if emails else {})).get("value", "")
     phones: list[Any] = body["phoneNumbers"] if isinstance(body.get("phoneNumbers"), list) else []
     enterprise: dict[str, Any] = body[ENTERPRISE] if isinstance(body.get(ENTERPRISE), dict) else {}
     manager: dict[str, Any] = (
@@ -173,33 +176,8 @@ def _person(
         "phone": str(phones[0].get("value", "")) if phones and isinstance(phones[0], dict) else "",
         "department": str(enterprise.get("department") or ""),
         "external_id": str(body.get("externalId") or ""),
-        "manager_email": _manager_email(manager.get("value"), organization_id),
+        "manager_email": manager_address(manager.get("value"), organization_id),
     }
-
-
-def _manager_email(value: Any, organization_id: int) -> str:
-    """The manager as we keep them (an address): RFC 7643's manager value is the manager's
-    SCIM id (what Entra ID sends); an address is taken as it is."""
-    if isinstance(value, dict):
-        value = value.get("value")
-    text = str(value or "").strip()
-    if plain_number(text) and 0 < int(text) <= MAX_ID:
-        boss = EmployeeProfile.objects.filter(organization_id=organization_id, pk=int(text)).first()
-        if boss is None:
-            raise ScimError(400, f"No user {text} to be the manager.", "invalidValue")
-        return boss.email
-    return text
-
-
-def _active(value: Any) -> bool:
-    """Azure AD sends "True" / "False" as strings."""
-    if isinstance(value, str):
-        if value.lower() not in {"true", "false"}:
-            raise ScimError(400, "active must be true or false.", "invalidValue")
-        return value.lower() == "true"
-    if not isinstance(value, bool):
-        raise ScimError(400, "active must be true or false.", "invalidValue")
-    return value
 
 
 class ScimView(CompanyApiView):
@@ -235,7 +213,7 @@ class ScimView(CompanyApiView):
             raise ScimError(404, f"No user {pk}.")
         return employee
 
-    def set_active(self, employee: EmployeeProfile, active: bool) -> EmployeeProfile:
+    def setactive_value(self, employee: EmployeeProfile, active: bool) -> EmployeeProfile:
         if not active and employee.status != EmployeeStatus.LEFT:
             return employee_deprovision(
                 organization=self.organization,
@@ -275,8 +253,7 @@ class ScimUsers(ScimView):
                 people = people.filter(external_id=value)
             else:
                 people = people.filter(email__iexact=value)
-        start = _positive(request.query_params.get("startIndex"), 1)
-        count = min(_positive(request.query_params.get("count"), 100, allow_zero=True), MAX_COUNT)
+        start, count = paging(request)
         total = people.count()
         page = list(people[start - 1 : start - 1 + count])
         managers = managers_of(page)
@@ -313,7 +290,7 @@ class ScimUsers(ScimView):
                 changes=values,
                 source=SOURCE,
             )
-            employee = self.set_active(employee, True)
+            employee = self.setactive_value(employee, True)
         else:
             employee = employee_provision(
                 organization=self.organization,
@@ -321,8 +298,8 @@ class ScimUsers(ScimView):
                 data=PersonData(**values),
                 source=SOURCE,
             )
-        if isinstance(data, dict) and "active" in data and not _active(data["active"]):
-            employee = self.set_active(employee, False)
+        if isinstance(data, dict) and "active" in data and not active_value(data["active"]):
+            employee = self.setactive_value(employee, False)
         resource = user_resource(employee, request)
         response = Response(resource, status=201)
         response["Location"] = resource["meta"]["location"]
@@ -345,7 +322,7 @@ class ScimUser(ScimView):
             source=SOURCE,
         )
         if isinstance(data, dict) and "active" in data:
-            employee = self.set_active(employee, _active(data["active"]))
+            employee = self.setactive_value(employee, active_value(data["active"]))
         return Response(user_resource(employee, request))
 
     def patch(self, request: Request, org: str, pk: str) -> Response:
@@ -356,30 +333,7 @@ class ScimUser(ScimView):
             raise ScimError(
                 400, "A PATCH needs the PatchOp schema and a list of Operations.", "invalidSyntax"
             )
-        changes: dict[str, Any] = {}
-        active: bool | None = None
-        for operation in operations:
-            if not isinstance(operation, dict):
-                raise ScimError(400, "Each operation is an object.", "invalidSyntax")
-            op = str(operation.get("op", "")).lower()
-            if op not in {"add", "replace", "remove"}:
-                raise ScimError(400, f"Unsupported operation {op!r}.", "invalidSyntax")
-            path, value = operation.get("path"), operation.get("value")
-            updates = {path: value} if path else value
-            if not isinstance(updates, dict):
-                raise ScimError(
-                    400, "An operation without a path needs an object value.", "invalidValue"
-                )
-            for key, item in flattened(updates):
-                if op == "remove":
-                    item = ""
-                field = patch_field(str(key))
-                if field == "active":
-                    active = _active(item)
-                elif field == "manager_email" and item != "":
-                    changes[field] = _manager_email(item, self.organization.pk)
-                elif field is not None:
-                    changes[field] = patch_value(item)
+        changes, active = patch_changes(operations, self.organization.pk)
         if changes:
             employee = employee_update(
                 organization=self.organization,
@@ -389,15 +343,22 @@ class ScimUser(ScimView):
                 source=SOURCE,
             )
         if active is not None:
-            employee = self.set_active(employee, active)
+            employee = self.setactive_value(employee, active)
         return Response(user_resource(employee, request))
 
     def delete(self, request: Request, org: str, pk: str) -> Response:
         """Deprovisioned (access, jobs, selfies, directory photo: as deactivation), and
         from now on gone to SCIM: 404 (RFC 7644 §3.6)."""
-        employee = self.set_active(self.employee(pk), False)
+        employee = self.setactive_value(self.employee(pk), False)
         EmployeeProfile.objects.filter(pk=employee.pk).update(scim_deleted_at=timezone.now())
         return Response(status=204)
+
+
+def paging(request: Request, default_count: int = 100) -> tuple[int, int]:
+    """``startIndex`` and ``count`` (RFC 7644 §3.4.2.4), the count at most MAX_COUNT."""
+    start = _positive(request.query_params.get("startIndex"), 1)
+    count = _positive(request.query_params.get("count"), default_count, allow_zero=True)
+    return start, min(count, MAX_COUNT)
 
 
 def _positive(value: str | None, default: int, *, allow_zero: bool = False) -> int:

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.organizations.scim import ENTERPRISE, MAX_COUNT, USER, ScimError, ScimView
+from apps.organizations.scim_groups import GROUP
 
 RESOURCE_TYPE = "urn:ietf:params:scim:schemas:core:2.0:ResourceType"
 SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Schema"
@@ -88,8 +89,35 @@ SCHEMAS = {
             _attribute("department", description="Department"),
             _attribute(
                 "manager",
-                sub=[_attribute("value", description="The manager's SCIM id or e-mail")],
+                sub=[
+                    _attribute("value", description="The manager's SCIM id or e-mail"),
+                    _attribute("displayName", mutability="readOnly"),
+                ],
                 description="The person's manager",
+            ),
+        ],
+    },
+    GROUP: {
+        "name": "Group",
+        "description": "A role in the portal, read-only: given by single sign-on or HR",
+        "attributes": [
+            _attribute(
+                "displayName",
+                mutability="readOnly",
+                uniqueness="server",
+                description="The role's name",
+            ),
+            _attribute(
+                "members",
+                multi=True,
+                mutability="readOnly",
+                description="The people who hold the role",
+                sub=[
+                    _attribute("value", mutability="readOnly"),
+                    _attribute("display", mutability="readOnly"),
+                    _attribute("type", mutability="readOnly"),
+                    _attribute("$ref", kind="reference", mutability="readOnly"),
+                ],
             ),
         ],
     },
@@ -101,20 +129,38 @@ def _schema(urn: str, request: Request) -> dict[str, Any]:
         "schemas": [SCHEMA],
         "id": urn,
         **SCHEMAS[urn],
-        "meta": {"resourceType": "Schema", "location": request.build_absolute_uri()},
+        "meta": {
+            "resourceType": "Schema",
+            "location": request.build_absolute_uri(
+                request.path.split("/Schemas")[0] + f"/Schemas/{urn}"
+            ),
+        },
     }
 
 
-def _user_type(request: Request) -> dict[str, Any]:
-    return {
-        "schemas": [RESOURCE_TYPE],
-        "id": "User",
-        "name": "User",
+RESOURCE_TYPES: dict[str, dict[str, Any]] = {
+    "User": {
         "endpoint": "/Users",
         "description": "A person of the company",
         "schema": USER,
         "schemaExtensions": [{"schema": ENTERPRISE, "required": False}],
-        "meta": {"resourceType": "ResourceType", "location": request.build_absolute_uri()},
+    },
+    "Group": {
+        "endpoint": "/Groups",
+        "description": "A role in the portal (read-only)",
+        "schema": GROUP,
+    },
+}
+
+
+def _resource_type(name: str, request: Request) -> dict[str, Any]:
+    base = request.build_absolute_uri(request.path.split("/ResourceTypes")[0] + "/")
+    return {
+        "schemas": [RESOURCE_TYPE],
+        "id": name,
+        "name": name,
+        **RESOURCE_TYPES[name],
+        "meta": {"resourceType": "ResourceType", "location": f"{base}ResourceTypes/{name}"},
     }
 
 
@@ -134,10 +180,10 @@ def _listed(resources: list[dict[str, Any]]) -> Response:
 class ScimResourceTypes(ScimView):
     def get(self, request: Request, org: str, name: str = "") -> Response:
         if not name:
-            return _listed([_user_type(request)])
-        if name != "User":
-            raise ScimError(404, f"No resource type {name}: this service has User only.")
-        return Response(_user_type(request))
+            return _listed([_resource_type(n, request) for n in RESOURCE_TYPES])
+        if name not in RESOURCE_TYPES:
+            raise ScimError(404, f"No resource type {name}: this service has User and Group.")
+        return Response(_resource_type(name, request))
 
 
 @extend_schema(exclude=True)
@@ -156,7 +202,8 @@ class ScimNotFound(ScimView):
 
     def _missing(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         raise ScimError(
-            404, "No such SCIM resource: this service has /Users, /ResourceTypes and /Schemas."
+            404,
+            "No such SCIM resource: this service has /Users, /Groups, /ResourceTypes and /Schemas.",
         )
 
     get = post = put = patch = delete = _missing

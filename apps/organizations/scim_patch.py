@@ -1,9 +1,15 @@
-"""What a SCIM PATCH operation's paths mean here: the field each sets, values given as
-objects for their parts, and the value written."""
+"""What a SCIM PATCH means here: the field each path sets, values given as objects for
+their parts, the value written, and what removing an attribute does."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from rest_framework import exceptions
+
+from apps.core.text import plain_number
+from apps.organizations.models import EmployeeProfile
+from apps.web.api import MAX_ID
 
 ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
 
@@ -52,3 +58,87 @@ def patch_value(value: Any) -> str:
     if isinstance(value, dict):
         value = value.get("value", "")
     return "" if value is None else str(value)
+
+
+class ScimError(exceptions.APIException):
+    def __init__(self, status: int, detail: str, scim_type: str = "") -> None:
+        super().__init__(detail)
+        self.status_code = status
+        self.scim_type = scim_type
+
+
+def manager_address(value: Any, organization_id: int) -> str:
+    """The manager as we keep them (an address): RFC 7643's manager value is the manager's
+    SCIM id (what Entra ID sends); an address is taken as it is."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    text = str(value or "").strip()
+    if plain_number(text) and 0 < int(text) <= MAX_ID:
+        boss = EmployeeProfile.objects.filter(organization_id=organization_id, pk=int(text)).first()
+        if boss is None:
+            raise ScimError(400, f"No user {text} to be the manager.", "invalidValue")
+        return boss.email
+    return text
+
+
+def active_value(value: Any) -> bool:
+    """Azure AD sends "True" / "False" as strings."""
+    if isinstance(value, str):
+        if value.lower() not in {"true", "false"}:
+            raise ScimError(400, "active must be true or false.", "invalidValue")
+        return value.lower() == "true"
+    if not isinstance(value, bool):
+        raise ScimError(400, "active must be true or false.", "invalidValue")
+    return value
+
+
+# What removing a whole complex attribute clears (RFC 7644 §3.5.2.2).
+REMOVED_WHOLE = {
+    "name": ("given_name", "family_name"),
+    ENTERPRISE.lower(): ("department", "manager_email"),
+}
+# Kept on remove, as the README's integration section says: a person always has a name
+# and an address, and only an explicit ``active: false`` deprovisions (it deletes selfies).
+NEVER_UNASSIGNED = {"active", "full_name"}
+
+
+def patch_changes(
+    operations: list[Any], organization_id: int
+) -> tuple[dict[str, Any], bool | None]:
+    """The fields a PATCH's operations change, and ``active`` when one sets it."""
+    changes: dict[str, Any] = {}
+    active: bool | None = None
+    for operation in operations:
+        if not isinstance(operation, dict):
+            raise ScimError(400, "Each operation is an object.", "invalidSyntax")
+        op = str(operation.get("op", "")).lower()
+        if op not in {"add", "replace", "remove"}:
+            raise ScimError(400, f"Unsupported operation {op!r}.", "invalidSyntax")
+        path, value = operation.get("path"), operation.get("value")
+        if op == "remove" and str(path or "").strip().lower() in REMOVED_WHOLE:
+            changes.update(dict.fromkeys(REMOVED_WHOLE[str(path).strip().lower()], ""))
+            continue
+        updates = {path: value} if path else value
+        if not isinstance(updates, dict):
+            raise ScimError(
+                400, "An operation without a path needs an object value.", "invalidValue"
+            )
+        for key, item in flattened(updates):
+            field = patch_field(key)
+            if op == "remove" and field in NEVER_UNASSIGNED:
+                continue
+            if op == "remove" and field == "email":
+                raise ScimError(
+                    400,
+                    "The work address is the person's user name: it can be replaced, not removed.",
+                    "mutability",
+                )
+            if op == "remove":
+                item = ""
+            if field == "active":
+                active = active_value(item)
+            elif field == "manager_email" and item != "":
+                changes[field] = manager_address(item, organization_id)
+            elif field is not None:
+                changes[field] = patch_value(item)
+    return changes, active
