@@ -169,6 +169,7 @@ class CandidateSelector:
             "exposure": round(max(0.0, 1.0 - abs(luma - 128.0) / 128.0), 4),
             "framing": round(max(0.0, 1.0 - 0.5 * framing_error), 4),
             "eye_line": round(eye_y, 4),
+            "eye_x": round(float(np.mean([p[0] for p in face.eye_centres()])) / pixels.shape[1], 4),
             "head_height_share": round(head_share, 4),
         }
         kept, problem = self._kept(pixels, face, enrolled or {}, preset.lighting.exposure)

@@ -33,8 +33,10 @@ logger = logging.getLogger(__name__)
 KINDS = {
     "ldap": ("HEADSHOTS_LDAP_SECRET__", "directory password"),
     "oidc": ("HEADSHOTS_OIDC_SECRET__", "single sign-on client secret"),
+    "graph": ("HEADSHOTS_GRAPH_SECRET__", "Microsoft Entra ID client secret or private key"),
+    "google": ("HEADSHOTS_GOOGLE_SECRET__", "Google service account key"),
 }
-MAX_SECRET_CHARS = 4096
+MAX_SECRET_CHARS = 16384  # a service account key, a certificate's private key
 
 
 class SecretMissing(ValidationFailed):

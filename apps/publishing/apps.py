@@ -16,11 +16,18 @@ class PublishingConfig(AppConfig):
 
         def sync_directories() -> None:
             from apps.core.queue import enqueue
-            from apps.publishing.models import DirectoryConnection
+            from apps.publishing.models import CloudDirectory, DirectoryConnection
 
-            for organization_id in DirectoryConnection.objects.filter(enabled=True).values_list(
-                "organization_id", flat=True
-            ):
+            companies = set(
+                DirectoryConnection.objects.filter(enabled=True).values_list(
+                    "organization_id", flat=True
+                )
+            ) | set(
+                CloudDirectory.objects.filter(enabled=True).values_list(
+                    "organization_id", flat=True
+                )
+            )
+            for organization_id in sorted(companies):
                 enqueue("directory_sync", organization_id)
 
         scheduler.register("directory_sync", timedelta(hours=1), sync_directories)

@@ -43,3 +43,40 @@ def limited_jpeg(
     the headshot's provenance label (its XMP digital source type) inside that limit."""
     data, _, _ = fit_jpeg(pixels, max_bytes=max_bytes, max_side=max_side, xmp=xmp)
     return data
+
+
+def face_square(pixels: np.ndarray, scores: dict[str, float], *, head_fill: float) -> np.ndarray:
+    """A square centred on the face, the head ``head_fill`` of its side (a circle shows it
+    whole), from the eye line and head size the ranking measured on the headshot. Without
+    them: the square with the head room kept, as for the download sizes."""
+    height, width = pixels.shape[:2]
+    eye_line, share = scores.get("eye_line"), scores.get("head_height_share")
+    if not eye_line or not share:
+        side = min(height, width)
+        return fit_output(pixels, OutputSize(name="square", width=side, height=side))
+    head = share * height
+    side = int(min(height, width, max(head / head_fill, 64)))
+    centre_x = scores.get("eye_x", 0.5) * width
+    centre_y = eye_line * height + 0.1 * head  # the face a little above the middle
+    x0 = int(min(max(round(centre_x - side / 2), 0), width - side))
+    y0 = int(min(max(round(centre_y - side / 2), 0), height - side))
+    return np.ascontiguousarray(pixels[y0 : y0 + side, x0 : x0 + side])
+
+
+def target_jpeg(
+    pixels: np.ndarray,
+    scores: dict[str, float],
+    *,
+    side: int,
+    head_fill: float,
+    max_bytes: int,
+    xmp: bytes | None = None,
+) -> bytes:
+    """A directory target's photo: face-centred and square, at most ``side`` pixels and
+    ``max_bytes``, keeping the provenance label."""
+    return limited_jpeg(
+        face_square(pixels, scores, head_fill=head_fill),
+        max_bytes=max_bytes,
+        max_side=side,
+        xmp=xmp,
+    )

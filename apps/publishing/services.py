@@ -377,14 +377,16 @@ def published_notify(publication: Publication, external_id: str) -> None:
 PUBLISHED_WORDS: dict[str, str] = {
     PublicationTarget.BUSINESS_CARD: "your business card is ready to download",
     PublicationTarget.DIRECTORY_LDAP: "your photo is in the company directory",
+    PublicationTarget.DIRECTORY_GRAPH: "your photo is in Microsoft 365 (Teams, Outlook)",
+    PublicationTarget.DIRECTORY_GOOGLE: "your photo is in Google Workspace (Gmail, Chat, Meet)",
 }
 
 
 def publishing_rotate_encryption() -> dict[str, int]:
-    """Cards and exports, and the directories' stored bind passwords, re-encrypted."""
+    """Cards and exports, and the directories' stored credentials, re-encrypted."""
     from apps.core.crypto import rotate_text
     from apps.core.storage import private_rotate
-    from apps.publishing.models import DirectoryConnection
+    from apps.publishing.models import CloudDirectory, DirectoryConnection
 
     files = secrets = 0
     for publication in Publication.objects.exclude(artifact="").only("pk", "artifact"):
@@ -393,5 +395,10 @@ def publishing_rotate_encryption() -> dict[str, int]:
         "pk", "bind_password_sealed"
     ):
         DirectoryConnection.objects.filter(pk=pk).update(bind_password_sealed=rotate_text(sealed))
+        secrets += 1
+    for pk, sealed in CloudDirectory.objects.exclude(credential_sealed="").values_list(
+        "pk", "credential_sealed"
+    ):
+        CloudDirectory.objects.filter(pk=pk).update(credential_sealed=rotate_text(sealed))
         secrets += 1
     return {"files": files, "secrets": secrets}

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dramatiq
 
+from apps.publishing.cloud_sync import cloud_sync_run
 from apps.publishing.directory_sync import directory_sync_run
 from apps.publishing.services import publication_run
 
@@ -19,4 +20,14 @@ def publication_run_task(publication_id: int) -> None:
     time_limit=1_800_000,
 )
 def directory_sync_task(organization_id: int) -> None:
-    directory_sync_run(organization_id=organization_id)
+    """Every directory target of the company: LDAP / Active Directory, then Microsoft
+    Entra ID and Google Workspace. A target out of reach does not keep the others from
+    running; the task is retried afterwards (the others then have nothing to send)."""
+    unreachable: Exception | None = None
+    try:
+        directory_sync_run(organization_id=organization_id)
+    except Exception as exc:  # retried below, once the other targets ran
+        unreachable = exc
+    cloud_sync_run(organization_id=organization_id)
+    if unreachable is not None:
+        raise unreachable

@@ -335,4 +335,21 @@ HEADSHOTS_METRICS_TOKEN = env_str("HEADSHOTS_METRICS_TOKEN", "")
 # Webhook URLs must reach public addresses (no requests into the portal's own network),
 # except where this is set (tests, closed networks).
 HEADSHOTS_WEBHOOK_ALLOW_PRIVATE = env_bool("HEADSHOTS_WEBHOOK_ALLOW_PRIVATE", False)
+# Where Microsoft's and Google's services are for the cloud directory targets: the public
+# clouds by default; a national cloud (login.microsoftonline.us, graph.microsoft.us, ...)
+# where a company needs one. Operator settings: a company never names a server.
+HEADSHOTS_MICROSOFT_LOGIN_URL = env_str(
+    "HEADSHOTS_MICROSOFT_LOGIN_URL", "https://login.microsoftonline.com"
+)
+HEADSHOTS_GRAPH_URL = env_str("HEADSHOTS_GRAPH_URL", "https://graph.microsoft.com")
+HEADSHOTS_GOOGLE_TOKEN_URL = env_str(
+    "HEADSHOTS_GOOGLE_TOKEN_URL", "https://oauth2.googleapis.com/token"
+)
+HEADSHOTS_GOOGLE_DIRECTORY_URL = env_str(
+    "HEADSHOTS_GOOGLE_DIRECTORY_URL", "https://admin.googleapis.com"
+)
+# A CA bundle for those services (a TLS-inspecting proxy); empty: the system's store.
+HEADSHOTS_DIRECTORY_CA_BUNDLE = env_str("HEADSHOTS_DIRECTORY_CA_BUNDLE", "")
+# Photo requests in flight at once per cloud target (each service throttles above that).
+HEADSHOTS_CLOUD_CONCURRENCY = env_int("HEADSHOTS_CLOUD_CONCURRENCY", 4, minimum=1)
 HEADSHOTS_INPROCESS_THREADS = env_int("HEADSHOTS_INPROCESS_THREADS", 1, minimum=1)

@@ -167,7 +167,7 @@ def employee_headshots_delete(*, organization: Organization, employee: EmployeeP
     from it are deleted now, it is marked withdrawn (nobody can pick, approve or publish
     it), and the directory sync, sent now, removes the photo from the directory. Returns
     how many headshots were deleted or withdrawn."""
-    from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
+    from apps.publishing.models import LIVE_DIRECTORY_TARGETS, Publication, PublicationStatus
 
     publications = Publication.objects.select_for_update().filter(
         organization=organization, employee=employee
@@ -175,14 +175,14 @@ def employee_headshots_delete(*, organization: Organization, employee: EmployeeP
     names = [p.artifact.name for p in publications if p.artifact]
     in_directory = set(
         publications.filter(
-            target=PublicationTarget.DIRECTORY_LDAP, status=PublicationStatus.SUCCEEDED
+            target__in=LIVE_DIRECTORY_TARGETS, status=PublicationStatus.SUCCEEDED
         ).values_list("headshot_id", flat=True)
     )
     # Cards and exports are files we hold: they go now. A directory photo stays recorded
     # until the sync has removed it.
     publications.exclude(headshot_id__in=in_directory).delete()
     publications.filter(headshot_id__in=in_directory).exclude(
-        target=PublicationTarget.DIRECTORY_LDAP
+        target__in=LIVE_DIRECTORY_TARGETS, status=PublicationStatus.SUCCEEDED
     ).delete()
     headshots = Headshot.objects.filter(organization=organization, employee=employee)
     names += [name for h in headshots for name in h.stored_files()]
