@@ -12,7 +12,7 @@ from apps.organizations import views as organizations
 from apps.people import views as people
 from apps.photos import views as photos
 from apps.presets import views as presets
-from apps.publishing import publish_views
+from apps.publishing import cloud_views, publish_views
 from apps.publishing import views as publishing
 
 converters.register()
@@ -53,6 +53,18 @@ urlpatterns = [
     path("hr/directory/", publishing.directory_settings_page, name="directory-settings"),
     path("hr/directory/test/", publishing.directory_test, name="directory-test"),
     path("hr/directory/dry-run/", publishing.directory_dry_run, name="directory-dry-run"),
+    path("hr/directory/sync/", cloud_views.directory_sync_now, name="directory-sync-now"),
+    path("hr/directory/<slug:target>/", cloud_views.cloud_directory_page, name="cloud-directory"),
+    path(
+        "hr/directory/<slug:target>/test/",
+        cloud_views.cloud_directory_test,
+        name="cloud-directory-test",
+    ),
+    path(
+        "hr/directory/<slug:target>/dry-run/",
+        cloud_views.cloud_directory_dry_run,
+        name="cloud-directory-dry-run",
+    ),
     path("hr/publishing/", publish_views.publishing_page, name="publishing"),
     path("hr/publishing/files/<id:pk>/", publish_views.publication_file, name="publication-file"),
     path("hr/cards/", publishing.card_settings, name="card-settings"),

@@ -18,7 +18,12 @@ from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import MANAGER_ROLES, EmployeeStatus
 from apps.organizations.selectors import employee_for_user
 from apps.publishing.bulk import headshots_publish, publication_targets
-from apps.publishing.models import Publication, PublicationStatus, PublicationTarget
+from apps.publishing.models import (
+    CloudDirectory,
+    Publication,
+    PublicationStatus,
+    PublicationTarget,
+)
 from apps.publishing.selectors import publication_get
 from apps.web.pages import CompanyRequest, company_page, refused
 
@@ -52,13 +57,21 @@ def publishing_page(request: CompanyRequest) -> HttpResponse:
     publications = {
         (p.employee_id, p.target): p for p in Publication.objects.filter(organization=org)
     }
+    # the cloud directories' columns where the company has one
+    clouds = {d.target for d in CloudDirectory.objects.filter(organization=org)}
+    targets = [
+        t
+        for t in PublicationTarget
+        if t not in {PublicationTarget.DIRECTORY_GRAPH, PublicationTarget.DIRECTORY_GOOGLE}
+        or t in clouds
+    ]
     rows = [
         {
             "headshot": headshot,
             "employee": headshot.employee,
             "cells": [
                 _state(publications.get((headshot.employee_id, target)), headshot.pk)
-                for target in PublicationTarget
+                for target in targets
             ],
         }
         for headshot in latest
@@ -68,7 +81,7 @@ def publishing_page(request: CompanyRequest) -> HttpResponse:
         "portal/publishing.html",
         {
             "rows": rows,
-            "targets": [target.label for target in PublicationTarget],
+            "targets": [target.label for target in targets],
             "departments": sorted({h.employee.department for h in latest if h.employee.department}),
             "makes_export": PublicationTarget.DIRECTORY_EXPORT in publication_targets(org),
         },

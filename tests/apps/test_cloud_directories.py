@@ -10,7 +10,6 @@ import json
 import time
 
 import pytest
-from django.utils import timezone
 from PIL import Image
 
 from apps.core.errors import ValidationFailed
@@ -18,64 +17,6 @@ from apps.organizations.models import EmployeeProfile, EmployeeStatus
 from apps.organizations.tenant_secrets import seal
 from apps.publishing.cloud_sync import cloud_connection_test, cloud_sync
 from apps.publishing.models import CloudDirectory, Publication, PublicationStatus
-from tests.cloud_servers import GoogleServer, MicrosoftServer
-
-
-@pytest.fixture
-def microsoft(tmp_path, settings):
-    with MicrosoftServer(tmp_path / "ms") as server:
-        settings.HEADSHOTS_MICROSOFT_LOGIN_URL = server.url
-        settings.HEADSHOTS_GRAPH_URL = server.url
-        settings.HEADSHOTS_DIRECTORY_CA_BUNDLE = str(server.ca_bundle)
-        yield server
-
-
-@pytest.fixture
-def google(tmp_path, settings):
-    with GoogleServer(tmp_path / "google") as server:
-        settings.HEADSHOTS_GOOGLE_TOKEN_URL = server.token_url
-        settings.HEADSHOTS_GOOGLE_DIRECTORY_URL = server.url
-        settings.HEADSHOTS_DIRECTORY_CA_BUNDLE = str(server.ca_bundle)
-        yield server
-
-
-_MADE: dict = {}
-
-
-@pytest.fixture
-def ready_headshot(request, acme):
-    """Pat with an approved headshot: made by the pipeline once per session, then stored
-    anew for each test from its file and its measured scores (the sync reads no more)."""
-    from apps.core.storage import private_read, private_save
-    from apps.generation.models import GenerationJob, Headshot, HeadshotStatus
-    from apps.presets.models import BrandPresetVersion
-
-    if not _MADE:
-        c, headshot = request.getfixturevalue("approved")
-        _MADE.update(image=private_read(headshot.image.name), scores=headshot.scores)
-        return c, headshot
-    c = acme
-    EmployeeProfile.objects.filter(pk=c.employee.pk).update(status=EmployeeStatus.ACTIVE)
-    job = GenerationJob.objects.create(
-        organization=c.org,
-        employee=c.employee,
-        preset_version=BrandPresetVersion.objects.filter(organization=c.org).first(),
-        base_seed=1,
-        status="succeeded",
-    )
-    headshot = Headshot.objects.create(
-        organization=c.org,
-        job=job,
-        employee=c.employee,
-        key="a",
-        image=private_save("headshots", _MADE["image"], suffix=".jpg", encrypted=True),
-        seed=1,
-        backend="studio",
-        scores=_MADE["scores"],
-        status=HeadshotStatus.APPROVED,
-        decided_at=timezone.now(),
-    )
-    return c, headshot
 
 
 def graph_target(c, server, *, secret=None, **extra):

@@ -207,6 +207,8 @@ def _company_urls(org, objects: dict[str, int]):
             args.append(objects[pattern.name])
         if "<slug:slug>" in route:
             args.append("corporate-executive")  # a preset every company has
+        if "<slug:target>" in route:
+            args.append("microsoft")  # a cloud directory's page
         yield pattern.name, reverse(pattern.name, args=args)
 
 
@@ -374,7 +376,7 @@ def test_directory_settings_page_saves_tests_and_previews(directory, client):
     preview = client.post(
         reverse("directory-dry-run", args=[c.org.slug]), follow=True
     ).content.decode()
-    assert "write: 1" in preview and "Pat O&#x27;Brien" in preview
+    assert "send the photo: 1" in preview and "Pat O&#x27;Brien" in preview
     assert server.read(server.pat, "thumbnailPhoto") is None  # a dry run writes nothing
     # The password typed is stored encrypted and never shown back.
     assert server.root_pw not in saved.bind_password_sealed

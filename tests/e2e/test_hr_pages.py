@@ -74,6 +74,7 @@ HR_PAGES = [
     "hr-dashboard", "invitations", "publishing", "presets", "consent-text", "fairness",
     "retention", "audit", "api-tokens", "directory-settings", "card-settings",
     "approval-queue", "roster", "mail-settings",
+    ("cloud-directory", "microsoft"), ("cloud-directory", "google"),
 ]  # fmt: skip
 EMPLOYEE_PAGES = ["employee-home", "photos", "consent", "my-data", "mail-settings"]
 
@@ -88,8 +89,10 @@ def test_every_page_fits_a_desktop_and_a_phone(browser_page, live_server):
     for who, names in ((c.hr, HR_PAGES), (c.employee_user, EMPLOYEE_PAGES)):
         page.context.clear_cookies()
         sign_in(page, live_server.url, who.username)
-        for name in names:
-            url = live_server.url + reverse(name, args=[c.org.slug])
+        for entry in names:
+            name, *more = (entry,) if isinstance(entry, str) else entry
+            url = live_server.url + reverse(name, args=[c.org.slug, *more])
+            name = "-".join([name, *more])
             for width, device in ((1366, "desktop"), (390, "phone")):
                 page.set_viewport_size({"width": width, "height": 900})
                 answer = page.goto(url)

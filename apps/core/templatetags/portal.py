@@ -104,6 +104,28 @@ def action_words(action: str) -> str:
     return ACTIONS.get(action, _words(action))
 
 
+# What a directory sync did or would do for one person.
+SYNC_ACTIONS = {
+    "write": "photo sent",
+    "unchanged": "already up to date",
+    "remove": "photo removed",
+    "not_found": "not found in the directory",
+    "failed": "failed",
+}
+SYNC_PLANS = {
+    "write": "send the photo",
+    "unchanged": "nothing: up to date",
+    "remove": "remove the photo",
+    "not_found": "not found",
+    "failed": "fail",
+}
+
+
+@register.filter
+def sync_words(action: str, planned: bool = False) -> str:
+    return (SYNC_PLANS if planned else SYNC_ACTIONS).get(action, _words(action))
+
+
 # What an audit event was about: the stored model name, in words.
 TARGETS = {
     "organizations.organization": "Company",
@@ -122,6 +144,7 @@ TARGETS = {
     "generation.headshot": "Headshot",
     "publishing.publication": "Publication",
     "publishing.directoryconnection": "Directory",
+    "publishing.clouddirectory": "Cloud directory",
     "webhooks.webhookendpoint": "Webhook",
 }
 # Details' keys that are not words as they are stored.
