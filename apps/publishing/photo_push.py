@@ -48,26 +48,48 @@ class PushOutcome:
 
 
 class Gate:
-    """Shared by the workers: when the service says wait, everyone waits."""
+    """Shared by the workers. When the service says wait, everyone waits; and each
+    throttled answer halves the requests allowed in flight, which grow back by one after
+    as many successes (additive increase, multiplicative decrease): the sync settles just
+    under the service's rate instead of running into it again and again."""
 
-    def __init__(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        self._resume_at = 0.0
-        self._lock = threading.Lock()
-        self._sleep = sleep
+    def __init__(self, most: int = 4) -> None:
+        self.most = self.limit = max(1, most)
+        self.in_flight = 0
         self.throttled = 0
+        self._successes = 0
+        self._resume_at = 0.0
+        self._lock = threading.Condition()
 
-    def wait(self) -> None:
-        while True:
-            with self._lock:
+    def enter(self) -> None:
+        with self._lock:
+            while True:
                 delay = self._resume_at - time.monotonic()
-            if delay <= 0:
-                return
-            self._sleep(delay)
+                if delay > 0:
+                    self._lock.wait(delay)
+                elif self.in_flight < self.limit:
+                    self.in_flight += 1
+                    return
+                else:
+                    self._lock.wait()
+
+    def leave(self, *, ok: bool) -> None:
+        with self._lock:
+            self.in_flight -= 1
+            if ok:
+                self._successes += 1
+                if self._successes >= self.limit and self.limit < self.most:
+                    self.limit += 1
+                    self._successes = 0
+            self._lock.notify_all()
 
     def pause(self, seconds: float) -> None:
         with self._lock:
             self.throttled += 1
+            self.limit = max(1, self.limit // 2)
+            self._successes = 0
             self._resume_at = max(self._resume_at, time.monotonic() + seconds)
+            self._lock.notify_all()
 
 
 class Stop(Exception):
@@ -91,7 +113,7 @@ def push_photos(
 ) -> list[PushOutcome]:
     """Every person's outcome, in the order given. Raises TargetError (kind
     ``credentials`` or ``permission``) when the target refuses the run as a whole."""
-    gate = gate or Gate()
+    gate = gate or Gate(concurrency)
     outcomes: list[PushOutcome | None] = [None] * len(pushes)
     to_send = []
     for index, push in enumerate(pushes):
@@ -127,28 +149,31 @@ def push_photos(
     return [o for o in outcomes if o is not None]
 
 
+def _attempt(client: PhotoClient, push: Push, action: str, ref: str) -> PushOutcome:
+    """One try: find the person when not known yet, then put or delete the photo."""
+    if not ref:
+        found = client.resolve(push.match_value)
+        if found is None:
+            return PushOutcome(push.key, push.match_value, "not_found")
+        ref = found
+    if action == "write":
+        assert push.photo is not None
+        client.put_photo(ref, push.photo)
+    else:
+        client.delete_photo(ref)
+    return PushOutcome(push.key, push.match_value, action, ref, push.photo_sha256, done=True)
+
+
 def _send(client: PhotoClient, push: Push, gate: Gate) -> PushOutcome:
     action = _planned(push)
-    ref = push.ref
     last = ""
     busy = False
     for attempt in range(MAX_TRIES):
-        gate.wait()
+        gate.enter()
         try:
-            if not ref:
-                found = client.resolve(push.match_value)
-                if found is None:
-                    return PushOutcome(push.key, push.match_value, "not_found")
-                ref = found
-            if action == "write":
-                assert push.photo is not None
-                client.put_photo(ref, push.photo)
-            else:
-                client.delete_photo(ref)
-            return PushOutcome(
-                push.key, push.match_value, action, ref, push.photo_sha256, done=True
-            )
+            outcome = _attempt(client, push, action, push.ref)
         except TargetError as exc:
+            gate.leave(ok=False)
             last = str(exc)
             busy = exc.kind in {"throttled", "unavailable"}
             if exc.kind == "throttled":
@@ -157,17 +182,20 @@ def _send(client: PhotoClient, push: Push, gate: Gate) -> PushOutcome:
                 time.sleep(max(exc.retry_after, BACKOFF_S * 2**attempt) if attempt else 0.1)
             elif exc.kind == "not_found":
                 if action == "remove":  # already gone: nothing to remove
-                    return PushOutcome(push.key, push.match_value, action, ref, done=True)
+                    return PushOutcome(push.key, push.match_value, action, push.ref, done=True)
                 return PushOutcome(push.key, push.match_value, "not_found", error=last)
             elif exc.kind in {"credentials", "permission"}:
                 raise Stop(exc) from exc
             else:
-                return PushOutcome(push.key, push.match_value, "failed", ref, error=last)
+                return PushOutcome(push.key, push.match_value, "failed", push.ref, error=last)
+        else:
+            gate.leave(ok=True)
+            return outcome
     return PushOutcome(
         push.key,
         push.match_value,
         "failed",
-        ref,
+        push.ref,
         error=f"{last}; tried {MAX_TRIES} times",
         retry=busy,
     )

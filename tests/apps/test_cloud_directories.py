@@ -286,3 +286,22 @@ def test_the_key_file_cannot_send_tokens_elsewhere(ready_headshot, google):
     assert google.token_requests == 1
     key = json.loads(google.key_file())
     assert key["token_uri"] != google.token_url  # it was overridden, not taken as given
+
+
+def test_the_cloud_benchmark_runs_and_an_unchanged_rerun_sends_nothing(tmp_path):
+    from bench.cloud_sync import main
+
+    record = main(
+        [
+            "--people",
+            "12",
+            "--latency-ms",
+            "1",
+            "--rate",
+            "50",
+            "--results",
+            str(tmp_path / "r.json"),
+        ]
+    )
+    assert record["unchanged_rerun_requests"] == 0 and record["people"] == 12
+    assert json.loads((tmp_path / "r.json").read_text())["cloud_sync"] == record
