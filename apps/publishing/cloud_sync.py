@@ -33,7 +33,7 @@ from apps.publishing.cloud_clients import (
     TargetError,
     photo_digest,
 )
-from apps.publishing.images import headshot_pixels, target_jpeg
+from apps.publishing.images import headshot_target_jpeg
 from apps.publishing.models import CloudDirectory, CloudKind, Publication, PublicationStatus
 from apps.publishing.photo_push import Push, PushOutcome, push_photos
 from apps.publishing.services import published_notify
@@ -174,14 +174,8 @@ def _people(
         if sent and publication is not None and publication.source == source:
             pushes.append(Push(str(employee.pk), value, b"", sent, sent, ref))
             continue
-        pixels, xmp = headshot_pixels(headshot.image.name)
-        photo = target_jpeg(
-            pixels,
-            headshot.scores,
-            side=spec.side,
-            head_fill=spec.head_fill,
-            max_bytes=spec.max_bytes,
-            xmp=xmp,
+        photo = headshot_target_jpeg(
+            headshot, side=spec.side, head_fill=spec.head_fill, max_bytes=spec.max_bytes
         )
         pushes.append(Push(str(employee.pk), value, photo, photo_digest(photo), sent, ref))
     for employee_id, publication in publications.items():

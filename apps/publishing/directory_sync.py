@@ -19,7 +19,7 @@ from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
 from apps.organizations.tenant_secrets import seal, tenant_secret
-from apps.publishing.images import headshot_pixels, limited_jpeg
+from apps.publishing.images import DIRECTORY_HEAD_FILL, headshot_target_jpeg
 from apps.publishing.ldap_sync import (
     AD_THUMBNAIL_MAX_BYTES,
     DirectoryClient,
@@ -99,10 +99,14 @@ def _connection(organization: Organization) -> DirectoryConnection:
     return connection
 
 
-def _photo(headshot: Headshot, connection: DirectoryConnection) -> bytes:
-    pixels, xmp = headshot_pixels(headshot.image.name)
-    return limited_jpeg(
-        pixels, max_bytes=connection.max_bytes, max_side=connection.max_side, xmp=xmp
+def directory_photo(headshot: Headshot, connection: DirectoryConnection) -> bytes:
+    """The directory's photo of a headshot, face-centred within its size and byte limits:
+    the live sync's and the LDIF export's alike."""
+    return headshot_target_jpeg(
+        headshot,
+        side=connection.max_side,
+        head_fill=DIRECTORY_HEAD_FILL,
+        max_bytes=connection.max_bytes,
     )
 
 
@@ -121,7 +125,11 @@ def _wanted(
         if value:
             people[str(employee.pk)] = (employee, headshot)
             wanted.append(
-                Wanted(key=str(employee.pk), match_value=value, photo=_photo(headshot, connection))
+                Wanted(
+                    key=str(employee.pk),
+                    match_value=value,
+                    photo=directory_photo(headshot, connection),
+                )
             )
     gone = (
         Publication.objects.filter(

@@ -5,6 +5,7 @@ same pixel and byte limits as uploads (HEADSHOTS_MAX_UPLOAD_PIXELS / _BYTES)."""
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -79,4 +80,16 @@ def target_jpeg(
         max_bytes=max_bytes,
         max_side=side,
         xmp=xmp,
+    )
+
+
+DIRECTORY_HEAD_FILL = 0.5  # LDAP / Active Directory photos, shown in Outlook's circle too
+
+
+def headshot_target_jpeg(headshot: Any, *, side: int, head_fill: float, max_bytes: int) -> bytes:
+    """A stored headshot as one directory target's photo (``target_jpeg``), from its file
+    and the scores the ranking measured on it."""
+    pixels, xmp = headshot_pixels(headshot.image.name)
+    return target_jpeg(
+        pixels, headshot.scores, side=side, head_fill=head_fill, max_bytes=max_bytes, xmp=xmp
     )

@@ -23,7 +23,12 @@ from apps.organizations.selectors import require_role
 from apps.photos.selectors import consent_standing
 from apps.publishing.cards import CardPerson, render_card_pdf
 from apps.publishing.directory import person_dn, photo_change_ldif
-from apps.publishing.images import headshot_pixels, limited_jpeg, square_jpeg
+from apps.publishing.images import (
+    DIRECTORY_HEAD_FILL,
+    headshot_pixels,
+    headshot_target_jpeg,
+    square_jpeg,
+)
 from apps.publishing.models import (
     DirectoryConnection,
     Publication,
@@ -287,9 +292,11 @@ def publication_run(*, publication_id: int) -> Publication | None:
         else:
             connection = _directory(organization)
             dn = _export_dn(publication, connection)
-            pixels, xmp = headshot_pixels(publication.headshot.image.name)
-            jpeg = limited_jpeg(
-                pixels, max_bytes=connection.max_bytes, max_side=connection.max_side, xmp=xmp
+            jpeg = headshot_target_jpeg(
+                publication.headshot,
+                side=connection.max_side,
+                head_fill=DIRECTORY_HEAD_FILL,
+                max_bytes=connection.max_bytes,
             )
             data = photo_change_ldif(dn=dn, jpeg=jpeg, attribute=connection.photo_attribute).encode(
                 "utf-8"
