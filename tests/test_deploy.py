@@ -47,6 +47,34 @@ def test_production_settings_pass_check_deploy_with_no_warning(tmp_path):
     assert no_cache.returncode != 0 and "HEADSHOTS_CACHE_URL" in no_cache.stderr
 
 
+def test_object_storage_needs_the_shared_key_and_a_bucket(tmp_path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("HEADSHOTS_", "DJANGO_"))},
+        "DJANGO_SETTINGS_MODULE": "headshots_portal.settings.base",
+        "HEADSHOTS_VAR_DIR": str(tmp_path),
+        "HEADSHOTS_STORAGE": "s3",
+        "HEADSHOTS_S3_BUCKET": "private",
+    }
+
+    def check(**more: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "manage.py", "check"],
+            cwd=ROOT,
+            env={**env, **more},
+            capture_output=True,
+            text=True,
+        )
+
+    refused = check()
+    assert refused.returncode != 0
+    assert "needs HEADSHOTS_ENCRYPTION_KEYS, the same on every host" in refused.stderr
+    key = Fernet.generate_key().decode()
+    assert check(HEADSHOTS_ENCRYPTION_KEYS=key).returncode == 0
+    env.pop("HEADSHOTS_S3_BUCKET")
+    missing = check(HEADSHOTS_ENCRYPTION_KEYS=key)
+    assert missing.returncode != 0 and "HEADSHOTS_S3_BUCKET" in missing.stderr
+
+
 def test_security_headers_on_every_answer(client, db):
     response = client.get("/healthz")
     policy = response.headers["Content-Security-Policy"]

@@ -60,7 +60,9 @@ def private_delete_all(names: list[str | None] | list[str]) -> None:
 
 
 def private_delete(name: str | None) -> None:
-    if name and default_storage.exists(name):
+    """The file gone (in object storage: every version of it); nothing when it was not
+    there."""
+    if name:
         default_storage.delete(name)
 
 

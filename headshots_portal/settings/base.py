@@ -8,6 +8,7 @@ from typing import Any
 import dj_database_url
 
 from headshots_portal.env import (
+    ConfigurationError,
     env_bool,
     env_choice,
     env_int,
@@ -150,6 +151,19 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# "s3": every private file in an S3-compatible bucket (hosts that share no disk); the
+# credentials come from the usual AWS variables or the host's role (boto3's chain).
+HEADSHOTS_STORAGE = env_choice("HEADSHOTS_STORAGE", "filesystem", {"filesystem", "s3"})
+if HEADSHOTS_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "apps.core.object_storage.PrivateS3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("HEADSHOTS_S3_BUCKET"),
+            "endpoint_url": env_str("HEADSHOTS_S3_ENDPOINT_URL", "") or None,
+            "region_name": env_str("HEADSHOTS_S3_REGION", "") or None,
+            "location": env_str("HEADSHOTS_S3_PREFIX", ""),
+        },
+    }
 # Invitations and reminders go out by e-mail (SMTP settings from the environment; the
 # one-machine default prints them on the console).
 EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -323,6 +337,13 @@ HEADSHOTS_MAX_REQUEST_BYTES = env_int(
 # Fernet keys for selfies and embeddings at rest, first one encrypting (apps/core/crypto.py);
 # empty: a key made once in VAR_DIR/secrets (one-machine default; production requires it).
 HEADSHOTS_ENCRYPTION_KEYS = env_list("HEADSHOTS_ENCRYPTION_KEYS", [])
+if HEADSHOTS_STORAGE == "s3" and not HEADSHOTS_ENCRYPTION_KEYS:
+    # the one-machine key file would differ on each host: nothing could be read elsewhere
+    raise ConfigurationError(
+        "HEADSHOTS_STORAGE=s3 needs HEADSHOTS_ENCRYPTION_KEYS, the same on every host "
+        "(web, CPU and GPU workers): each host would otherwise make a key of its own and "
+        "could not open the others' files."
+    )
 # Content Security Policy of every page (inline styles allowed: the admin uses them).
 HEADSHOTS_CSP = env_str(
     "HEADSHOTS_CSP",

@@ -94,7 +94,8 @@ class Stack:
         lines = [line for line in output.splitlines() if line.strip()]
         return json.loads(lines[-1]) if lines else None
 
-    def start_worker(self, *queues: str) -> subprocess.Popen[bytes]:
+    def start_worker(self, *queues: str, **env: str) -> subprocess.Popen[bytes]:
+        """``env``: this worker's own settings (another host's local directory, say)."""
         log = (self.tmp / f"worker-{len(self.workers)}.log").open("wb")
         command = [sys.executable, "manage.py", "rundramatiq", "--processes", "1", "--threads", "2"]
         if queues:
@@ -102,7 +103,7 @@ class Stack:
         worker = subprocess.Popen(
             command,
             cwd=ROOT,
-            env=self.env,
+            env={**self.env, **env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

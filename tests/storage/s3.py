@@ -1,0 +1,75 @@
+"""An S3-compatible server on loopback (moto in server mode) with a versioned bucket, for
+the object-storage tests."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+BUCKET = "headshots-private"
+SHARED_KEY = "ZmRZc2lQb0ZzM3dVZ0dUbVhHZ2R4WjlmU3VfZ0o2V1k="  # a Fernet key for the tests
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+@dataclass
+class Bucket:
+    url: str
+    name: str
+    client: Any
+
+    def keys(self, prefix: str = "") -> list[str]:
+        found = self.client.list_objects_v2(Bucket=self.name, Prefix=prefix)
+        return [entry["Key"] for entry in found.get("Contents", [])]
+
+    def versions(self, prefix: str = "") -> list[str]:
+        """Every version and delete marker left under ``prefix``."""
+        found = self.client.list_object_versions(Bucket=self.name, Prefix=prefix)
+        return [e["Key"] for e in found.get("Versions", []) + found.get("DeleteMarkers", [])]
+
+    def read(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.name, Key=key)["Body"].read()
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """The portal's variables for this bucket."""
+        return {
+            "HEADSHOTS_STORAGE": "s3",
+            "HEADSHOTS_S3_BUCKET": self.name,
+            "HEADSHOTS_S3_ENDPOINT_URL": self.url,
+            # every host shares the key (the settings refuse s3 storage without one)
+            "HEADSHOTS_ENCRYPTION_KEYS": SHARED_KEY,
+            **CREDENTIALS,
+        }
+
+
+@contextlib.contextmanager
+def running_bucket(monkeypatch: Any = None) -> Iterator[Bucket]:
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        client = boto3.client(
+            "s3",
+            endpoint_url=url,
+            aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            region_name=CREDENTIALS["AWS_DEFAULT_REGION"],
+        )
+        client.create_bucket(Bucket=BUCKET)
+        client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        yield Bucket(url, BUCKET, client)
+    finally:
+        server.stop()
