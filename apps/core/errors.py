@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ApplicationError(Exception):
     status_code = 400
@@ -39,3 +41,19 @@ class TooManyRequests(ApplicationError):
 
     status_code = 429
     code = "rate_limited"
+
+
+def checked_model(instance: Any, labels: dict[str, str], *, exclude: list[str]) -> None:
+    """``full_clean`` with its problems as one ValidationFailed, each field named as the
+    settings page names it."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "; ".join(
+                f"{labels.get(field, field)}: {' '.join(errors)}"
+                for field, errors in exc.message_dict.items()
+            )
+        ) from exc

@@ -11,7 +11,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from apps.audit.services import audit_record
-from apps.core.errors import ValidationFailed
+from apps.core.errors import ValidationFailed, checked_model
 from apps.core.text import sentence
 from apps.organizations.models import MANAGER_ROLES, Organization
 from apps.organizations.selectors import require_role
@@ -118,15 +118,7 @@ def cloud_directory_save(
         directory.credential_sealed = seal(credential)
     elif forget_credential:
         directory.credential_sealed = ""
-    try:
-        directory.full_clean(exclude=["organization"])
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "; ".join(
-                f"{LABELS.get(field, field)}: {' '.join(errors)}"
-                for field, errors in exc.message_dict.items()
-            )
-        ) from exc
+    checked_model(directory, LABELS, exclude=["organization"])
     directory.save()
     audit_record(
         organization=organization,

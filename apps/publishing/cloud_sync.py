@@ -16,10 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.audit.services import audit_record
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.ratelimit import rate_limit
-from apps.generation.models import Headshot, HeadshotStatus
+from apps.generation.models import Headshot
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
 from apps.organizations.tenant_secrets import tenant_secret
@@ -33,6 +32,7 @@ from apps.publishing.cloud_clients import (
     TargetError,
     photo_digest,
 )
+from apps.publishing.directory_sync import sync_recorded
 from apps.publishing.images import headshot_target_jpeg
 from apps.publishing.models import CloudDirectory, CloudKind, Publication, PublicationStatus
 from apps.publishing.photo_push import Push, PushOutcome, push_photos
@@ -295,25 +295,11 @@ def _record(
         publication.save()
         if outcome.done and outcome.action == "write":
             published_notify(publication, outcome.ref)
-    # A withdrawn headshot is kept only until its photo left every directory.
-    removed = Publication.objects.filter(
+    sync_recorded(
         organization=organization,
         target=directory.target,
-        status=PublicationStatus.WITHDRAWN,
-        headshot__status=HeadshotStatus.WITHDRAWN,
-    )
-    headshot_ids = list(removed.values_list("headshot_id", flat=True))
-    removed.delete()
-    Headshot.objects.filter(pk__in=headshot_ids, publications__isnull=True).delete()
-    directory.last_sync_at = now
-    directory.last_report = {"counts": report["counts"], "at": now.isoformat()}
-    directory.save(update_fields=["last_sync_at", "last_report", "updated_at"])
-    audit_record(
-        organization=organization,
-        actor=None,
-        action="directory.synced",
-        target=directory,
-        data={"target": directory.kind, **report["counts"]},
+        directory=directory,
+        counts=report["counts"],
     )
 
 

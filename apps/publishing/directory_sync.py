@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound, ValidationFailed, checked_model
 from apps.core.ratelimit import rate_limit
 from apps.core.text import sentence
 from apps.generation.models import Headshot, HeadshotStatus
@@ -248,25 +248,38 @@ def _record(
         publication.save()
         if outcome.done and outcome.action == "write":
             published_notify(publication, outcome.dn)
-    # A withdrawn headshot was kept only until its photo left the directory.
-    removed = Publication.objects.filter(
+    sync_recorded(
         organization=organization,
         target=PublicationTarget.DIRECTORY_LDAP,
+        directory=connection,
+        counts=report["counts"],
+    )
+
+
+def sync_recorded(
+    *, organization: Organization, target: str, directory: Any, counts: dict[str, int]
+) -> None:
+    """The end of a real sync on any directory target: withdrawn headshots whose photo
+    left every directory are deleted, and the run is kept on the target and audited."""
+    removed = Publication.objects.filter(
+        organization=organization,
+        target=target,
         status=PublicationStatus.WITHDRAWN,
         headshot__status=HeadshotStatus.WITHDRAWN,
     )
     headshot_ids = list(removed.values_list("headshot_id", flat=True))
     removed.delete()
     Headshot.objects.filter(pk__in=headshot_ids, publications__isnull=True).delete()
-    connection.last_sync_at = now
-    connection.last_report = {"counts": report["counts"], "at": now.isoformat()}
-    connection.save(update_fields=["last_sync_at", "last_report", "updated_at"])
+    now = timezone.now()
+    directory.last_sync_at = now
+    directory.last_report = {"counts": counts, "at": now.isoformat()}
+    directory.save(update_fields=["last_sync_at", "last_report", "updated_at"])
     audit_record(
         organization=organization,
         actor=None,
         action="directory.synced",
-        target=connection,
-        data=report["counts"],
+        target=directory,
+        data={"target": target, **counts},
     )
 
 
@@ -313,8 +326,6 @@ def directory_connection_save(
     """Create or change the company's directory settings (HR's settings page). The
     settings are checked as the sync would use them before anything is saved. A typed
     ``bind_password`` replaces the stored one (encrypted, never shown back); empty keeps it."""
-    from django.core.exceptions import ValidationError
-
     from apps.organizations.models import MANAGER_ROLES
     from apps.organizations.selectors import require_role
 
@@ -338,15 +349,7 @@ def directory_connection_save(
         connection.bind_password_sealed = ""
     if connection.photo_attribute == "thumbnailPhoto":
         connection.max_bytes = min(connection.max_bytes, AD_THUMBNAIL_MAX_BYTES)
-    try:
-        connection.full_clean(exclude=["organization"])
-    except ValidationError as exc:
-        raise ValidationFailed(
-            "; ".join(
-                f"{DIRECTORY_LABELS.get(field, field)}: {' '.join(errors)}"
-                for field, errors in exc.message_dict.items()
-            )
-        ) from exc
+    checked_model(connection, DIRECTORY_LABELS, exclude=["organization"])
     problems = DirectorySettings(
         uri=connection.uri,
         bind_dn=connection.bind_dn,
