@@ -149,13 +149,15 @@ def push_photos(
     return [o for o in outcomes if o is not None]
 
 
-def _attempt(client: PhotoClient, push: Push, action: str, ref: str) -> PushOutcome:
-    """One try: find the person when not known yet, then put or delete the photo."""
-    if not ref:
+def _attempt(client: PhotoClient, push: Push, action: str, known: list[str]) -> PushOutcome:
+    """One try: find the person when not known yet (kept in ``known`` for the next try),
+    then put or delete the photo."""
+    if not known[0]:
         found = client.resolve(push.match_value)
         if found is None:
             return PushOutcome(push.key, push.match_value, "not_found")
-        ref = found
+        known[0] = found
+    ref = known[0]
     if action == "write":
         assert push.photo is not None
         client.put_photo(ref, push.photo)
@@ -168,10 +170,11 @@ def _send(client: PhotoClient, push: Push, gate: Gate) -> PushOutcome:
     action = _planned(push)
     last = ""
     busy = False
+    known = [push.ref]  # the target's id for the person, once found
     for attempt in range(MAX_TRIES):
         gate.enter()
         try:
-            outcome = _attempt(client, push, action, push.ref)
+            outcome = _attempt(client, push, action, known)
         except TargetError as exc:
             gate.leave(ok=False)
             last = str(exc)
@@ -182,12 +185,12 @@ def _send(client: PhotoClient, push: Push, gate: Gate) -> PushOutcome:
                 time.sleep(max(exc.retry_after, BACKOFF_S * 2**attempt) if attempt else 0.1)
             elif exc.kind == "not_found":
                 if action == "remove":  # already gone: nothing to remove
-                    return PushOutcome(push.key, push.match_value, action, push.ref, done=True)
+                    return PushOutcome(push.key, push.match_value, action, known[0], done=True)
                 return PushOutcome(push.key, push.match_value, "not_found", error=last)
             elif exc.kind in {"credentials", "permission"}:
                 raise Stop(exc) from exc
             else:
-                return PushOutcome(push.key, push.match_value, "failed", push.ref, error=last)
+                return PushOutcome(push.key, push.match_value, "failed", known[0], error=last)
         else:
             gate.leave(ok=True)
             return outcome
@@ -195,7 +198,7 @@ def _send(client: PhotoClient, push: Push, gate: Gate) -> PushOutcome:
         push.key,
         push.match_value,
         "failed",
-        push.ref,
+        known[0],
         error=f"{last}; tried {MAX_TRIES} times",
         retry=busy,
     )

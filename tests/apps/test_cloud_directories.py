@@ -203,10 +203,11 @@ def test_people_matched_by_mail_are_found_first(ready_headshot, microsoft):
     c, _ = ready_headshot
     pat = microsoft.add_user("p.obrien@acme.onmicrosoft.com", mail="pat@acme.example")
     graph_target(c, microsoft, match_by="mail")
+    microsoft.throttle(rate=1, burst=1)  # the lookup passes, the photo is throttled once
     cloud_sync(organization=c.org, kind="graph", dry_run=False)
-    assert pat.photo is not None
+    assert pat.photo is not None and microsoft.calls("PUT") == 2
     assert publication(c.employee, "graph").external_id == pat.id
-    assert microsoft.calls("GET", "/v1.0/users") == 1
+    assert microsoft.calls("GET", "/v1.0/users") == 1  # found once, not again on the retry
 
 
 def test_a_company_target_never_receives_another_company_people(ready_headshot, globex, microsoft):
