@@ -111,7 +111,10 @@ class ContractServer:
     body)``."""
 
     def __init__(self, directory: Path, latency_s: float = 0.0) -> None:
-        self.key_pem, self.certificate_pem = key_and_certificate("127.0.0.1")
+        # its own name: two test services in one CA bundle must not look like one issuer
+        self.key_pem, self.certificate_pem = key_and_certificate(
+            f"{type(self).__name__} on 127.0.0.1"
+        )
         directory.mkdir(parents=True, exist_ok=True)
         self.ca_bundle = directory / f"{type(self).__name__}.pem"
         self.ca_bundle.write_text(self.certificate_pem)

@@ -306,3 +306,21 @@ def test_the_cloud_benchmark_runs_and_an_unchanged_rerun_sends_nothing(tmp_path)
     )
     assert record["unchanged_rerun_requests"] == 0 and record["people"] == 12
     assert json.loads((tmp_path / "r.json").read_text())["cloud_sync"] == record
+
+
+def test_a_photo_in_two_directories_is_one_mail_to_the_person(
+    ready_headshot, microsoft, google, mailoutbox, django_capture_on_commit_callbacks, settings
+):
+    c, _ = ready_headshot
+    bundle = microsoft.ca_bundle.parent / "both.pem"  # one bundle trusts both services
+    bundle.write_text(microsoft.certificate_pem + google.certificate_pem)
+    settings.HEADSHOTS_DIRECTORY_CA_BUNDLE = str(bundle)
+    microsoft.add_user("pat@acme.example")
+    google.add_user("pat@acme.example")
+    graph_target(c, microsoft)
+    google_target(c, google)
+    with django_capture_on_commit_callbacks(execute=True):
+        cloud_sync(organization=c.org, kind="graph", dry_run=False)
+        cloud_sync(organization=c.org, kind="google", dry_run=False)
+    published = [m for m in mailoutbox if m.subject == "Your headshot is published"]
+    assert len(published) == 1 and "Microsoft 365" in published[0].body
