@@ -23,3 +23,21 @@ def publication_get(*, organization: Organization, pk: int) -> Publication:
     if publication is None:
         raise NotFound("Not found.")
     return publication
+
+
+def publication_in_another_directory(publication: Publication) -> bool:
+    """The same photo of the person already reached another directory (one mail for it)."""
+    from apps.publishing.models import LIVE_DIRECTORY_TARGETS, PublicationStatus
+
+    return (
+        publication.target in LIVE_DIRECTORY_TARGETS
+        and Publication.objects.filter(
+            employee_id=publication.employee_id,
+            headshot_id=publication.headshot_id,
+            target__in=LIVE_DIRECTORY_TARGETS,
+            status=PublicationStatus.SUCCEEDED,
+            published_at__isnull=False,
+        )
+        .exclude(pk=publication.pk)
+        .exists()
+    )

@@ -35,6 +35,7 @@ from apps.publishing.models import (
     PublicationStatus,
     PublicationTarget,
 )
+from apps.publishing.selectors import publication_in_another_directory
 
 logger = logging.getLogger(__name__)
 
@@ -365,7 +366,7 @@ def published_notify(publication: Publication, external_id: str) -> None:
         },
     )
     what = PUBLISHED_WORDS.get(publication.target)
-    if what is not None and _in_another_directory(publication):
+    if what is not None and publication_in_another_directory(publication):
         what = None  # one mail for a photo, not one for each directory it reached
     if what is not None:  # the export file is HR's: the person hears of the directory itself
         organization = publication.organization
@@ -381,23 +382,6 @@ def published_notify(publication: Publication, external_id: str) -> None:
                 "url": portal_url(reverse("employee-home", args=[organization.slug])),
             },
         )
-
-
-def _in_another_directory(publication: Publication) -> bool:
-    from apps.publishing.models import LIVE_DIRECTORY_TARGETS
-
-    return (
-        publication.target in LIVE_DIRECTORY_TARGETS
-        and Publication.objects.filter(
-            employee_id=publication.employee_id,
-            headshot_id=publication.headshot_id,
-            target__in=LIVE_DIRECTORY_TARGETS,
-            status=PublicationStatus.SUCCEEDED,
-            published_at__isnull=False,
-        )
-        .exclude(pk=publication.pk)
-        .exists()
-    )
 
 
 PUBLISHED_WORDS: dict[str, str] = {
