@@ -182,19 +182,20 @@ class GraphClient:
             )
         return str(result["access_token"])
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _call(
+        self, method: str, path: str, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> requests.Response:
         """One request with the application's token; a refused token is renewed once
         (it may have expired on the service's side before our cache thought so)."""
         for fresh in (False, True):
-            headers = {
-                "Authorization": f"Bearer {self._token(fresh=fresh)}",
-                **kwargs.pop("headers", {}),
-            }
             try:
                 response = self.session.request(
                     method,
                     self.endpoints.graph.rstrip("/") + path,
-                    headers=headers,
+                    headers={
+                        **(headers or {}),
+                        "Authorization": f"Bearer {self._token(fresh=fresh)}",
+                    },
                     timeout=TIMEOUT_S,
                     **kwargs,
                 )
@@ -203,8 +204,7 @@ class GraphClient:
                     f"Microsoft Graph could not be reached: {exc}", kind="unavailable"
                 ) from exc
             if response.status_code != 401:
-                return response
-            kwargs["headers"] = {k: v for k, v in headers.items() if k != "Authorization"}
+                break
         return response
 
     def test(self) -> str:

@@ -151,7 +151,9 @@ def _people(
     spec = PHOTO_SPECS[CloudKind(directory.kind)]
     publications = {
         p.employee_id: p
-        for p in Publication.objects.filter(organization=organization, target=directory.target)
+        for p in Publication.objects.filter(
+            organization=organization, target=directory.target
+        ).select_related("employee")  # a leaver's address, without a query each
     }
     people: dict[str, _Person] = {}
     pushes = []
