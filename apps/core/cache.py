@@ -18,8 +18,8 @@ import threading
 import time
 from typing import Any
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -31,6 +31,23 @@ class CacheUnavailable(Exception):
     """The shared cache does not answer."""
 
 
+class SharedClients(RedisCacheClient):
+    """Django's client makes a new ``redis.Redis`` object for every command, which costs
+    more than the command's round trip on loopback; one per connection pool is enough
+    (a client takes a pooled connection per command and is safe across threads)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._clients: dict[int, Any] = {}
+
+    def get_client(self, key: Any = None, *, write: bool = False) -> Any:
+        index = self._get_connection_pool_index(write)  # type: ignore[attr-defined]
+        client = self._clients.get(index)
+        if client is None:
+            client = self._clients[index] = super().get_client(key, write=write)
+        return client
+
+
 class ResilientRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         options = dict(params.get("OPTIONS") or {})
@@ -38,6 +55,7 @@ class ResilientRedisCache(RedisCache):
         options.setdefault("socket_connect_timeout", 0.5)
         options.setdefault("socket_timeout", 0.5)
         super().__init__(server, {**params, "OPTIONS": options})
+        self._class = SharedClients
         self._down_until = 0.0
         self._lock = threading.Lock()
 
@@ -107,6 +125,21 @@ class ResilientRedisCache(RedisCache):
     def incr(self, key: Any, delta: int = 1, version: Any = None) -> Any:
         return self._strict("incr", key, delta, version)
 
+    def count(self, key: Any, timeout: int) -> int:
+        """Add one to a counter that lives ``timeout`` seconds from its first count, and
+        return it: one round trip (the counter is made and counted in one pipeline)."""
+        if not self._available():
+            raise CacheUnavailable("the shared cache does not answer")
+        name = self.make_and_validate_key(key)
+        try:
+            with self._cache.get_client(name, write=True).pipeline(transaction=False) as pipe:
+                pipe.set(name, 0, ex=timeout, nx=True)
+                pipe.incr(name)
+                return int(pipe.execute()[1])
+        except RedisError as exc:
+            self._failed(exc)
+            raise CacheUnavailable("the shared cache does not answer") from exc
+
     def ping(self) -> bool:
         """For the health check: whether Redis answers now (asked even when the circuit
         is open, so that recovery shows at once)."""
@@ -114,3 +147,17 @@ class ResilientRedisCache(RedisCache):
             return bool(self._cache.get_client().ping())
         except RedisError:
             return False
+
+
+def count(cache: BaseCache, key: str, timeout: int) -> int:
+    """Add one to the counter ``key`` (made with a life of ``timeout`` seconds on its first
+    count) and return it. Raises ``CacheUnavailable`` while the shared cache is down."""
+    one_trip = getattr(cache, "count", None)  # (``django.core.cache.cache`` is a proxy)
+    if one_trip is not None:
+        return int(one_trip(key, timeout))
+    cache.add(key, 0, timeout=timeout)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # the entry expired between add and incr
+        cache.set(key, 1, timeout=timeout)
+        return 1

@@ -31,6 +31,16 @@ class NotFound(ApplicationError):
     code = "not_found"
 
 
+def found(queryset: Any, message: str = "Not found.") -> Any:
+    """The one row a queryset filtered on a unique key selects, or NotFound. (``get``
+    without ordering: ``first()`` would make the database sort by id, and Django compile
+    the ordering, for a row that is unique anyway.)"""
+    try:
+        return queryset.get()
+    except queryset.model.DoesNotExist:
+        raise NotFound(message) from None
+
+
 class StateConflict(ApplicationError):
     status_code = 409
     code = "conflict"

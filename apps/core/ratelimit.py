@@ -9,26 +9,27 @@ import time
 
 from django.core.cache import cache
 
-from apps.core.cache import CacheUnavailable
+from apps.core.cache import CacheUnavailable, count
 from apps.core.errors import TooManyRequests
 
 logger = logging.getLogger(__name__)
 
 
-def rate_limit(*, scope: str, key: str, limit: int, window_s: int, message: str) -> None:
-    """Count one event of ``key`` in ``scope``; refuse beyond ``limit`` per window."""
-    window = int(time.time() // window_s)
-    name = f"rate:{scope}:{key}:{window}"
+def window_count(*, scope: str, key: str, window_s: int) -> tuple[int, int] | None:
+    """Count one event of ``key`` in ``scope``: (the events in this window so far, seconds
+    until the window ends), or None while the shared cache does not answer."""
+    now = time.time()
+    window = int(now // window_s)
     try:
-        cache.add(name, 0, timeout=window_s + 5)
-        try:
-            count = cache.incr(name)
-        except ValueError:  # the entry expired between add and incr
-            cache.set(name, 1, timeout=window_s + 5)
-            count = 1
+        counted = count(cache, f"rate:{scope}:{key}:{window}", window_s + 5)
     except CacheUnavailable:
         logger.warning("rate limit %s not counted: the shared cache does not answer", scope)
-        return
-    if count > limit:
-        retry_after = int((window + 1) * window_s - time.time()) + 1
-        raise TooManyRequests(message, extra={"retry_after": retry_after})
+        return None
+    return counted, int((window + 1) * window_s - now) + 1
+
+
+def rate_limit(*, scope: str, key: str, limit: int, window_s: int, message: str) -> None:
+    """Count one event of ``key`` in ``scope``; refuse beyond ``limit`` per window."""
+    counted = window_count(scope=scope, key=key, window_s=window_s)
+    if counted is not None and counted[0] > limit:
+        raise TooManyRequests(message, extra={"retry_after": counted[1]})

@@ -4,20 +4,17 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from apps.core.errors import NotFound
+from apps.core.errors import found
 from apps.generation.models import GenerationJob, Headshot, HeadshotStatus, JobStatus
 from apps.organizations.models import EmployeeProfile, Organization
 
 
 def job_get(*, organization: Organization, pk: int) -> GenerationJob:
-    job = (
-        GenerationJob.objects.select_related("employee", "preset_version")
-        .filter(organization=organization, pk=pk)
-        .first()
+    return found(
+        GenerationJob.objects.select_related("employee", "preset_version").filter(
+            organization=organization, pk=pk
+        )
     )
-    if job is None:
-        raise NotFound("Not found.")
-    return job
 
 
 def job_list(
@@ -30,14 +27,11 @@ def job_list(
 
 
 def headshot_get(*, organization: Organization, pk: int) -> Headshot:
-    headshot = (
-        Headshot.objects.filter(organization=organization, pk=pk)
-        .exclude(status=HeadshotStatus.WITHDRAWN)
-        .first()
+    return found(
+        Headshot.objects.filter(organization=organization, pk=pk).exclude(
+            status=HeadshotStatus.WITHDRAWN
+        )
     )
-    if headshot is None:
-        raise NotFound("Not found.")
-    return headshot
 
 
 def headshot_list_for_job(*, organization: Organization, job: GenerationJob) -> QuerySet[Headshot]:

@@ -5,16 +5,13 @@ from collections.abc import Iterable
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from apps.core.errors import NotFound, PermissionDenied
+from apps.core.errors import PermissionDenied, found
 from apps.organizations.models import EmployeeProfile, Membership, Organization
 
 
 def membership_get(*, organization: Organization, user: User) -> Membership:
     """The user's membership in this company; outsiders get NotFound, never a hint."""
-    membership = Membership.objects.filter(organization=organization, user=user).first()
-    if membership is None:
-        raise NotFound("Not found.")
-    return membership
+    return found(Membership.objects.filter(organization=organization, user=user))
 
 
 def require_role(*, organization: Organization, user: User, roles: Iterable[str]) -> Membership:
@@ -39,17 +36,14 @@ def organizations_for_user(*, user: User) -> QuerySet[Organization]:
 
 
 def employee_get(*, organization: Organization, pk: int) -> EmployeeProfile:
-    employee = EmployeeProfile.objects.filter(organization=organization, pk=pk).first()
-    if employee is None:
-        raise NotFound("Not found.")
-    return employee
+    return found(EmployeeProfile.objects.filter(organization=organization, pk=pk))
 
 
 def employee_for_user(*, organization: Organization, user: User) -> EmployeeProfile:
-    employee = EmployeeProfile.objects.filter(organization=organization, user=user).first()
-    if employee is None:
-        raise NotFound("You have no employee profile in this company.")
-    return employee
+    return found(
+        EmployeeProfile.objects.filter(organization=organization, user=user),
+        "You have no employee profile in this company.",
+    )
 
 
 def employee_list(

@@ -4,6 +4,7 @@ membership and role, the token's scopes, and service errors turned into answers.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any, cast
 
 from django.contrib.auth.models import User
@@ -39,6 +40,25 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 class Pages(LimitOffsetPagination):
     default_limit = 50
     max_limit = 200
+
+    def paginate_queryset(self, queryset: Any, request: Request, view: Any = None) -> list[Any]:
+        """A page, and the total without a second query when this page holds the end of
+        the list (a job's gallery, a short list: most answers). Only a full page
+        with more to come counts the rest in the database."""
+        self.request = request
+        self.limit = limit = self.get_limit(request) or self.default_limit
+        self.offset = offset = self.get_offset(request)
+        if offset > MAX_ID:  # past any list, and past what a database takes as an offset
+            self.count = self.get_count(queryset)
+            self.display_page_controls = True
+            return []
+        items = list(queryset[offset : offset + limit])
+        if len(items) < limit and (items or offset == 0):
+            self.count = offset + len(items)
+        else:
+            self.count = self.get_count(queryset)
+        self.display_page_controls = self.count > limit
+        return items
 
 
 # What every list operation takes and answers, for the schema (and the clients made from it).
@@ -91,11 +111,12 @@ class CompanyApiView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        membership = (
-            Membership.objects.select_related("organization")
-            .filter(organization__slug=kwargs.get("org", ""), user=cast(User, request.user))
-            .first()
-        )
+        try:
+            membership = Membership.objects.select_related("organization").get(
+                organization__slug=kwargs.get("org", ""), user=cast(User, request.user)
+            )
+        except Membership.DoesNotExist:
+            membership = None
         token = request.auth if isinstance(request.auth, ApiToken) else None
         if membership is None or (token and token.organization_id != membership.organization_id):
             raise exceptions.NotFound()
@@ -113,9 +134,19 @@ class CompanyApiView(APIView):
         self.organization = membership.organization
         self.membership = membership
 
-    def page(self, request: Request, queryset: Any, serializer: Any) -> Response:
+    def page(
+        self,
+        request: Request,
+        queryset: Any,
+        serializer: Any,
+        load: Callable[[list[Any]], list[Any]] | None = None,
+    ) -> Response:
+        """One page of ``queryset`` (or of a list); ``load`` completes the page's items
+        before they are written (what a whole list need not carry)."""
         pages = Pages()
-        items: list[Any] | None = pages.paginate_queryset(queryset, request, view=self)
+        items = pages.paginate_queryset(queryset, request, view=self)
+        if load is not None:
+            items = load(items)
         return pages.get_paginated_response(serializer(items, many=True).data)
 
 

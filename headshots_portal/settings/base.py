@@ -213,7 +213,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "apps.web.api.exception_handler",
     # per person or token, across the API
     "DEFAULT_THROTTLE_RATES": {"user": env_str("HEADSHOTS_API_RATE", "1200/min")},
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.web.throttle.ApiRateThrottle"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Headshots portal API",

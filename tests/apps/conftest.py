@@ -4,6 +4,7 @@ import pytest
 
 from apps.photos.models import PhotoStatus
 from tests.apps.factories import company, start_job, upload
+from tests.redis_server import REDIS, RedisServer
 
 USABLE = ["selfie-01.png", "selfie-02-mirror.jpg", "selfie-04-warm.jpg", "selfie-05-closer.jpg"]
 
@@ -139,3 +140,20 @@ def ready_headshot(request, acme):
         decided_at=timezone.now(),
     )
     return c, headshot
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """The shared cache on a redis-server of the test's own (skipped without one)."""
+    if REDIS is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer()
+    server.start()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "apps.core.cache.ResilientRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{server.port}/0",
+        }
+    }
+    yield server
+    server.stop()
