@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -125,13 +126,22 @@ def pick(request: CompanyRequest, pk: int) -> HttpResponse:
     return redirect("job", org.slug, headshot.job_id)
 
 
+APPROVALS_PAGE = 50
+
+
 @company_page(roles=APPROVER_ROLES)
 def approvals(request: CompanyRequest) -> HttpResponse:
     org = request.organization
     if request.method == "POST":
         return _decide(request)
-    queue = list(approval_queue(organization=org).select_related("source_photo", "job"))
-    return render(request, "portal/approvals.html", {"queue": queue})
+    page = Paginator(
+        approval_queue(organization=org).select_related("source_photo", "job"), APPROVALS_PAGE
+    ).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/approvals.html",
+        {"queue": page.object_list, "page": page, "waiting": page.paginator.count},
+    )
 
 
 def _decide(request: CompanyRequest) -> HttpResponse:

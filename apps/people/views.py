@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -13,29 +14,44 @@ from apps.generation.models import Headshot, HeadshotStatus
 from apps.generation.selectors import job_list
 from apps.organizations.models import MANAGER_ROLES, EmployeeProfile
 from apps.organizations.services import employee_leave
-from apps.people.selectors import PERSON_STATES, people_progress
+from apps.people.selectors import (
+    PERSON_STATES,
+    people_progress,
+    people_standing,
+    with_profiles,
+)
 from apps.publishing.models import Publication
 from apps.web.pages import CompanyRequest, company_page, refused
+
+PEOPLE_PAGE = 100
 
 
 @company_page(roles=MANAGER_ROLES)
 def hr_dashboard(request: CompanyRequest) -> HttpResponse:
-    people = people_progress(organization=request.organization)
+    org = request.organization
+    people = people_standing(organization=org)
     counts = Counter(p.state for p in people)
     wanted = request.GET.get("state", "")
     shown = [p for p in people if p.state == wanted] if wanted else people
     if request.GET.get("stuck"):
         shown = [p for p in shown if p.stuck]
+    page = Paginator(shown, PEOPLE_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    stuck = sorted((p for p in people if p.stuck), key=lambda p: p.since)[:20]
     return render(
         request,
         "portal/hr_dashboard.html",
         {
             "states": [(key, label, counts.get(key, 0)) for key, label in PERSON_STATES],
             "labels": dict(PERSON_STATES),
-            "people": shown,
-            "stuck": sorted((p for p in people if p.stuck), key=lambda p: p.since)[:20],
+            "page": page,
+            "people": with_profiles(page.object_list, organization=org),
+            "shown": len(shown),
+            "stuck": with_profiles(stuck, organization=org),
             "total": len(people),
             "state": wanted,
+            "query": query.urlencode(),
         },
     )
 
