@@ -32,6 +32,15 @@ class AuditEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["organization", "sequence"], name="one_event_per_link")
         ]
+        indexes = [
+            # the API's log, newest first, and the page's log of one kind of event
+            models.Index(
+                fields=["organization", "-created_at", "-id"], name="audit_company_newest_idx"
+            ),
+            models.Index(
+                fields=["organization", "action", "-sequence"], name="audit_company_action_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.target_type}#{self.target_id}"

@@ -8,7 +8,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from apps.audit.selectors import audit_actions, audit_event_list, audit_period
-from apps.audit.services import audit_chain_verify, audit_export_lines
+from apps.audit.services import audit_chain_checked, audit_export_lines
 from apps.core.errors import ApplicationError
 from apps.organizations.models import MANAGER_ROLES
 from apps.web.pages import CompanyRequest, company_page
@@ -44,7 +44,7 @@ def audit_page(request: CompanyRequest) -> HttpResponse:
             "actions": actions,
             "params": params,
             "query": query.urlencode(),
-            "chain": audit_chain_verify(organization=org),
+            "chain": audit_chain_checked(organization=org),
         },
     )
 

@@ -72,7 +72,12 @@ class GenerationJob(TenantOwned):
                 name="one_active_job",
             ),
         ]
-        indexes = [models.Index(fields=["status", "dispatched_at"], name="job_dispatch_idx")]
+        indexes = [
+            models.Index(fields=["status", "dispatched_at"], name="job_dispatch_idx"),
+            # the company's jobs newest first (the API's list), a person's rounds
+            models.Index(fields=["organization", "-created_at"], name="job_company_newest_idx"),
+            models.Index(fields=["employee", "-created_at"], name="job_person_newest_idx"),
+        ]
 
 
 class HeadshotStatus(models.TextChoices):
@@ -136,6 +141,13 @@ class Headshot(TenantOwned):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "key"], name="candidate_key_per_job")]
         ordering = ["job", "rank"]
+        indexes = [
+            # the approval queue (picked, oldest first) and the lists by state, newest first
+            models.Index(fields=["organization", "status", "picked_at"], name="headshot_queue_idx"),
+            models.Index(
+                fields=["organization", "status", "-created_at"], name="headshot_state_newest_idx"
+            ),
+        ]
 
     def stored_files(self) -> list[str]:
         """Every file this headshot keeps (deleted with it)."""

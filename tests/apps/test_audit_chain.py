@@ -73,3 +73,33 @@ def test_the_command_verifies_and_exports(chained):
     AuditEvent.objects.filter(organization=chained.org, sequence=2).update(actor_label="someone")
     with pytest.raises(CommandError, match=chained.org.slug):
         call_command("audit", "verify", stdout=io.StringIO())
+
+
+def test_the_page_checks_new_events_on_each_view_and_the_whole_chain_each_hour(
+    chained, monkeypatch
+):
+    from django.core.cache import cache
+
+    from apps.audit import services
+
+    cache.clear()
+    first = services.audit_chain_checked(organization=chained.org)
+    assert first.ok and first.events == AuditEvent.objects.filter(organization=chained.org).count()
+    audit_record(organization=chained.org, actor=None, action="test.later", target=chained.org)
+    later = services.audit_chain_checked(organization=chained.org)
+    assert later.ok and later.events == first.events + 1
+    # an event after the last link found good is checked on the next view
+    audit_record(organization=chained.org, actor=None, action="test.last", target=chained.org)
+    AuditEvent.objects.filter(organization=chained.org, action="test.last").update(data={"x": 1})
+    broken = services.audit_chain_checked(organization=chained.org)
+    assert not broken.ok and "changed" in broken.reason
+    AuditEvent.objects.filter(organization=chained.org, action="test.last").update(data={})
+    assert services.audit_chain_checked(organization=chained.org).ok
+    # an old event changed in the database: found at the latest when the hour is over
+    oldest = AuditEvent.objects.filter(organization=chained.org).order_by("sequence").first()
+    AuditEvent.objects.filter(pk=oldest.pk).update(actor_label="somebody else")
+    assert services.audit_chain_checked(organization=chained.org).ok  # within the hour
+    now = services.time.time()
+    monkeypatch.setattr(services.time, "time", lambda: now + services.FULL_CHECK_EVERY_S + 1)
+    late = services.audit_chain_checked(organization=chained.org)
+    assert not late.ok and late.broken_at == oldest.sequence
