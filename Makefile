@@ -85,8 +85,18 @@ worker-gpu: install
 scheduler: install
 	$(BIN)/python manage.py runscheduler
 
+# The image benchmarks, then those of the services when PostgreSQL and Redis answer on
+# loopback (the web process under wrk's load, the job machinery, the directory syncs).
 bench: install samples models
+	./scripts/system-packages.sh wrk
 	$(BIN)/python -m bench.run
+	@if $(BIN)/python scripts/pg_available.py "$(TEST_DATABASE_ADMIN_URL)"; then \
+		for name in web jobs ldap_sync cloud_sync; do \
+			TEST_DATABASE_ADMIN_URL="$(TEST_DATABASE_ADMIN_URL)" $(BIN)/python -m bench.$$name || exit 1; \
+		done; \
+	else \
+		echo "== PostgreSQL is not answering at $(TEST_DATABASE_ADMIN_URL): the service benchmarks are skipped"; \
+	fi
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput -v0

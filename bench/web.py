@@ -48,6 +48,7 @@ def free_port() -> int:
 def seed(people: int) -> tuple[Any, list[dict[str, Any]]]:
     """A company whose people each have a finished job with four candidates."""
     import numpy as np
+    from django.conf import settings
     from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
@@ -107,14 +108,16 @@ def seed(people: int) -> tuple[Any, list[dict[str, Any]]]:
             )
         session = SessionStore()
         session["_auth_user_id"] = str(person.pk)
-        session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
         session["_auth_user_hash"] = person.get_session_auth_hash()
         session.create()
         clients.append({"session": session.session_key, "job": job.pk, "employee": employee})
     return c, clients
 
 
-def serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def serve(
+    port: int, env: dict[str, str], workers: int = WORKERS, threads: int = THREADS
+) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(  # noqa: S603 - our own server
         [
             sys.executable,
@@ -124,9 +127,9 @@ def serve(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            str(WORKERS),
+            str(workers),
             "--threads",
-            str(THREADS),
+            str(threads),
             "--worker-class",
             "gthread",
             "--log-level",
@@ -152,7 +155,15 @@ def load(port: int, paths: list[tuple[str, str]], seconds: float) -> dict[str, l
     lock = threading.Lock()
     stop = time.monotonic() + seconds
 
+    failures: list[BaseException] = []
+
     def client(path: str, session: str, label: str) -> None:
+        try:
+            measure(path, session, label)
+        except BaseException as error:  # a thread's error would otherwise pass unseen
+            failures.append(error)
+
+    def measure(path: str, session: str, label: str) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         mine = []
         headers = {"Cookie": f"sessionid={session}", "Host": "localhost"}
@@ -176,6 +187,8 @@ def load(port: int, paths: list[tuple[str, str]], seconds: float) -> dict[str, l
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise failures[0]
     return latencies
 
 
@@ -205,7 +218,7 @@ def load_wrk(port: int, paths: list[tuple[str, str]], seconds: float) -> dict[st
             [
                 shutil.which("wrk") or "wrk",
                 "-t",
-                "2",
+                str(min(2, len(paths))),
                 "-c",
                 str(len(paths)),
                 "-d",
@@ -332,11 +345,21 @@ def uploads(
 
 def _send_all(port: int, org: str, people: list[dict[str, Any]], files: list[bytes]) -> None:
     """Each person uploads the files on a connection of their own, all at once."""
-    threads = [threading.Thread(target=_send, args=(port, org, c, files)) for c in people]
+    failures: list[BaseException] = []
+
+    def send(client: dict[str, Any]) -> None:
+        try:
+            _send(port, org, client, files)
+        except BaseException as error:  # a thread's error would otherwise pass unseen
+            failures.append(error)
+
+    threads = [threading.Thread(target=send, args=(c,)) for c in people]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    if failures:
+        raise failures[0]
 
 
 def _send(port: int, org: str, client: dict[str, Any], files: list[bytes]) -> None:
@@ -415,6 +438,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--uploaders", type=int, default=20)
     parser.add_argument("--photos", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn's processes")
+    parser.add_argument("--threads", type=int, default=THREADS, help="threads per process")
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     with scratch_environment():
@@ -425,7 +450,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         connections.close_all()
         port = free_port()
         env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1", "PYTHONPATH": str(ROOT)}
-        server = serve(port, env)
+        server = serve(port, env, args.workers, args.threads)
         try:
             load_client, latency = measure_latency(
                 port, c.org.slug, people[: args.clients], args.seconds
@@ -437,8 +462,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     record = {
         "clients": args.clients,
         "load_client": load_client,
-        "workers": WORKERS,
-        "threads": THREADS,
+        "workers": args.workers,
+        "threads": args.threads,
         "latency": latency,
         "uploads": memory,
     }

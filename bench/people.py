@@ -1,0 +1,108 @@
+"""A company of 10,000 people: HR's pages and the API's lists under load, through gunicorn
+(PostgreSQL and Redis on loopback, like bench.web; a database of its own, dropped after).
+
+python -m bench.people [--people 10000] [--clients 10] [--seconds 5]
+
+The company's people are spread over every state of the journey (tests/apps/crowd.py:
+consent, photos, jobs, four candidates each, picks, approvals, publications, three audit
+events each). ``clients`` HR staff load each page or list as fast as they can (wrk, one
+connection each); /healthz under the same load is the baseline. p50 and p99 of each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.jobs import scratch_environment
+from bench.run import RESULTS, save
+from bench.web import ROOT, free_port, load_wrk, serve
+
+PAGES = {
+    "dashboard": "/o/{org}/hr/",
+    "dashboard_state": "/o/{org}/hr/?state=awaiting_pick&page=3",
+    "approvals": "/o/{org}/approvals/",
+    "audit": "/o/{org}/hr/audit/",
+    "audit_filtered": "/o/{org}/hr/audit/?action=consent.given&page=20",
+    "api_employees": "/api/v1/organizations/{org}/employees/",
+    "api_employees_state": "/api/v1/organizations/{org}/employees/?state=approved&offset=500",
+    "api_jobs": "/api/v1/organizations/{org}/jobs/?offset=5000",
+    "api_approval_queue": "/api/v1/organizations/{org}/headshots/?status=picked",
+    "api_publications": "/api/v1/organizations/{org}/publications/",
+    "api_audit": "/api/v1/organizations/{org}/audit-events/?offset=20000",
+}
+
+
+def hr_session(c: Any) -> str:
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session["_auth_user_id"] = str(c.hr.pk)
+    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
+    session["_auth_user_hash"] = c.hr.get_session_auth_hash()
+    session.create()
+    return str(session.session_key)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=10)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    with scratch_environment():
+        from django.urls import reverse
+
+        from tests.apps.crowd import crowd
+        from tests.apps.factories import company
+
+        started = time.perf_counter()
+        c = company("Bench", "bench.example")
+        crowd(c, args.people)
+        seeded_s = time.perf_counter() - started
+        session = hr_session(c)
+        paths = {name: path.format(org=c.org.slug) for name, path in PAGES.items()}
+        assert reverse("hr-dashboard", args=[c.org.slug]) == paths["dashboard"].split("?")[0]
+        from django.db import connection, connections
+
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        connections.close_all()
+        port = free_port()
+        env = {**os.environ, "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1", "PYTHONPATH": str(ROOT)}
+        server = serve(port, env)
+        try:
+            latency = {
+                "healthz": load_wrk(port, [("/healthz", session)] * args.clients, args.seconds)
+            }
+            for name, path in paths.items():
+                load_wrk(port, [(path, session)], 1.0)  # warm every worker's caches
+                latency[name] = load_wrk(port, [(path, session)] * args.clients, args.seconds)
+                print(name, latency[name], flush=True)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(30)
+    record = {
+        "people": args.people,
+        "clients": args.clients,
+        "seeded_s": round(seeded_s, 1),
+        "latency": latency,
+        "worst_p99_ms": max(v["p99_ms"] for k, v in latency.items() if k != "healthz"),
+    }
+    import json
+
+    print(json.dumps(record, indent=2))
+    save("people", record, args.results)
+    return record
+
+
+if __name__ == "__main__":
+    main()
