@@ -223,6 +223,8 @@ def load_wrk(port: int, paths: list[tuple[str, str]], seconds: float) -> dict[st
                 str(len(paths)),
                 "-d",
                 f"{round(seconds)}s",
+                "--timeout",
+                "30s",
                 "-s",
                 script.name,
                 f"http://127.0.0.1:{port}/",
