@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         }
         server = serve(port, env)
         try:
+            load_wrk(port, [("/healthz", session)] * args.clients, 1.0)  # start every worker
             latency = {
                 "healthz": load_wrk(port, [("/healthz", session)] * args.clients, args.seconds)
             }
