@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.jobs import scratch_environment
 from bench.run import RESULTS, save
-from bench.web import ROOT, free_port, load_wrk, serve
+from bench.web import ROOT, free_port, load_wrk, serve, signed_in
 
 PAGES = {
     "dashboard": "/o/{org}/hr/",
@@ -36,18 +36,6 @@ PAGES = {
     "api_publications": "/api/v1/organizations/{org}/publications/",
     "api_audit": "/api/v1/organizations/{org}/audit-events/?offset=20000",
 }
-
-
-def hr_session(c: Any) -> str:
-    from django.conf import settings
-    from django.contrib.sessions.backends.db import SessionStore
-
-    session = SessionStore()
-    session["_auth_user_id"] = str(c.hr.pk)
-    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
-    session["_auth_user_hash"] = c.hr.get_session_auth_hash()
-    session.create()
-    return str(session.session_key)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -69,7 +57,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         c = company("Bench", "bench.example")
         crowd(c, args.people)
         seeded_s = time.perf_counter() - started
-        session = hr_session(c)
+        session = signed_in(c.hr)
         paths = {name: path.format(org=c.org.slug) for name, path in PAGES.items()}
         assert reverse("hr-dashboard", args=[c.org.slug]) == paths["dashboard"].split("?")[0]
         from django.db import connection, connections

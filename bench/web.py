@@ -48,8 +48,6 @@ def free_port() -> int:
 def seed(people: int) -> tuple[Any, list[dict[str, Any]]]:
     """A company whose people each have a finished job with four candidates."""
     import numpy as np
-    from django.conf import settings
-    from django.contrib.sessions.backends.db import SessionStore
     from django.utils import timezone
 
     from apps.core.storage import private_save
@@ -106,13 +104,21 @@ def seed(people: int) -> tuple[Any, list[dict[str, Any]]]:
                 accepted=True,
                 rank=rank,
             )
-        session = SessionStore()
-        session["_auth_user_id"] = str(person.pk)
-        session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
-        session["_auth_user_hash"] = person.get_session_auth_hash()
-        session.create()
-        clients.append({"session": session.session_key, "job": job.pk, "employee": employee})
+        clients.append({"session": signed_in(person), "job": job.pk, "employee": employee})
     return c, clients
+
+
+def signed_in(person: Any) -> str:
+    """A session key signing ``person`` in, as the sign-in page would make it."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session["_auth_user_id"] = str(person.pk)
+    session["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
+    session["_auth_user_hash"] = person.get_session_auth_hash()
+    session.create()
+    return str(session.session_key)
 
 
 def serve(
