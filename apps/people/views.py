@@ -38,7 +38,7 @@ def hr_dashboard(request: CompanyRequest) -> HttpResponse:
     page = Paginator(shown, PEOPLE_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    stuck = sorted((p for p in people if p.stuck), key=lambda p: p.since)[:20]
+    stuck = sorted((p for p in people if p.stuck), key=lambda p: p.since_s)[:20]
     return render(
         request,
         "portal/hr_dashboard.html",

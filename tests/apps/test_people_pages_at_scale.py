@@ -10,6 +10,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from apps.generation.models import GenerationJob
+from apps.organizations.models import EmployeeProfile
 from apps.people.selectors import people_progress, people_standing
 from tests.apps.crowd import STATES, crowd
 
@@ -27,6 +29,15 @@ def test_each_state_of_the_journey_is_read_from_its_rows(acme):
     uploading = next(s for s in standing if s.state == "uploading")
     assert uploading.detail.startswith("3 of ")
     assert all(s.stuck for s in standing if s.state == "failed")
+    # dates are read as seconds since 1970: the same moment, to well under a second
+    waiting = next(s for s in standing if s.state == "awaiting_pick")
+    finished = GenerationJob.objects.get(employee_id=waiting.employee_id).finished_at
+    assert abs((waiting.since - finished).total_seconds()) < 0.01
+    invited = next(
+        s for s in standing if s.state == "invited" and s.employee_id != acme.employee.pk
+    )
+    created = EmployeeProfile.objects.get(pk=invited.employee_id).created_at
+    assert abs((invited.since - created).total_seconds()) < 0.01
     # a person's page reads the same standing, with the profile
     one = people_progress(organization=acme.org, employee_ids=[generating.employee_id])
     assert [(p.employee.pk, p.state, p.detail) for p in one] == [
