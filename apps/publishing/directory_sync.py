@@ -3,6 +3,7 @@ and the HR admin's dry run). The LDAP work itself is in ldap_sync.py."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import Counter
 from collections.abc import Callable
@@ -110,20 +111,54 @@ def directory_photo(headshot: Headshot, connection: DirectoryConnection) -> byte
     )
 
 
+def _source(headshot: Headshot, connection: DirectoryConnection) -> str:
+    """What a directory photo is made from: the same source, the same photo."""
+    return f"{headshot.pk}:{connection.max_side}:{connection.max_bytes}:{DIRECTORY_HEAD_FILL}"
+
+
+People = dict[str, tuple[EmployeeProfile, Headshot | None, Publication | None]]
+
+
 def _wanted(
     organization: Organization, connection: DirectoryConnection
-) -> tuple[list[Wanted], dict[str, tuple[EmployeeProfile, Headshot | None]]]:
+) -> tuple[list[Wanted], People]:
     """Active people with an approved headshot get it; everyone else whose photo is in the
-    directory loses it (they left, withdrew consent or deleted their data)."""
-    people: dict[str, tuple[EmployeeProfile, Headshot | None]] = {}
+    directory loses it (they left, withdrew consent or deleted their data). A photo sent
+    before from the same source is known by its hash and made again only if the
+    directory's differs."""
+    publications = {
+        p.employee_id: p
+        for p in Publication.objects.filter(
+            organization=organization, target=PublicationTarget.DIRECTORY_LDAP
+        ).select_related("employee")
+    }
+    people: People = {}
     wanted = []
     for headshot in headshots_approved_latest(
         organization=organization, employee__status=EmployeeStatus.ACTIVE
     ):
         employee = headshot.employee
         value = connection.match_value(employee)
-        if value:
-            people[str(employee.pk)] = (employee, headshot)
+        if not value:
+            continue
+        publication = publications.get(employee.pk)
+        people[str(employee.pk)] = (employee, headshot, publication)
+        if (
+            publication is not None
+            and publication.status == PublicationStatus.SUCCEEDED
+            and publication.content_hash
+            and publication.source == _source(headshot, connection)
+        ):
+            wanted.append(
+                Wanted(
+                    key=str(employee.pk),
+                    match_value=value,
+                    photo=None,
+                    sha256=publication.content_hash,
+                    make=functools.partial(directory_photo, headshot, connection),
+                )
+            )
+        else:
             wanted.append(
                 Wanted(
                     key=str(employee.pk),
@@ -131,20 +166,14 @@ def _wanted(
                     photo=directory_photo(headshot, connection),
                 )
             )
-    gone = (
-        Publication.objects.filter(
-            organization=organization,
-            target=PublicationTarget.DIRECTORY_LDAP,
-            status=PublicationStatus.SUCCEEDED,
-        )
-        .exclude(employee_id__in=[int(key) for key in people])
-        .select_related("employee")
-    )
-    for publication in gone:
+    for employee_id, publication in publications.items():
+        if str(employee_id) in people or publication.status != PublicationStatus.SUCCEEDED:
+            continue
         employee = publication.employee
-        value = connection.match_value(employee)
-        people[str(employee.pk)] = (employee, None)
-        wanted.append(Wanted(key=str(employee.pk), match_value=value, photo=None))
+        people[str(employee_id)] = (employee, None, publication)
+        wanted.append(
+            Wanted(key=str(employee_id), match_value=connection.match_value(employee), photo=None)
+        )
     return wanted, people
 
 
@@ -205,15 +234,12 @@ def _record(
     organization: Organization,
     connection: DirectoryConnection,
     outcomes: list[Outcome],
-    people: dict[str, tuple[EmployeeProfile, Headshot | None]],
+    people: People,
     report: dict[str, Any],
 ) -> None:
     now = timezone.now()
     for outcome in outcomes:
-        employee, headshot = people[outcome.key]
-        publication = Publication.objects.filter(
-            employee=employee, target=PublicationTarget.DIRECTORY_LDAP
-        ).first()
+        employee, headshot, publication = people[outcome.key]
         if publication is None:
             if headshot is None:
                 continue
@@ -223,20 +249,22 @@ def _record(
                 headshot=headshot,
                 target=PublicationTarget.DIRECTORY_LDAP,
             )
+        before = recorded_fields(publication)
         if headshot is not None:
             publication.headshot = headshot
         publication.external_id = outcome.dn
-        publication.attempts += 1
+        if outcome.done or outcome.action in {"not_found", "failed"}:
+            publication.attempts += 1
         if outcome.action in {"write", "unchanged"} and headshot is not None:
             publication.status = PublicationStatus.SUCCEEDED
             publication.content_hash = outcome.photo_sha256
+            publication.source = _source(headshot, connection)
             publication.last_error = ""
             if outcome.done:
                 publication.published_at = now
         elif outcome.action in {"remove", "unchanged"}:
             publication.status = PublicationStatus.WITHDRAWN
-            publication.content_hash = ""
-            publication.last_error = ""
+            publication.content_hash = publication.source = publication.last_error = ""
         elif outcome.action == "not_found":
             publication.status = PublicationStatus.FAILED
             publication.last_error = (
@@ -245,7 +273,8 @@ def _record(
         else:
             publication.status = PublicationStatus.FAILED
             publication.last_error = outcome.error
-        publication.save()
+        if publication.pk is None or recorded_fields(publication) != before:
+            publication.save()  # an unchanged person's record is left as it is: no write
         if outcome.done and outcome.action == "write":
             published_notify(publication, outcome.dn)
     sync_recorded(
@@ -253,6 +282,20 @@ def _record(
         target=PublicationTarget.DIRECTORY_LDAP,
         directory=connection,
         counts=report["counts"],
+    )
+
+
+def recorded_fields(publication: Publication) -> tuple[Any, ...]:
+    """What a directory sync records of a person's publication (unchanged: not written)."""
+    return (
+        publication.headshot_id,
+        publication.external_id,
+        publication.attempts,
+        publication.status,
+        publication.content_hash,
+        publication.source,
+        publication.last_error,
+        publication.published_at,
     )
 
 

@@ -78,7 +78,14 @@ class DirectorySettings:
 class Wanted:
     key: str  # the employee, as the caller knows them
     match_value: str  # e.g. their e-mail address
-    photo: bytes | None  # None: they left, remove the photo
+    photo: bytes | None  # None (without ``make``): they left, remove the photo
+    # A photo already sent, known by its hash: made (``make``) only if the directory's
+    # differs, so an unchanged re-run makes no photo at all.
+    sha256: str = ""
+    make: Callable[[], bytes] | None = None
+
+    def removes(self) -> bool:
+        return self.photo is None and self.make is None
 
 
 @dataclass
@@ -243,32 +250,37 @@ def sync(
     except ldap.LDAPError as exc:
         raise DirectoryError(f"the directory search failed: {_describe(exc)}") from exc
     outcomes = []
+    photos: dict[str, bytes | None] = {}
     for person in wanted:
         entry = found.get(person.match_value.lower())
         outcome = Outcome(key=person.key, match_value=person.match_value, action="not_found")
         if entry is not None:
             dn, current = entry
-            outcome.dn, outcome.photo_sha256 = dn, sha256(person.photo)
-            if person.photo is None:
+            outcome.dn = dn
+            if person.removes():
                 outcome.action = "remove" if current else "unchanged"
+            elif person.photo is None and current and sha256(current) == person.sha256:
+                outcome.action, outcome.photo_sha256 = "unchanged", person.sha256
             else:
-                outcome.action = "unchanged" if current == person.photo else "write"
+                photo = person.photo if person.photo is not None else person.make()  # type: ignore[misc]
+                photos[person.key] = photo
+                outcome.photo_sha256 = sha256(photo)
+                outcome.action = "unchanged" if current == photo else "write"
         outcomes.append(outcome)
     if not dry_run:
-        _apply(client, wanted, outcomes, progress)
+        _apply(client, photos, outcomes, progress)
     client.close()
     return outcomes
 
 
 def _apply(
     client: DirectoryClient,
-    wanted: list[Wanted],
+    photos: dict[str, bytes | None],
     outcomes: list[Outcome],
     progress: Callable[[int, int], None] | None,
 ) -> None:
     import ldap
 
-    photos = {w.key: w.photo for w in wanted}
     total = len(outcomes)
     finished = [sum(1 for o in outcomes if o.action not in {"write", "remove"})]
 

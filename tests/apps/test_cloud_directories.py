@@ -10,6 +10,8 @@ import json
 import time
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from PIL import Image
 
 from apps.core.errors import ValidationFailed
@@ -93,9 +95,17 @@ def test_graph_first_publication_unchanged_rerun_and_a_changed_photo(approved, m
     published = publication(c.employee, "graph")
     assert published.status == PublicationStatus.SUCCEEDED and published.external_id
     before = len(microsoft.requests)
-    again = cloud_sync(organization=c.org, kind="graph", dry_run=False)
+    with CaptureQueriesContext(connection) as queries:
+        again = cloud_sync(organization=c.org, kind="graph", dry_run=False)
     assert again["counts"] == {"unchanged": 1}
     assert len(microsoft.requests) == before  # not one request, not even for a token
+    # and the person's record is left as it is (the run's own report is the one write)
+    assert not [
+        q
+        for q in queries
+        if "publishing_publication" in q["sql"].split(" WHERE ")[0]
+        and q["sql"].startswith(("UPDATE", "INSERT"))
+    ]
     # HR approves another of Pat's candidates: that photo is sent, once
     from apps.generation.services import headshot_approve, headshot_pick
 

@@ -89,3 +89,34 @@ def test_a_person_missing_from_the_directory_is_reported(directory):
         row.status == PublicationStatus.FAILED
         and "mail=someone-else@acme.example" in row.last_error
     )
+
+
+def test_an_unchanged_rerun_makes_no_photo_and_writes_nothing(directory, monkeypatch):
+    """The photo sent is known by its hash: a re-run compares the directory's photo with
+    it and makes a photo again only when somebody changed the directory's."""
+    import ldap
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.publishing import directory_sync as module
+
+    c, _, server = directory
+    directory_sync(organization=c.org, dry_run=False)
+    sent = server.read(server.pat, "thumbnailPhoto")
+    made = []
+    real = module.directory_photo
+    monkeypatch.setattr(module, "directory_photo", lambda *a, **k: made.append(1) or real(*a, **k))
+    with CaptureQueriesContext(connection) as queries:
+        again = directory_sync(organization=c.org, dry_run=False)
+    assert again["counts"] == {"unchanged": 1} and made == []
+    assert not [
+        q
+        for q in queries
+        if q["sql"].startswith(("UPDATE", "INSERT")) and "publishing_publication" in q["sql"]
+    ]
+    # somebody puts another photo into the directory: the next sync puts the headshot back
+    conn = server.connect()
+    conn.modify_s(server.pat, [(ldap.MOD_REPLACE, "thumbnailPhoto", [b"\xff\xd8 not ours"])])
+    conn.unbind_s()
+    assert directory_sync(organization=c.org, dry_run=False)["counts"] == {"write": 1}
+    assert made == [1] and server.read(server.pat, "thumbnailPhoto") == sent
