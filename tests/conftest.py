@@ -4,11 +4,13 @@ import io
 import os
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import dramatiq
 import numpy as np
 import pytest
+from django.db import OperationalError
 from PIL import Image
 
 from pipeline.tools import samples
@@ -135,10 +137,20 @@ def run_jobs(stub_broker):
             if message is None:
                 return done
             actor = stub_broker.get_actor(message.actor_name)
-            try:
-                actor.fn(*message.args, **message.kwargs)
-            except actor.options.get("throws", ()):
-                pass  # a permanent failure: the worker logs it and does not retry
+            for attempt in range(5):
+                try:
+                    actor.fn(*message.args, **message.kwargs)
+                except actor.options.get("throws", ()):
+                    pass  # a permanent failure: the worker logs it and does not retry
+                except OperationalError as exc:
+                    # The browser tests' live server shares SQLite's in-memory database,
+                    # which refuses a write at once while a page's request reads the same
+                    # table (no waiting there): the message is retried, as a worker would.
+                    if "is locked" not in str(exc) or attempt == 4:
+                        raise
+                    time.sleep(0.2)
+                    continue
+                break
 
             done += 1
         raise AssertionError("jobs keep enqueueing jobs")
