@@ -32,7 +32,7 @@ from apps.publishing.cloud_clients import (
     TargetError,
     photo_digest,
 )
-from apps.publishing.directory_sync import recorded_fields, sync_recorded
+from apps.publishing.directory_sync import sync_recorded
 from apps.publishing.images import headshot_target_jpeg
 from apps.publishing.models import CloudDirectory, CloudKind, Publication, PublicationStatus
 from apps.publishing.photo_push import Push, PushOutcome, push_photos
@@ -269,7 +269,7 @@ def _record(
                 headshot=person.headshot,
                 target=directory.target,
             )
-        before = recorded_fields(publication)
+        before = publication.synced()
         if person.headshot is not None:
             publication.headshot = person.headshot
         publication.external_id = outcome.ref or publication.external_id
@@ -295,7 +295,7 @@ def _record(
             publication.last_error = outcome.error
         else:
             continue
-        if publication.pk is None or recorded_fields(publication) != before:
+        if publication.pk is None or publication.synced() != before:
             publication.save()  # an unchanged person's record is left as it is: no write
         if outcome.done and outcome.action == "write":
             published_notify(publication, outcome.ref)

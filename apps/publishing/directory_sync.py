@@ -249,7 +249,7 @@ def _record(
                 headshot=headshot,
                 target=PublicationTarget.DIRECTORY_LDAP,
             )
-        before = recorded_fields(publication)
+        before = publication.synced()
         if headshot is not None:
             publication.headshot = headshot
         publication.external_id = outcome.dn
@@ -273,7 +273,7 @@ def _record(
         else:
             publication.status = PublicationStatus.FAILED
             publication.last_error = outcome.error
-        if publication.pk is None or recorded_fields(publication) != before:
+        if publication.pk is None or publication.synced() != before:
             publication.save()  # an unchanged person's record is left as it is: no write
         if outcome.done and outcome.action == "write":
             published_notify(publication, outcome.dn)
@@ -282,20 +282,6 @@ def _record(
         target=PublicationTarget.DIRECTORY_LDAP,
         directory=connection,
         counts=report["counts"],
-    )
-
-
-def recorded_fields(publication: Publication) -> tuple[Any, ...]:
-    """What a directory sync records of a person's publication (unchanged: not written)."""
-    return (
-        publication.headshot_id,
-        publication.external_id,
-        publication.attempts,
-        publication.status,
-        publication.content_hash,
-        publication.source,
-        publication.last_error,
-        publication.published_at,
     )
 
 
@@ -311,8 +297,9 @@ def sync_recorded(
         headshot__status=HeadshotStatus.WITHDRAWN,
     )
     headshot_ids = list(removed.values_list("headshot_id", flat=True))
-    removed.delete()
-    Headshot.objects.filter(pk__in=headshot_ids, publications__isnull=True).delete()
+    if headshot_ids:
+        removed.delete()
+        Headshot.objects.filter(pk__in=headshot_ids, publications__isnull=True).delete()
     now = timezone.now()
     directory.last_sync_at = now
     directory.last_report = {"counts": counts, "at": now.isoformat()}

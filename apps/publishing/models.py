@@ -63,6 +63,19 @@ class Publication(TenantOwned):
             )
         ]
 
+    def synced(self) -> tuple[object, ...]:
+        """What a directory sync records here: a sync saves the row only when it changed."""
+        return (
+            self.headshot_id,
+            self.external_id,
+            self.attempts,
+            self.status,
+            self.content_hash,
+            self.source,
+            self.last_error,
+            self.published_at,
+        )
+
 
 class MatchField(models.TextChoices):
     EMAIL = "email", "E-mail address"

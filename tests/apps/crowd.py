@@ -36,9 +36,12 @@ CANDIDATES = 4
 BATCH = 2000
 
 
-def crowd(c: Any, people: int, *, prefix: str = "member") -> list[EmployeeProfile]:
-    """``people`` more people in ``c``'s company, the i-th in state STATES[i % 9], ten
-    departments, their days spread over the last two months."""
+def crowd(
+    c: Any, people: int, *, prefix: str = "member", states: tuple[str, ...] = STATES
+) -> list[EmployeeProfile]:
+    """``people`` more people in ``c``'s company, the i-th in state ``states[i % len]``
+    (every state of the journey by default), ten departments, their days spread over the
+    last two months."""
     org = c.org
     domain = org.email_domains[0] if getattr(org, "email_domains", None) else "example.com"
     now = timezone.now()
@@ -55,7 +58,7 @@ def crowd(c: Any, people: int, *, prefix: str = "member") -> list[EmployeeProfil
         [Membership(organization=org, user=u, role=Role.EMPLOYEE) for u in users],
         batch_size=BATCH,
     )
-    states = [STATES[i % len(STATES)] for i in range(people)]
+    states = [states[i % len(states)] for i in range(people)]
     employees = EmployeeProfile.objects.bulk_create(
         [
             EmployeeProfile(
