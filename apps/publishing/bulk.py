@@ -5,6 +5,8 @@ can make: the business card, and the directory export where a directory is confi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import transaction
 
@@ -39,7 +41,7 @@ def headshots_publish(
     require_role(organization=organization, user=actor, roles=MANAGER_ROLES)
     if employee_ids is None and department is None:
         raise ValidationFailed("Choose the people to publish, or a department.")
-    filters: dict[str, object] = {"employee__status": EmployeeStatus.ACTIVE}
+    filters: dict[str, Any] = {"employee__status": EmployeeStatus.ACTIVE}
     if employee_ids is not None:
         if not employee_ids:
             raise ValidationFailed("Tick the people to publish first.")

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from apps.core.errors import NotFound, ValidationFailed
@@ -151,14 +152,12 @@ def _people(
     spec = PHOTO_SPECS[CloudKind(directory.kind)]
     publications = {
         p.employee_id: p
-        for p in Publication.objects.filter(
-            organization=organization, target=directory.target
-        ).select_related("employee")  # a leaver's address, without a query each
+        for p in Publication.objects.filter(organization=organization, target=directory.target)
     }
     people: dict[str, _Person] = {}
     pushes = []
     for headshot in headshots_approved_latest(
-        organization=organization, employee__status=EmployeeStatus.ACTIVE
+        organization=organization, light=True, employee__status=EmployeeStatus.ACTIVE
     ):
         employee = headshot.employee
         value = directory.match_value(employee)
@@ -180,9 +179,14 @@ def _people(
             headshot, side=spec.side, head_fill=spec.head_fill, max_bytes=spec.max_bytes
         )
         pushes.append(Push(str(employee.pk), value, photo, photo_digest(photo), sent, ref))
-    for employee_id, publication in publications.items():
-        if str(employee_id) in people or publication.status != PublicationStatus.SUCCEEDED:
-            continue
+    leavers = [
+        p
+        for employee_id, p in publications.items()
+        if str(employee_id) not in people and p.status == PublicationStatus.SUCCEEDED
+    ]
+    prefetch_related_objects(leavers, "employee")  # their addresses, in one query
+    for publication in leavers:
+        employee_id = publication.employee_id
         employee = publication.employee
         people[str(employee_id)] = _Person(employee, None, publication)
         pushes.append(

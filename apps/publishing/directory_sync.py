@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -130,12 +131,12 @@ def _wanted(
         p.employee_id: p
         for p in Publication.objects.filter(
             organization=organization, target=PublicationTarget.DIRECTORY_LDAP
-        ).select_related("employee")
+        )
     }
     people: People = {}
     wanted = []
     for headshot in headshots_approved_latest(
-        organization=organization, employee__status=EmployeeStatus.ACTIVE
+        organization=organization, light=True, employee__status=EmployeeStatus.ACTIVE
     ):
         employee = headshot.employee
         value = connection.match_value(employee)
@@ -166,9 +167,14 @@ def _wanted(
                     photo=directory_photo(headshot, connection),
                 )
             )
-    for employee_id, publication in publications.items():
-        if str(employee_id) in people or publication.status != PublicationStatus.SUCCEEDED:
-            continue
+    leavers = [
+        p
+        for employee_id, p in publications.items()
+        if str(employee_id) not in people and p.status == PublicationStatus.SUCCEEDED
+    ]
+    prefetch_related_objects(leavers, "employee")  # their addresses, in one query
+    for publication in leavers:
+        employee_id = publication.employee_id
         employee = publication.employee
         people[str(employee_id)] = (employee, None, publication)
         wanted.append(
