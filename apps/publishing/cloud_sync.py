@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from apps.core.errors import NotFound, ValidationFailed
@@ -37,6 +36,7 @@ from apps.publishing.directory_sync import sync_recorded
 from apps.publishing.images import headshot_target_jpeg
 from apps.publishing.models import CloudDirectory, CloudKind, Publication, PublicationStatus
 from apps.publishing.photo_push import Push, PushOutcome, push_photos
+from apps.publishing.selectors import published_leavers
 from apps.publishing.services import published_notify
 
 logger = logging.getLogger(__name__)
@@ -179,13 +179,7 @@ def _people(
             headshot, side=spec.side, head_fill=spec.head_fill, max_bytes=spec.max_bytes
         )
         pushes.append(Push(str(employee.pk), value, photo, photo_digest(photo), sent, ref))
-    leavers = [
-        p
-        for employee_id, p in publications.items()
-        if str(employee_id) not in people and p.status == PublicationStatus.SUCCEEDED
-    ]
-    prefetch_related_objects(leavers, "employee")  # their addresses, in one query
-    for publication in leavers:
+    for publication in published_leavers(publications, people):
         employee_id = publication.employee_id
         employee = publication.employee
         people[str(employee_id)] = _Person(employee, None, publication)

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from apps.audit.services import audit_record
@@ -37,6 +36,7 @@ from apps.publishing.models import (
     PublicationStatus,
     PublicationTarget,
 )
+from apps.publishing.selectors import published_leavers
 from apps.publishing.services import published_notify
 
 logger = logging.getLogger(__name__)
@@ -167,13 +167,7 @@ def _wanted(
                     photo=directory_photo(headshot, connection),
                 )
             )
-    leavers = [
-        p
-        for employee_id, p in publications.items()
-        if str(employee_id) not in people and p.status == PublicationStatus.SUCCEEDED
-    ]
-    prefetch_related_objects(leavers, "employee")  # their addresses, in one query
-    for publication in leavers:
+    for publication in published_leavers(publications, people):
         employee_id = publication.employee_id
         employee = publication.employee
         people[str(employee_id)] = (employee, None, publication)

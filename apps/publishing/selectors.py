@@ -1,10 +1,12 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Container
+
+from django.db.models import QuerySet, prefetch_related_objects
 
 from apps.core.errors import NotFound
 from apps.organizations.models import EmployeeProfile, Organization
-from apps.publishing.models import Publication
+from apps.publishing.models import Publication, PublicationStatus
 
 
 def publication_list(
@@ -41,3 +43,17 @@ def publication_in_another_directory(publication: Publication) -> bool:
         .exclude(pk=publication.pk)
         .exists()
     )
+
+
+def published_leavers(
+    publications: dict[int, Publication], wanted: Container[str]
+) -> list[Publication]:
+    """The publications still in a directory of people not ``wanted`` there (by employee
+    id), with their people read in one query."""
+    leavers = [
+        p
+        for employee_id, p in publications.items()
+        if str(employee_id) not in wanted and p.status == PublicationStatus.SUCCEEDED
+    ]
+    prefetch_related_objects(leavers, "employee")
+    return leavers
