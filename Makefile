@@ -88,7 +88,6 @@ scheduler: install
 # The image benchmarks, then those of the services when PostgreSQL and Redis answer on
 # loopback (the web process under wrk's load, the job machinery, the directory syncs).
 bench: install samples models
-	./scripts/system-packages.sh wrk
 	$(BIN)/python -m bench.run
 	@if $(BIN)/python scripts/pg_available.py "$(TEST_DATABASE_ADMIN_URL)"; then \
 		for name in web jobs ldap_sync cloud_sync; do \

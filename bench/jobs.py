@@ -56,6 +56,18 @@ class NoImageWork:
     def select(self, result: Any, **kwargs: Any) -> list[Any]:
         return []
 
+    def person_model_key(self, enrollment: Any) -> str | None:
+        return None
+
+    def run(self, *, enrolled: Any = None, **kwargs: Any) -> Any:
+        """The run order of the real pipeline, each step doing nothing."""
+        from pipeline.orchestrator import RunResult
+
+        enrollment = self.build_identity({})
+        if enrolled is not None:
+            enrolled(enrollment, {})
+        return RunResult(enrollment=enrollment, attributes={}, result=self.generate(), ranking=[])
+
     def warm(self, *, generation: bool) -> list[str]:
         return []
 

@@ -7,10 +7,11 @@
 #   slapd ldap-utils            the tests start an OpenLDAP server of their own
 #   chromium                    the end-to-end tests drive it with Playwright (no browser download)
 #   xmlsec1                     SAML sign-on checks the identity provider's signatures with it
-# Packages named as arguments are installed too (`make bench` adds wrk, its load generator).
+#   wrk                         the load generator of the web benchmarks (the integration tests run them briefly)
+# Packages named as arguments are installed too.
 set -euo pipefail
 packages=(libldap2-dev libsasl2-dev libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core fonts-droid-fallback
-          poppler-utils zbar-tools slapd ldap-utils chromium xmlsec1 "$@")
+          poppler-utils zbar-tools slapd ldap-utils chromium xmlsec1 wrk "$@")
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
