@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, found
 from apps.organizations.models import Organization
 from apps.presets.models import BrandPreset, BrandPresetVersion
 from pipeline.presets import BrandPreset as PresetSpec
@@ -35,10 +35,7 @@ def preset_version_latest(*, organization: Organization, preset: BrandPreset) ->
 
 
 def preset_version_get(*, organization: Organization, pk: int) -> BrandPresetVersion:
-    version = BrandPresetVersion.objects.filter(organization=organization, pk=pk).first()
-    if version is None:
-        raise NotFound("Not found.")
-    return version
+    return found(BrandPresetVersion.objects.filter(organization=organization, pk=pk))
 
 
 def preset_version_spec(version: BrandPresetVersion) -> PresetSpec:

@@ -4,7 +4,7 @@ from collections.abc import Container
 
 from django.db.models import QuerySet, prefetch_related_objects
 
-from apps.core.errors import NotFound
+from apps.core.errors import found
 from apps.organizations.models import EmployeeProfile, Organization
 from apps.publishing.models import Publication, PublicationStatus
 
@@ -21,10 +21,7 @@ def publication_list(
 
 
 def publication_get(*, organization: Organization, pk: int) -> Publication:
-    publication = Publication.objects.filter(organization=organization, pk=pk).first()
-    if publication is None:
-        raise NotFound("Not found.")
-    return publication
+    return found(Publication.objects.filter(organization=organization, pk=pk))
 
 
 def publication_in_another_directory(publication: Publication) -> bool:

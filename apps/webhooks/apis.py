@@ -7,7 +7,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.errors import NotFound
+from apps.core.errors import found
 from apps.organizations.models import MANAGER_ROLES
 from apps.web.api import PAGE_PARAMETERS, CompanyApiView, paged
 from apps.webhooks.models import EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
@@ -71,9 +71,7 @@ class DeliveryListApi(CompanyApiView):
         responses=paged(DeliveryOutput), operation_id="delivery_list", parameters=PAGE_PARAMETERS
     )
     def get(self, request: Request, org: str, pk: int) -> Response:
-        endpoint = WebhookEndpoint.objects.filter(organization=self.organization, pk=pk).first()
-        if endpoint is None:
-            raise NotFound("Not found.")
+        endpoint = found(WebhookEndpoint.objects.filter(organization=self.organization, pk=pk))
         deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).order_by(
             "-created_at", "-pk"
         )

@@ -18,7 +18,13 @@ from django.db.models import Min
 from django.utils import timezone
 
 from apps.audit.services import audit_record
-from apps.core.errors import NotFound, PermissionDenied, StateConflict, ValidationFailed
+from apps.core.errors import (
+    NotFound,
+    PermissionDenied,
+    StateConflict,
+    ValidationFailed,
+    found,
+)
 from apps.core.queue import enqueue
 from apps.core.text import counted
 from apps.generation.models import (
@@ -217,9 +223,10 @@ def generation_job_requeue(
 
 def generation_job_requeue_dead_letter(job_id: int) -> None:
     """The operators' dead-letter requeue of a generation message (no company actor)."""
-    job = GenerationJob.objects.select_related("organization").filter(pk=job_id).first()
-    if job is None:
-        raise NotFound("This generation job no longer exists.")
+    job = found(
+        GenerationJob.objects.select_related("organization").filter(pk=job_id),
+        "This generation job no longer exists.",
+    )
     if job.status == JobStatus.FAILED:
         _job_requeue(job=job, actor=None)
     elif job.status == JobStatus.QUEUED:
