@@ -85,7 +85,7 @@ def intake_pair() -> Pair:
     from pipeline.orchestrator import HeadshotPipeline, PipelineConfig
 
     photos = twelve_megapixel_jpegs()
-    pipeline = HeadshotPipeline.from_config(PipelineConfig(min_usable_photos=1))
+    pipeline = HeadshotPipeline.from_config(PipelineConfig(min_usable_photos=1, model_dir=MODELS))
     full_size = DlibFaceAnalyzer(detect_max_side=100_000).load()
     naive_checker = PhotoChecker(full_size)
 

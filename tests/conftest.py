@@ -180,6 +180,36 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _standing_kept(request):
+    """After every test that used the database: where each person stands, as stored on
+    their row for HR's dashboard, is what their rows give, whatever path the test took
+    through the portal (people not yet worked out, added in bulk, are left to the reads)."""
+    marker = request.node.get_closest_marker("django_db")
+    uses = {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    if marker is None and not uses:
+        yield
+        return
+    request.getfixturevalue("transactional_db" if "transactional_db" in uses else "db")
+    yield
+    from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
+    from apps.people.selectors import people_standing
+
+    for organization in Organization.objects.all():
+        stored = dict(
+            EmployeeProfile.objects.filter(organization=organization)
+            .exclude(status=EmployeeStatus.LEFT)
+            .exclude(journey_state="")
+            .values_list("pk", "journey_state")
+        )
+        drifted = {
+            s.employee_id: (stored[s.employee_id], s.state)
+            for s in people_standing(organization=organization)
+            if stored.get(s.employee_id, s.state) != s.state
+        }
+        assert not drifted, f"stored standing drifted (stored, from the rows): {drifted}"
+
+
 # -- the browser (tests/e2e, tests/sso): one Playwright for the whole session, shared by
 # every folder that drives pages (two at once would fight over the event loop)
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -12,6 +12,8 @@ Events and their keyword arguments:
 - ``person.exported``     organization, employee, archive (a ZipFile), record (a dict):
                           each app adds what it holds about the person
 - ``headshot.approved``   organization, headshot, actor: what follows an approval
+- ``person.moved``        organization_id, employee_ids: a bulk change that may have
+                          moved these people along the journey (apps.core.journey)
 
 A handler returns counts (``{"headshots": 3}``) or None; ``fire`` adds them up.
 """
@@ -23,7 +25,14 @@ from collections.abc import Callable
 from typing import Any
 
 EVENTS = frozenset(
-    {"person.left", "biometrics.erase", "face.withdrawn", "person.exported", "headshot.approved"}
+    {
+        "person.left",
+        "biometrics.erase",
+        "face.withdrawn",
+        "person.exported",
+        "headshot.approved",
+        "person.moved",
+    }
 )
 Handler = Callable[..., dict[str, int] | None]
 _HANDLERS: dict[str, list[tuple[str, Handler]]] = {event: [] for event in EVENTS}

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from apps.core.journey import JourneyQuerySet
 from apps.core.models import TenantOwned
 
 
@@ -59,6 +60,18 @@ class GenerationJob(TenantOwned):
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    # a change to these moves the person along the journey (apps.core.journey)
+    JOURNEY_FIELDS = frozenset({"status", "finished_at"})
+    JOURNEY_PERSON = "employee_id"
+    objects = JourneyQuerySet.as_manager()
+
+    @staticmethod
+    def journey_moved_by(fields: dict[str, object]) -> bool:
+        """A job moves its person when it ends, or starts again after it ended (both write
+        ``finished_at``), or is cancelled; not when a worker claims it or puts it back in
+        the queue to retry (the person is generating throughout)."""
+        return "finished_at" in fields or fields.get("status") not in ACTIVE_JOB_STATES
 
     class Meta:
         constraints = [
@@ -137,6 +150,11 @@ class Headshot(TenantOwned):
     print_progress = models.PositiveSmallIntegerField(default=0)
     print_upscaler = models.CharField(max_length=60, blank=True)  # what enlarged it
     print_error = models.CharField(max_length=500, blank=True)
+
+    # a change to these moves the person along the journey (apps.core.journey)
+    JOURNEY_FIELDS = frozenset({"status", "picked_at", "decided_at"})
+    JOURNEY_PERSON = "employee_id"
+    objects = JourneyQuerySet.as_manager()
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["job", "key"], name="candidate_key_per_job")]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from apps.core.journey import JourneyQuerySet
 from apps.core.models import TenantOwned, TimeStamped
 
 
@@ -94,8 +95,24 @@ class EmployeeProfile(TenantOwned):
         max_length=16, choices=EmployeeStatus.choices, default=EmployeeStatus.INVITED
     )
     left_at = models.DateTimeField(null=True, blank=True)
+    # Where the person stands on the way to a published headshot and since when, kept by
+    # the people app (apps.people.standing) so that HR's dashboard counts and pages a
+    # large company by index. Empty until first worked out.
+    journey_state = models.CharField(max_length=20, blank=True, default="")
+    journey_since = models.DateTimeField(null=True, blank=True)
+
+    # a change to these moves the person along the journey (apps.core.journey)
+    JOURNEY_FIELDS = frozenset({"status"})
+    JOURNEY_PERSON = "pk"
+    objects = JourneyQuerySet.as_manager()
 
     class Meta:
+        indexes = [
+            models.Index(fields=["organization", "full_name", "id"], name="person_by_name_idx"),
+            models.Index(
+                fields=["organization", "journey_state", "journey_since"], name="person_state_idx"
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["organization", "email"], name="one_profile_per_email"),
             models.UniqueConstraint(

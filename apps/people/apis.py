@@ -9,7 +9,8 @@ from rest_framework.response import Response
 
 from apps.organizations.apis import EmployeeOutput
 from apps.organizations.models import MANAGER_ROLES
-from apps.people.selectors import PERSON_STATES, people_standing, with_profiles
+from apps.people.selectors import PERSON_STATES, people_filtered
+from apps.people.standing import people_page_progress, people_restand_stale
 from apps.web.api import PAGE_PARAMETERS, CompanyApiView, choice_param, paged
 
 
@@ -38,17 +39,16 @@ class EmployeeListApi(CompanyApiView):
         ],
     )
     def get(self, request: Request, org: str) -> Response:
-        people = people_standing(organization=self.organization)
-        params = request.query_params
-        if state := choice_param(request, "state", [s for s, _ in PERSON_STATES]):
-            people = [p for p in people if p.state == state]
-        if params.get("department"):
-            people = [p for p in people if p.department == params["department"]]
-        if params.get("stuck") in {"true", "1"}:
-            people = [p for p in people if p.stuck]
+        people_restand_stale(organization=self.organization)
+        people = people_filtered(
+            organization=self.organization,
+            state=choice_param(request, "state", [s for s, _ in PERSON_STATES]) or "",
+            department=request.query_params.get("department", ""),
+            stuck=request.query_params.get("stuck") in {"true", "1"},
+        )
         return self.page(
             request,
             people,
             ProgressOutput,
-            load=lambda page: with_profiles(page, organization=self.organization),
+            load=lambda page: people_page_progress(organization=self.organization, people=page),
         )

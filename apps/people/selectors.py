@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -235,4 +235,66 @@ def people_progress(
     return with_profiles(
         people_standing(organization=organization, now=now, employee_ids=employee_ids),
         organization=organization,
+    )
+
+
+# -- the stored standing: counted and paged by index (kept by apps.people.standing) --------------
+def people_current(*, organization: Organization) -> QuerySet[EmployeeProfile]:
+    """The company's current people (not those who left), by name."""
+    return (
+        EmployeeProfile.objects.filter(organization=organization)
+        .exclude(status=EmployeeStatus.LEFT)
+        .order_by("full_name", "pk")
+    )
+
+
+def people_state_counts(*, organization: Organization) -> dict[str, int]:
+    """How many current people stand in each state: one GROUP BY."""
+    return dict(
+        people_current(organization=organization)
+        .order_by()
+        .values("journey_state")
+        .annotate(n=Count("id"))
+        .values_list("journey_state", "n")
+    )
+
+
+def stuck_filter(now: datetime) -> Q:
+    """The stored standings the dashboard calls stuck (as people_standing decides it)."""
+    stuck = Q(journey_state="failed") | Q(
+        journey_state="generating",
+        journey_since__lt=now - timedelta(seconds=settings.HEADSHOTS["JOB_STUCK_AFTER_S"]),
+    )
+    for state, days in STUCK_AFTER_DAYS.items():
+        stuck |= Q(journey_state=state, journey_since__lte=now - timedelta(days=days))
+    return stuck
+
+
+def people_filtered(
+    *,
+    organization: Organization,
+    state: str = "",
+    department: str = "",
+    stuck: bool = False,
+    now: datetime | None = None,
+) -> QuerySet[EmployeeProfile]:
+    """The current people in ``state``, of ``department``, stuck: by name."""
+    people = people_current(organization=organization)
+    if state:
+        people = people.filter(journey_state=state)
+    if department:
+        people = people.filter(department=department)
+    if stuck:
+        people = people.filter(stuck_filter(now or timezone.now()))
+    return people
+
+
+def people_stuck_longest(
+    *, organization: Organization, now: datetime | None = None, limit: int = 20
+) -> QuerySet[EmployeeProfile]:
+    """The people stuck the longest first."""
+    return (
+        people_current(organization=organization)
+        .filter(stuck_filter(now or timezone.now()))
+        .order_by("journey_since", "pk")[:limit]
     )

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
@@ -16,10 +14,12 @@ from apps.organizations.models import MANAGER_ROLES, EmployeeProfile
 from apps.organizations.services import employee_leave
 from apps.people.selectors import (
     PERSON_STATES,
+    people_filtered,
     people_progress,
-    people_standing,
-    with_profiles,
+    people_state_counts,
+    people_stuck_longest,
 )
+from apps.people.standing import people_page_progress, people_restand_stale
 from apps.publishing.models import Publication
 from apps.web.pages import CompanyRequest, company_page, refused
 
@@ -29,16 +29,15 @@ PEOPLE_PAGE = 100
 @company_page(roles=MANAGER_ROLES)
 def hr_dashboard(request: CompanyRequest) -> HttpResponse:
     org = request.organization
-    people = people_standing(organization=org)
-    counts = Counter(p.state for p in people)
+    people_restand_stale(organization=org)
+    counts = people_state_counts(organization=org)
     wanted = request.GET.get("state", "")
-    shown = [p for p in people if p.state == wanted] if wanted else people
-    if request.GET.get("stuck"):
-        shown = [p for p in shown if p.stuck]
+    if wanted not in dict(PERSON_STATES):
+        wanted = ""
+    shown = people_filtered(organization=org, state=wanted, stuck=bool(request.GET.get("stuck")))
     page = Paginator(shown, PEOPLE_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    stuck = sorted((p for p in people if p.stuck), key=lambda p: p.since_s)[:20]
     return render(
         request,
         "portal/hr_dashboard.html",
@@ -46,10 +45,12 @@ def hr_dashboard(request: CompanyRequest) -> HttpResponse:
             "states": [(key, label, counts.get(key, 0)) for key, label in PERSON_STATES],
             "labels": dict(PERSON_STATES),
             "page": page,
-            "people": with_profiles(page.object_list, organization=org),
-            "shown": len(shown),
-            "stuck": with_profiles(stuck, organization=org),
-            "total": len(people),
+            "people": people_page_progress(organization=org, people=page.object_list),
+            "shown": page.paginator.count,
+            "stuck": people_page_progress(
+                organization=org, people=people_stuck_longest(organization=org)
+            ),
+            "total": sum(counts.values()),
             "state": wanted,
             "query": query.urlencode(),
         },

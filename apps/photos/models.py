@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from apps.core.journey import JourneyQuerySet
 from apps.core.models import TenantOwned
 
 
@@ -37,6 +38,11 @@ class ConsentRecord(TenantOwned):
     user_agent = models.CharField(max_length=400, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
+    # a change to these moves the person along the journey (apps.core.journey)
+    JOURNEY_FIELDS = frozenset({"text_version", "given_at", "withdrawn_at"})
+    JOURNEY_PERSON = "employee_id"
+    objects = JourneyQuerySet.as_manager()
+
 
 class PhotoStatus(models.TextChoices):
     PENDING = "pending"
@@ -65,6 +71,11 @@ class Photo(TenantOwned):
     embedding = models.BinaryField(null=True, blank=True)
     face_backend = models.CharField(max_length=40, blank=True)
     checked_at = models.DateTimeField(null=True, blank=True)
+
+    # a change to these moves the person along the journey (apps.core.journey)
+    JOURNEY_FIELDS = frozenset({"status"})
+    JOURNEY_PERSON = "employee_id"
+    objects = JourneyQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
+from apps.core.journey import JourneyQuerySet
 from apps.core.models import TenantOwned
 
 if TYPE_CHECKING:
@@ -55,6 +56,11 @@ class Publication(TenantOwned):
     last_error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     published_at = models.DateTimeField(null=True, blank=True)
+
+    # a change to these moves the person along the journey (apps.core.journey)
+    JOURNEY_FIELDS = frozenset({"status", "published_at"})
+    JOURNEY_PERSON = "employee_id"
+    objects = JourneyQuerySet.as_manager()
 
     class Meta:
         constraints = [

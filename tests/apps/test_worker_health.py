@@ -173,6 +173,7 @@ def test_two_schedulers_in_the_same_slot_send_each_task_once(db, stub_broker):
         "retention_purge",
         "invitation_reminders",
         "approval_mails",
+        "people_restand",
     }
     assert scheduler.tick(scheduler="b:2", now=at + timedelta(seconds=30)) == []
     # a minute later the sweep is due again; the hourly sync and the daily purge are not
@@ -187,6 +188,7 @@ def test_two_schedulers_in_the_same_slot_send_each_task_once(db, stub_broker):
         "generation_jobs_sweep",
         "generation_jobs_sweep",
         "invitation_reminders",
+        "people_restand",
         "retention_purge",
     ]
     runs = ScheduledRun.objects.filter(task="generation_jobs_sweep").order_by("slot")
