@@ -122,12 +122,14 @@ def scratch_environment() -> Iterator[None]:
         redis.Redis.from_url(redis_url).flushdb()
 
 
-def wait(predicate: Any, timeout_s: float = 300.0) -> None:
+def wait(predicate: Any, timeout_s: float = 300.0, poll_s: float = 0.05) -> None:
+    """Poll ``predicate`` every ``poll_s``: often enough to time runs of several seconds
+    to 1 %, seldom enough that the polling's queries do not compete with the workers."""
     deadline = time.monotonic() + timeout_s
     while not predicate():
         if time.monotonic() > deadline:
             raise TimeoutError("the benchmark's work did not finish in time")
-        time.sleep(0.01)
+        time.sleep(poll_s)
 
 
 def finished_or_raise(jobs: int) -> bool:

@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         rechanged = people_restand(organization=c.org)
         hourly_restand_s = time.perf_counter() - started
-        assert worked_out == args.people and rechanged == 0, (worked_out, rechanged)
+        assert worked_out >= args.people and rechanged == 0, (worked_out, rechanged)
         session = signed_in(c.hr)
         paths = {name: path.format(org=c.org.slug) for name, path in PAGES.items()}
         assert reverse("hr-dashboard", args=[c.org.slug]) == paths["dashboard"].split("?")[0]

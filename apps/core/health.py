@@ -130,8 +130,11 @@ def metric_observe(name: str, value: float) -> None:
 
     from apps.core.models import MetricTotal
 
+    add = {"count": F("count") + 1, "total": F("total") + value}
+    if MetricTotal.objects.filter(name=name).update(**add):
+        return  # every observation but a name's first: one query
     MetricTotal.objects.get_or_create(name=name)
-    MetricTotal.objects.filter(name=name).update(count=F("count") + 1, total=F("total") + value)
+    MetricTotal.objects.filter(name=name).update(**add)
 
 
 def metric_totals(name: str) -> tuple[int, float]:

@@ -2,15 +2,16 @@
 ``journey_since``) so that HR's dashboard and the people API count and page a company of
 thousands by index instead of working everyone out on every request.
 
-It is kept up to date three ways:
-- a save or deletion of a row that moves a person (consent, a photo, a job, a picked or
-  approved headshot, a publication, the person's status) works that person out again
-  (Django's signals, connected in the app's ready());
-- a bulk update of such a row does the same through ``apps.core.journey``;
-- what no row change says (a new consent text, a person added in bulk) is found by the
-  reads: people not yet worked out are worked out before a page counts them, and the
-  whole company is worked out again when its consent text changed and every hour.
-The rows a page shows are always worked out afresh, and stored again if they had drifted."""
+A change that moves a person only marks them to be worked out again (their state
+emptied: one UPDATE, nothing more in a job's or a request's path): a save or deletion of
+a row that moves a person (consent, a photo, a job, a picked or approved headshot, a
+publication, the person's status) through Django's signals, connected in the app's
+ready(); a bulk update of such a row through ``apps.core.journey``; a new consent text
+marks the whole company. The reads work out the people marked (and those added in bulk)
+before they count them, so a page costs what changed since the last one. The whole
+company is checked again when the standard consent text's version changed and every
+hour (what no row change says); the rows a page shows are always worked out afresh, and
+stored again if they had drifted."""
 
 from __future__ import annotations
 
@@ -87,11 +88,18 @@ def people_restand_stale(*, organization: Organization) -> int:
     return people_restand(organization=organization, employee_ids=unknown) if unknown else 0
 
 
+def people_mark_moved(*, organization_id: int, employee_ids: Iterable[int] | None) -> int:
+    """Mark these people (the whole company when None) to be worked out again by the next
+    read; how many were marked."""
+    rows = EmployeeProfile.objects.filter(organization_id=organization_id).exclude(journey_state="")
+    if employee_ids is not None:
+        rows = rows.filter(pk__in=list(employee_ids))
+    return rows.update(journey_state="")
+
+
 def person_moved(*, organization_id: int, employee_ids: Iterable[int], **_: Any) -> None:
     """The ``person.moved`` hook: a bulk change touched these people."""
-    organization = Organization.objects.filter(pk=organization_id).first()
-    if organization is not None:
-        people_restand(organization=organization, employee_ids=employee_ids)
+    people_mark_moved(organization_id=organization_id, employee_ids=employee_ids)
 
 
 def row_saved(sender: Any, instance: Any, created: bool, update_fields: Any, **_: Any) -> None:
@@ -99,21 +107,20 @@ def row_saved(sender: Any, instance: Any, created: bool, update_fields: Any, **_
     if update_fields is not None and not sender.JOURNEY_FIELDS.intersection(update_fields):
         return
     if created and sender is EmployeeProfile:
-        return  # a new person is worked out by the next read (rosters add thousands)
-    if not _moves(instance):
-        return
-    person_moved(
-        organization_id=instance.organization_id,
-        employee_ids=[getattr(instance, sender.JOURNEY_PERSON)],
-    )
+        return  # a new person is worked out by the next read
+    if _moves(instance):
+        people_mark_moved(
+            organization_id=instance.organization_id,
+            employee_ids=[getattr(instance, sender.JOURNEY_PERSON)],
+        )
 
 
 def row_deleted(sender: Any, instance: Any, **_: Any) -> None:
     """post_delete of a row that can move a person."""
-    if sender is EmployeeProfile or not _moves(instance):
-        return
-    if EmployeeProfile.objects.filter(pk=instance.employee_id).exists():
-        person_moved(organization_id=instance.organization_id, employee_ids=[instance.employee_id])
+    if sender is not EmployeeProfile and _moves(instance):
+        people_mark_moved(
+            organization_id=instance.organization_id, employee_ids=[instance.employee_id]
+        )
 
 
 def _moves(instance: Any) -> bool:
@@ -132,7 +139,7 @@ def _moves(instance: Any) -> bool:
 def consent_text_published(sender: Any, instance: Any, created: bool, **_: Any) -> None:
     """post_save of a company's consent text: a new one sends everyone back to consent."""
     if created:
-        people_restand(organization=instance.organization)
+        people_mark_moved(organization_id=instance.organization_id, employee_ids=None)
 
 
 def people_page_progress(

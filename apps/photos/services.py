@@ -227,7 +227,6 @@ def embedding_from_bytes(data: bytes) -> np.ndarray:
     return np.frombuffer(decrypt(bytes(data)), dtype=np.float32).astype(np.float64)
 
 
-@transaction.atomic
 def identity_profile_save(
     *,
     employee: EmployeeProfile,
@@ -236,20 +235,23 @@ def identity_profile_save(
     used: list[int],
     outliers: list[int],
     attributes: dict[str, object],
-) -> IdentityProfile:
-    profile, _ = IdentityProfile.objects.update_or_create(
-        employee=employee,
-        defaults={
-            "organization_id": employee.organization_id,
-            "embedding": encrypt(embedding.astype(np.float32).tobytes()),
-            "face_backend": face_backend,
-            "photo_ids": used,
-            "outlier_photo_ids": outliers,
-            "consistent": not outliers,
-            "attributes": attributes,
-        },
-    )
-    return profile
+) -> None:
+    """Store the person's face template from this round's enrollment: one UPDATE when
+    they have one already (every round after the first), an INSERT the first time. A
+    person has one job running at a time, so two rounds never write it at once."""
+    fields = {
+        "organization_id": employee.organization_id,
+        "embedding": encrypt(embedding.astype(np.float32).tobytes()),
+        "face_backend": face_backend,
+        "photo_ids": used,
+        "outlier_photo_ids": outliers,
+        "consistent": not outliers,
+        "attributes": attributes,
+    }
+    if not IdentityProfile.objects.filter(employee=employee).update(
+        **fields, updated_at=timezone.now()
+    ):
+        IdentityProfile.objects.create(employee=employee, **fields)
 
 
 def person_model_load(*, employee: EmployeeProfile, key: str) -> bytes | None:

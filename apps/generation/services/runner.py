@@ -55,19 +55,32 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
+# What claiming a job writes (read back after the claim).
+CLAIMED_FIELDS = [
+    "status",
+    "attempts",
+    "progress",
+    "stage",
+    "worker",
+    "heartbeat_at",
+    "started_at",
+    "updated_at",
+]
+
+
 def generation_job_run(*, job_id: int) -> GenerationJob | None:
     """Run a queued job to the end. Safe to call twice: only one call wins the start."""
-    job = (
-        GenerationJob.objects.select_related("employee", "preset_version", "organization")
-        .filter(pk=job_id)
-        .first()
-    )
-    if job is None:
+    try:
+        job = GenerationJob.objects.select_related(
+            "employee", "preset_version", "organization"
+        ).get(pk=job_id)
+    except GenerationJob.DoesNotExist:
         logger.info("job %s vanished before it ran; skipping", job_id)
         return None
     if not _job_claim(job):
         return job
-    job.refresh_from_db()
+    # what the claim wrote, keeping the person, preset and company already loaded
+    job.refresh_from_db(fields=CLAIMED_FIELDS)
     if job.attempts > MAX_JOB_ATTEMPTS:
         job_fail(
             job=job,
@@ -260,9 +273,11 @@ def _store_results(
                     locked.worker,
                 )
                 raise _Discard
-            stale = [n for h in Headshot.objects.filter(job=job) for n in h.stored_files()]
-            Headshot.objects.filter(job=job).delete()  # partial outputs of an earlier, dead attempt
-            transaction.on_commit(lambda: private_delete_all(stale))
+            earlier = list(Headshot.objects.filter(job=job))
+            if earlier:  # partial outputs of an earlier, dead attempt
+                stale = [n for h in earlier for n in h.stored_files()]
+                Headshot.objects.filter(pk__in=[h.pk for h in earlier]).delete()
+                transaction.on_commit(lambda: private_delete_all(stale))
             by_key = {c.key: c for c in result.candidates}
             for scored in ranking:
                 candidate = by_key[scored.key]
@@ -288,7 +303,10 @@ def _store_results(
                     negative_prompt=candidate.negative_prompt,
                 )
             timings["total_s"] = round(time.perf_counter() - started, 3)
-            metric_observe(JOB_DURATION, timings["total_s"])
+            # after the commit: the total's row lock would hold every other worker's
+            # results back until this transaction ends
+            total_s = timings["total_s"]
+            transaction.on_commit(lambda: metric_observe(JOB_DURATION, total_s))
             job_transition(
                 job_id=job.pk,
                 source=JobStatus.RUNNING,
