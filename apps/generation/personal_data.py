@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from apps.core.storage import private_read, private_rotate
+from apps.core.storage import private_copy_to, private_rotate
 from apps.generation.models import GenerationJob, Headshot
 from apps.generation.services import employee_headshots_delete, employee_jobs_stop
 from apps.organizations.models import EmployeeProfile, Organization
@@ -55,11 +55,13 @@ def exported(
         image=""
     ):
         name = f"headshots/{headshot.pk}{_suffix(headshot.image.name)}"
-        archive.writestr(name, private_read(headshot.image.name))
+        with archive.open(name, "w") as member:
+            private_copy_to(headshot.image.name, member)
         print_name = ""
         if headshot.print_image:
             print_name = f"headshots/{headshot.pk}-print{_suffix(headshot.print_image.name)}"
-            archive.writestr(print_name, private_read(headshot.print_image.name))
+            with archive.open(print_name, "w") as member:
+                private_copy_to(headshot.print_image.name, member)
         record["headshots"].append(
             {
                 "file": name,

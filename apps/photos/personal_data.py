@@ -10,7 +10,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from apps.core.crypto import rotate
-from apps.core.storage import private_read, private_rotate
+from apps.core.storage import private_copy_to, private_rotate
 from apps.organizations.models import EmployeeProfile, Organization
 from apps.photos.models import ConsentRecord, IdentityProfile, Photo
 from apps.photos.services import employee_biometrics_delete
@@ -68,7 +68,8 @@ def exported(
     record["photos"] = []
     for photo in Photo.objects.filter(organization=organization, employee=employee):
         name = f"selfies/{photo.pk}.jpg"
-        archive.writestr(name, private_read(photo.normalised.name))
+        with archive.open(name, "w") as member:
+            private_copy_to(photo.normalised.name, member)
         record["photos"].append(
             {
                 "file": name,

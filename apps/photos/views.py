@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpResponse, JsonResponse
+from django.http import FileResponse, HttpResponse, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -227,17 +228,20 @@ def photo_status_view(request: CompanyRequest, pk: int) -> JsonResponse:
 
 
 @company_page()
-def my_data(request: CompanyRequest) -> HttpResponse:
+def my_data(request: CompanyRequest) -> HttpResponseBase:
     org = request.organization
     me = _me(request)
     if request.method == "POST":
         action = request.POST.get("action")
         try:
             if action == "download":
-                data = personal_data_export(organization=org, employee=me, actor=request.user)
-                response = HttpResponse(data, content_type="application/zip")
-                response["Content-Disposition"] = 'attachment; filename="my-headshots-data.zip"'
-                return response
+                archive = personal_data_export(organization=org, employee=me, actor=request.user)
+                return FileResponse(
+                    archive,
+                    as_attachment=True,
+                    filename="my-headshots-data.zip",
+                    content_type="application/zip",
+                )
             if action == "delete" and request.POST.get("confirm") == "DELETE":
                 done = personal_data_delete(organization=org, employee=me, actor=request.user)
                 messages.success(

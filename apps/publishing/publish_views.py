@@ -8,11 +8,12 @@ import re
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 
 from apps.core.errors import ApplicationError
-from apps.core.storage import private_read
+from apps.core.storage import private_open
 from apps.core.text import plain_number
 from apps.generation.selectors import headshots_approved_latest
 from apps.organizations.models import MANAGER_ROLES, EmployeeStatus
@@ -126,22 +127,25 @@ def _act(request: CompanyRequest) -> HttpResponse:
     return redirect("publishing", org.slug)
 
 
-def _download(publication: Publication) -> HttpResponse:
+def _download(publication: Publication) -> HttpResponseBase:
     if publication.status != PublicationStatus.SUCCEEDED or publication.target not in FILES:
         raise Http404("This file is not ready.")
     content_type, stem, suffix = FILES[PublicationTarget(publication.target)]
     name = re.sub(r"[^a-z0-9]+", "-", publication.employee.full_name.lower()).strip("-")
     try:
-        data = private_read(publication.artifact.name)
+        handle = private_open(publication.artifact.name)
     except FileNotFoundError as exc:
         raise Http404("This file is not there any more.") from exc
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{stem}-{name or "person"}{suffix}"'
-    return response
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"{stem}-{name or 'person'}{suffix}",
+        content_type=content_type,
+    )
 
 
 @company_page()
-def publication_file(request: CompanyRequest, pk: int) -> HttpResponse:
+def publication_file(request: CompanyRequest, pk: int) -> HttpResponseBase:
     """A published file (a card's PDF, an export's LDIF): HR opens anyone's, a person
     their own; to anyone else it answers as a file that does not exist."""
     try:
@@ -156,7 +160,7 @@ def publication_file(request: CompanyRequest, pk: int) -> HttpResponse:
 
 
 @company_page()
-def my_card(request: CompanyRequest) -> HttpResponse:
+def my_card(request: CompanyRequest) -> HttpResponseBase:
     """The person's own business card, once published."""
     org = request.organization
     try:

@@ -12,8 +12,9 @@ MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"%PDF", b"PK\x03\x04")
 
 
 @pytest.fixture
-def bucket(settings, monkeypatch):
-    with running_bucket() as found:
+def bucket(settings, monkeypatch, request):
+    own_process = request.node.get_closest_marker("bucket_in_own_process") is not None
+    with running_bucket(own_process=own_process) as found:
         for name, value in CREDENTIALS.items():
             monkeypatch.setenv(name, value)
         settings.STORAGES = {
@@ -58,3 +59,51 @@ def test_a_rewritten_file_keeps_no_old_version_and_deleting_removes_all(bucket, 
     private_delete(name)
     assert bucket.versions(name) == []
     private_delete(name)  # already gone: nothing to do
+
+
+@pytest.mark.bucket_in_own_process
+def test_a_large_file_goes_to_the_bucket_and_back_without_being_held_whole(bucket, db, tmp_path):
+    """A 40 MB file (a per-person model) is streamed into the bucket, encrypted on its
+    way, in parts of 5 MB two at a time, and read back through a spool on disk: the
+    process never holds it whole, nor anything near it."""
+    import hashlib
+    import os
+    import tracemalloc
+
+    from apps.core.storage import private_copy_to, private_save
+
+    source = tmp_path / "model.safetensors"
+    digest = hashlib.sha256()
+    with source.open("wb") as handle:
+        for _ in range(40):
+            block = os.urandom(1024 * 1024)
+            digest.update(block)
+            handle.write(block)
+
+    class Sink:
+        def __init__(self) -> None:
+            self.hash, self.size = hashlib.sha256(), 0
+
+        def write(self, data: bytes) -> int:
+            self.hash.update(data)
+            self.size += len(data)
+            return len(data)
+
+    # the client is made, and its service description loaded (some MB, once a process)
+    private_copy_to(private_save("org-1/employee-1/models", b"warm", suffix=".enc"), Sink())
+    tracemalloc.start()
+    try:
+        with source.open("rb") as handle:
+            name = private_save("org-1/employee-1/models", handle, suffix=".enc", encrypted=True)
+        written = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        sink = Sink()
+        private_copy_to(name, sink)
+        read = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert sink.size == 40 * 1024 * 1024 and sink.hash.digest() == digest.digest()
+    assert bucket.read(name)[:4] == b"HSE1"
+    # sending: two 5 MB parts in flight and two read ahead, whatever the file's size;
+    # receiving: 4 MB ahead at most, the rest spooled to disk
+    assert written < 24 * 1024 * 1024 and read < 8 * 1024 * 1024, (written, read)

@@ -132,7 +132,8 @@ def test_my_data_downloads_everything_then_deletes_it(ready, client, run_jobs):
     client.force_login(c.employee_user)
     url = reverse("my-data", args=[c.org.slug])
     answer = client.post(url, {"action": "download"})
-    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    assert answer["Content-Disposition"] == 'attachment; filename="my-headshots-data.zip"'
+    archive = zipfile.ZipFile(io.BytesIO(answer.getvalue()))  # sent as a stream
     data = json.loads(archive.read("data.json"))
     assert data["profile"]["email"] == c.employee.email and len(data["photos"]) == 4
     assert all(archive.read(p["file"])[:2] == b"\xff\xd8" for p in data["photos"])

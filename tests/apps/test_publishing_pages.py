@@ -32,13 +32,13 @@ def test_hr_publishes_one_person_and_opens_the_card(approved, client, run_jobs):
     link = reverse("publication-file", args=[c.org.slug, card.pk])
     assert "Published" in listing and link in listing
     pdf = client.get(link)
-    assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+    assert pdf["Content-Type"] == "application/pdf" and pdf.getvalue().startswith(b"%PDF")
     assert 'filename="business-card-pat-o-brien.pdf"' in pdf["Content-Disposition"]
     # the person finds it on their own page
     client.force_login(c.employee_user)
     home = client.get(reverse("employee-home", args=[c.org.slug])).content.decode()
     assert reverse("my-card", args=[c.org.slug]) in home
-    assert client.get(reverse("my-card", args=[c.org.slug])).content.startswith(b"%PDF")
+    assert client.get(reverse("my-card", args=[c.org.slug])).getvalue().startswith(b"%PDF")
 
 
 def test_a_selection_or_a_department_is_published_at_once(approved, client, run_jobs):

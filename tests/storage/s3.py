@@ -50,15 +50,39 @@ class Bucket:
 
 
 @contextlib.contextmanager
-def running_bucket(monkeypatch: Any = None) -> Iterator[Bucket]:
+def running_bucket(monkeypatch: Any = None, *, own_process: bool = False) -> Iterator[Bucket]:
+    """A versioned bucket on a server started here: in a thread of this process, or in a
+    process of its own (``own_process``: for measuring this process's memory alone)."""
+    import subprocess
+    import sys
+    import time
+
     import boto3
     from moto.server import ThreadedMotoServer
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    if own_process:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            with socket.socket() as knock:
+                if knock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("the S3-compatible test server did not start")
+            time.sleep(0.1)
+        server: Any = process
+        server.stop = lambda: (process.terminate(), process.wait(10))
+    else:
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
     try:
         url = f"http://127.0.0.1:{port}"
         client = boto3.client(
