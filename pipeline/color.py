@@ -27,12 +27,15 @@ def illuminant_gains(pixels: np.ndarray) -> np.ndarray:
     """Per-channel multipliers (RGB, geometric mean 1) that neutralise the photo's light."""
     import cv2
 
-    image: np.ndarray = pixels.astype(np.float32) / 255.0
-    height, width = image.shape[:2]
+    height, width = pixels.shape[:2]
     scale = min(1.0, 512.0 / max(height, width))
-    if scale < 1.0:
+    if scale < 1.0:  # reduced before it is made float: a 12 MP photo is 50 MB as float
         size = (round(width * scale), round(height * scale))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        if pixels.dtype == np.uint8:
+            pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        else:
+            pixels = cv2.resize(pixels.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    image: np.ndarray = pixels.astype(np.float32) / 255.0
     usable = (image.max(axis=2) < 0.97) & (image.min(axis=2) > 0.03)
     usable = cv2.erode(usable.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if usable.sum() < 500:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from pipeline.color import white_balanced
+from pipeline.color import illuminant_gains, white_balanced
 from pipeline.faces import Face
 from pipeline.faces.regions import (
     CHIN,
@@ -86,9 +86,15 @@ def measure(pixels: np.ndarray, face: Face, *, balance: bool = True) -> Attribut
     backdrop's colour must not move the estimate)."""
     import cv2
 
-    if balance:
-        pixels = np.clip(white_balanced(pixels) + 0.5, 0, 255).astype(np.uint8)
     frame = FaceFrame.of(face)
+    # Only the window that holds the places measured is balanced and filtered (the
+    # light is estimated from the whole photo): a 12 MP selfie's face is a small part.
+    places = [LEFT_CHEEK, RIGHT_CHEEK, NOSE_BRIDGE, UPPER_LIP, CHIN, *HAIR]
+    x0, y0, x1, y1 = frame.extent(places, pixels.shape)
+    gains = illuminant_gains(pixels) if balance else None
+    pixels, frame = pixels[y0:y1, x0:x1], frame.within(x0, y0)
+    if gains is not None:
+        pixels = np.clip(white_balanced(pixels, gains) + 0.5, 0, 255).astype(np.uint8)
     cheeks = np.concatenate([frame.pixels(pixels, LEFT_CHEEK), frame.pixels(pixels, RIGHT_CHEEK)])
     skin = _mean_lab(cheeks)
     ita = math.degrees(math.atan2(float(skin[0]) - 50.0, max(float(skin[2]), 1e-3)))

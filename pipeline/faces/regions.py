@@ -47,24 +47,58 @@ class FaceFrame:
     def point(self, a: float, b: float) -> np.ndarray:
         return self.centre + self.iod * (a * self.along + b * self.down)
 
-    def mask(self, shape: tuple[int, ...], place: tuple[float, float, float]) -> np.ndarray:
-        """Boolean mask of the pixels of one place, clipped to the image."""
+    def _window(
+        self, shape: tuple[int, ...], place: tuple[float, float, float]
+    ) -> tuple[int, int, int, int, np.ndarray]:
+        """The place's bounding window (x0, y0, x1, y1), clipped to the image, and which
+        of the window's pixels lie within its radius."""
         a, b, radius = place
         x, y = self.point(a, b)
         r = radius * self.iod
         height, width = shape[:2]
         x0, x1 = max(0, int(x - r)), min(width, int(x + r) + 1)
         y0, y1 = max(0, int(y - r)), min(height, int(y + r) + 1)
-        mask = np.zeros((height, width), dtype=bool)
         if x0 >= x1 or y0 >= y1:
-            return mask
+            return 0, 0, 0, 0, np.zeros((0, 0), dtype=bool)
         ys, xs = np.mgrid[y0:y1, x0:x1]
-        mask[y0:y1, x0:x1] = (xs - x) ** 2 + (ys - y) ** 2 <= r * r
+        return x0, y0, x1, y1, (xs - x) ** 2 + (ys - y) ** 2 <= r * r
+
+    def mask(self, shape: tuple[int, ...], place: tuple[float, float, float]) -> np.ndarray:
+        """Boolean mask of the pixels of one place, clipped to the image."""
+        mask = np.zeros(shape[:2], dtype=bool)
+        x0, y0, x1, y1, inside = self._window(shape, place)
+        mask[y0:y1, x0:x1] = inside
         return mask
 
     def pixels(self, image: np.ndarray, place: tuple[float, float, float]) -> np.ndarray:
-        """The pixels of one place (N x channels, or N for a grey image)."""
-        return image[self.mask(image.shape, place)]
+        """The pixels of one place (N x channels, or N for a grey image), in the image's
+        row order; only the place's own window is looked at."""
+        x0, y0, x1, y1, inside = self._window(image.shape, place)
+        return image[y0:y1, x0:x1][inside]
+
+    def extent(
+        self, places: list[tuple[float, float, float]], shape: tuple[int, ...]
+    ) -> tuple[int, int, int, int]:
+        """The window (x0, y0, x1, y1) that holds all of ``places``, with a margin of a
+        few pixels (for filters run on the window), clipped to the image."""
+        height, width = shape[:2]
+        reach = max(math.hypot(a, b) + radius for a, b, radius in places) * self.iod + 4
+        x, y = self.centre
+        return (
+            max(0, int(x - reach)),
+            max(0, int(y - reach)),
+            min(width, int(x + reach) + 2),
+            min(height, int(y + reach) + 2),
+        )
+
+    def within(self, x0: int, y0: int) -> FaceFrame:
+        """The same frame in a window of the image that starts at (x0, y0)."""
+        return FaceFrame(
+            centre=self.centre - np.array([x0, y0], dtype=np.float64),
+            along=self.along,
+            down=self.down,
+            iod=self.iod,
+        )
 
 
 def luma(pixels: np.ndarray) -> np.ndarray:
