@@ -37,6 +37,10 @@ from django.conf import settings
 
 # Every Fernet token starts with its version byte 0x80, base64-encoded: "gAAAAA".
 TOKEN_PREFIX = b"gAAAAA"
+KEY_GONE = (
+    "None of the configured encryption keys opens this data: keep the old key in "
+    "HEADSHOTS_ENCRYPTION_KEYS until `manage.py encryption rotate` has run."
+)
 
 
 class EncryptionError(Exception):
@@ -97,10 +101,7 @@ def decrypt(data: bytes) -> bytes:
     try:
         return _cipher().decrypt(data)
     except InvalidToken as exc:
-        raise EncryptionError(
-            "None of the configured encryption keys opens this data: keep the old key in "
-            "HEADSHOTS_ENCRYPTION_KEYS until `manage.py encryption rotate` has run."
-        ) from exc
+        raise EncryptionError(KEY_GONE) from exc
 
 
 def rotate(data: bytes) -> bytes:
@@ -178,17 +179,20 @@ def _read_full(source: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-class _Encrypting(io.RawIOBase):
-    def __init__(self, source: BinaryIO) -> None:
-        key_id, secret = _stream_secrets()[0]
-        salt = os.urandom(SALT)
-        self._header = STREAM_MAGIC + key_id + salt
-        self._cipher = _segment_cipher(secret, salt)
+class _Segments(io.RawIOBase):
+    """A stream made of ``source`` a segment at a time (``_segment`` says how), each
+    segment knowing whether it is the last by reading the next one ahead."""
+
+    def _begin(self, source: BinaryIO, segment: int, out: bytes = b"") -> None:
         self._source = source
-        self._next = _read_full(source, SEGMENT)
+        self._size = segment
+        self._next = _read_full(source, segment)
         self._index = 0
-        self._out = memoryview(self._header)
+        self._out = memoryview(out)
         self._done = False
+
+    def _segment(self, index: int, last: bool, chunk: bytes) -> bytes:
+        raise NotImplementedError
 
     def readable(self) -> bool:
         return True
@@ -196,11 +200,9 @@ class _Encrypting(io.RawIOBase):
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
         while not self._out and not self._done:
             chunk = self._next
-            self._next = _read_full(self._source, SEGMENT) if len(chunk) == SEGMENT else b""
+            self._next = _read_full(self._source, self._size) if len(chunk) == self._size else b""
             last = not self._next
-            self._out = memoryview(
-                self._cipher.encrypt(_nonce(self._index, last), chunk, self._header)
-            )
+            self._out = memoryview(self._segment(self._index, last, chunk))
             self._index += 1
             self._done = last
         count = min(len(buffer), len(self._out))
@@ -209,7 +211,19 @@ class _Encrypting(io.RawIOBase):
         return count
 
 
-class _Decrypting(io.RawIOBase):
+class _Encrypting(_Segments):
+    def __init__(self, source: BinaryIO) -> None:
+        key_id, secret = _stream_secrets()[0]
+        salt = os.urandom(SALT)
+        self._header = STREAM_MAGIC + key_id + salt
+        self._cipher = _segment_cipher(secret, salt)
+        self._begin(source, SEGMENT, out=self._header)
+
+    def _segment(self, index: int, last: bool, chunk: bytes) -> bytes:
+        return self._cipher.encrypt(_nonce(index, last), chunk, self._header)
+
+
+class _Decrypting(_Segments):
     def __init__(self, raw: BinaryIO) -> None:
         header = _read_full(raw, HEADER)
         if len(header) < HEADER or not header.startswith(STREAM_MAGIC):
@@ -217,43 +231,19 @@ class _Decrypting(io.RawIOBase):
         key_id, salt = header[len(STREAM_MAGIC) : -SALT], header[-SALT:]
         secret = next((s for i, s in _stream_secrets() if i == key_id), None)
         if secret is None:
-            raise EncryptionError(
-                "None of the configured encryption keys opens this data: keep the old key in "
-                "HEADSHOTS_ENCRYPTION_KEYS until `manage.py encryption rotate` has run."
-            )
-        self.key_id = key_id
+            raise EncryptionError(KEY_GONE)
         self._header = header
         self._cipher = _segment_cipher(secret, salt)
-        self._raw = raw
-        self._next = _read_full(raw, SEGMENT + TAG)
-        self._index = 0
-        self._out = memoryview(b"")
-        self._done = False
+        self._begin(raw, SEGMENT + TAG)
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._out and not self._done:
-            sealed = self._next
-            full = len(sealed) == SEGMENT + TAG
-            self._next = _read_full(self._raw, SEGMENT + TAG) if full else b""
-            last = not self._next
-            try:
-                self._out = memoryview(
-                    self._cipher.decrypt(_nonce(self._index, last), sealed, self._header)
-                )
-            except InvalidTag as exc:
-                raise EncryptionError(OPEN_FAILED) from exc
-            self._index += 1
-            self._done = last
-        count = min(len(buffer), len(self._out))
-        buffer[:count] = self._out[:count]
-        self._out = self._out[count:]
-        return count
+    def _segment(self, index: int, last: bool, chunk: bytes) -> bytes:
+        try:
+            return self._cipher.decrypt(_nonce(index, last), chunk, self._header)
+        except InvalidTag as exc:
+            raise EncryptionError(OPEN_FAILED) from exc
 
     def close(self) -> None:
-        self._raw.close()
+        self._source.close()
         super().close()
 
 
