@@ -23,17 +23,17 @@ class PrivateS3Storage(S3Storage):
     # a file being read is spooled to disk beyond 1 MB (the default keeps it all in memory)
     max_memory_size = 1024 * 1024
     # what a transfer holds at once, whatever the file's size: a large file is sent in
-    # parts of 5 MB (the least S3 takes), two at a time, and received 4 MB ahead at most
+    # parts of 5 MB (the least S3 takes), two at a time, and received 2 MB ahead at most
     # (boto3's defaults would hold 80 MB while sending and 25 MB while receiving)
     transfer_config = TransferConfig(
         multipart_threshold=8 * 1024 * 1024,
         multipart_chunksize=5 * 1024 * 1024,
         max_concurrency=2,
-        max_io_queue=16,
+        max_io_queue=8,
     )
     # parts read ahead of sending them (s3transfer's own setting; boto3 holds 10)
     transfer_config.max_in_memory_upload_chunks = 2
-    transfer_config.max_in_memory_download_chunks = 16
+    transfer_config.max_in_memory_download_chunks = 8
     default_acl = None
     querystring_auth = True
 
