@@ -192,6 +192,10 @@ def _standing_kept(request):
         return
     request.getfixturevalue("transactional_db" if "transactional_db" in uses else "db")
     yield
+    from django.db import connection
+
+    if connection.connection is None or not connection.is_usable():
+        return  # the test's own request closed it (the WSGI handler does): nothing to read
     from apps.organizations.models import EmployeeProfile, EmployeeStatus, Organization
     from apps.people.selectors import people_standing
 
