@@ -16,7 +16,6 @@ stored again if they had drifted."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache import cache
@@ -61,7 +60,7 @@ def _store(organization: Organization, standings: list[Standing]) -> int:
                 EmployeeProfile(
                     pk=s.employee_id,
                     journey_state=s.state,
-                    journey_since=datetime.fromtimestamp(s.since_s, tz=UTC),
+                    journey_since=s.since,
                 )
             )
     EmployeeProfile.objects.bulk_update(
