@@ -5,7 +5,6 @@ above the apps it reads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -208,34 +207,6 @@ def people_standing(
             stuck = now_s - job[4] > stuck_after_s
         result.append(Standing(pk, name, department, state, since or created_s, stuck, detail))
     return result
-
-
-def with_profiles(
-    standings: Iterable[Standing], *, organization: Organization
-) -> list[PersonProgress]:
-    """The standings of a page with each person's profile (one query)."""
-    standings = list(standings)
-    profiles = EmployeeProfile.objects.filter(organization=organization).in_bulk(
-        [s.employee_id for s in standings]
-    )
-    return [
-        PersonProgress(profiles[s.employee_id], s.state, s.since, s.stuck, s.detail)
-        for s in standings
-        if s.employee_id in profiles
-    ]
-
-
-def people_progress(
-    *,
-    organization: Organization,
-    now: datetime | None = None,
-    employee_ids: list[int] | None = None,
-) -> list[PersonProgress]:
-    """people_standing with each person's profile: for a few people (a person's page)."""
-    return with_profiles(
-        people_standing(organization=organization, now=now, employee_ids=employee_ids),
-        organization=organization,
-    )
 
 
 # -- the stored standing: counted and paged by index (kept by apps.people.standing) --------------

@@ -15,7 +15,6 @@ from apps.organizations.services import employee_leave
 from apps.people.selectors import (
     PERSON_STATES,
     people_filtered,
-    people_progress,
     people_state_counts,
     people_stuck_longest,
 )
@@ -83,7 +82,7 @@ def person_page(request: CompanyRequest, pk: int) -> HttpResponse:
             "at the next sync, and their data is deleted on the company's schedule.",
         )
         return redirect("hr-dashboard", org.slug)
-    progress = next(iter(people_progress(organization=org, employee_ids=[employee.pk])), None)
+    progress = next(iter(people_page_progress(organization=org, people=[employee])), None)
     headshots = Headshot.objects.filter(
         organization=org,
         employee=employee,

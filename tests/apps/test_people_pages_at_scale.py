@@ -12,7 +12,8 @@ from django.urls import reverse
 
 from apps.generation.models import GenerationJob
 from apps.organizations.models import EmployeeProfile
-from apps.people.selectors import people_progress, people_standing
+from apps.people.selectors import people_standing
+from apps.people.standing import people_page_progress
 from tests.apps.crowd import STATES, crowd
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +40,9 @@ def test_each_state_of_the_journey_is_read_from_its_rows(acme):
     created = EmployeeProfile.objects.get(pk=invited.employee_id).created_at
     assert abs((invited.since - created).total_seconds()) < 0.01
     # a person's page reads the same standing, with the profile
-    one = people_progress(organization=acme.org, employee_ids=[generating.employee_id])
+    one = people_page_progress(
+        organization=acme.org, people=EmployeeProfile.objects.filter(pk=generating.employee_id)
+    )
     assert [(p.employee.pk, p.state, p.detail) for p in one] == [
         (generating.employee_id, "generating", "generating, 40%")
     ]
